@@ -1,0 +1,138 @@
+package org.wclust.bridge;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.tensorflow.Tensor;
+import org.tensorflow.internal.types.registry.TensorTypeRegistry;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * An immutable tensor value held on the Java heap: dtype, shape and the raw little-endian bytes that
+ * TensorFlow uses for fixed-size types. It outlives the native tensors it is copied from, so graphs can
+ * be rebuilt and sessions closed without losing weights.
+ */
+public final class HostTensor {
+  private final DataType dtype;
+  private final long[] shape;
+  private final byte[] data;
+
+  private HostTensor(DataType dtype, long[] shape, byte[] data) {
+    this.dtype = dtype;
+    this.shape = shape.clone();
+    this.data = data;
+  }
+
+  /** A float32 tensor of the given shape; {@code values.length} must equal the shape's size. */
+  public static HostTensor ofFloats(long[] shape, float[] values) {
+    checkArgument(Shape.of(shape).size() == values.length,
+        "shape %s holds %s values, got %s", Arrays.toString(shape), Shape.of(shape).size(), values.length);
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().put(values);
+    return new HostTensor(DataType.DT_FLOAT, shape, buf.array());
+  }
+
+  /** An int32 tensor of the given shape. */
+  public static HostTensor ofInts(long[] shape, int[] values) {
+    checkArgument(Shape.of(shape).size() == values.length,
+        "shape %s holds %s values, got %s", Arrays.toString(shape), Shape.of(shape).size(), values.length);
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asIntBuffer().put(values);
+    return new HostTensor(DataType.DT_INT32, shape, buf.array());
+  }
+
+  /** Copies a native tensor of a fixed-size type. */
+  public static HostTensor copyOf(Tensor tensor) {
+    DataType dtype = tensor.dataType();
+    checkArgument(!TensorTypeRegistry.find(dtype).isVariableLength(),
+        "variable-length tensors (%s) are not supported", dtype);
+    byte[] bytes = new byte[(int) tensor.numBytes()];
+    tensor.asRawTensor().data().read(bytes);
+    return new HostTensor(dtype, tensor.shape().asArray(), bytes);
+  }
+
+  /** Reads a TensorProto as found in a Const node (tensor_content or the typed repeated fields). */
+  public static HostTensor fromProto(TensorProto proto) {
+    long[] shape = proto.getTensorShape().getDimList().stream()
+        .mapToLong(TensorShapeProto.Dim::getSize).toArray();
+    int n = (int) Shape.of(shape).size();
+    DataType dtype = proto.getDtype();
+    if (!proto.getTensorContent().isEmpty()) {
+      return new HostTensor(dtype, shape, proto.getTensorContent().toByteArray());
+    }
+    switch (dtype) {
+      case DT_FLOAT: {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = proto.getFloatValCount() == 0 ? 0f : proto.getFloatVal(Math.min(i, proto.getFloatValCount() - 1));
+        }
+        return ofFloats(shape, v);
+      }
+      case DT_INT32: {
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = proto.getIntValCount() == 0 ? 0 : proto.getIntVal(Math.min(i, proto.getIntValCount() - 1));
+        }
+        return ofInts(shape, v);
+      }
+      default:
+        throw new IllegalArgumentException("cannot read a constant of type " + dtype);
+    }
+  }
+
+  public DataType dtype() {
+    return dtype;
+  }
+
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  public long size() {
+    return Shape.of(shape).size();
+  }
+
+  public boolean isFloat() {
+    return dtype == DataType.DT_FLOAT;
+  }
+
+  public float[] toFloats() {
+    checkArgument(dtype == DataType.DT_FLOAT, "tensor is %s, not float32", dtype);
+    float[] out = new float[data.length / 4];
+    ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    return out;
+  }
+
+  public int[] toInts() {
+    checkArgument(dtype == DataType.DT_INT32, "tensor is %s, not int32", dtype);
+    int[] out = new int[data.length / 4];
+    ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+    return out;
+  }
+
+  /** A new native tensor holding a copy of this value; the caller closes it. */
+  public Tensor toTensor() {
+    return Tensor.of(TensorTypeRegistry.find(dtype).type(), Shape.of(shape),
+        DataBuffers.of(data, true, false));
+  }
+
+  /** This value as a TensorProto for a Const node. */
+  public TensorProto toProto() {
+    TensorShapeProto.Builder shapeProto = TensorShapeProto.newBuilder();
+    for (long d : shape) {
+      shapeProto.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    return TensorProto.newBuilder()
+        .setDtype(dtype)
+        .setTensorShape(shapeProto)
+        .setTensorContent(ByteString.copyFrom(data))
+        .build();
+  }
+}
