@@ -144,7 +144,7 @@ public final class SavedModelLoader {
     Map<String, ModelVariable> variables = new LinkedHashMap<>();
     keyToHandle.forEach((key, handle) ->
         variables.put(handle, new ModelVariable(handle, names.get(handle), values.get(key))));
-    return FlatModel.of(graph.build(), signature, variables);
+    return VariableNames.uniquify(FlatModel.of(graph.build(), signature, variables));
   }
 
   private record VariableSource(String checkpointKey, String name) {}

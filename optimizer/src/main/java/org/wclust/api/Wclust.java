@@ -1,0 +1,66 @@
+package org.wclust.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.wclust.bridge.AtomicOutputDirectory;
+import org.wclust.bridge.HostTensor;
+import org.wclust.bridge.SavedModelWriter;
+import org.wclust.bridge.TensorRef;
+import org.wclust.cluster.ClusterRewriter;
+import org.wclust.cluster.ClusteredLayer;
+import org.wclust.cluster.ClusteredModel;
+import org.wclust.graph.FlatModel;
+import org.wclust.graph.WeightDiscovery;
+import org.wclust.load.ModelLoadException;
+import org.wclust.load.ModelLoader;
+import org.wclust.report.ClusterReport;
+import org.wclust.strip.ClusterStripper;
+
+/**
+ * The Java API of the whole job: load a model, cluster its weights, strip the clustering into
+ * constants and export a TFLite-ready SavedModel with its report. The CLI is a thin layer over this.
+ */
+public final class Wclust {
+  public static final String REPORT_FILE = "wclust-report.json";
+
+  private Wclust() {}
+
+  /**
+   * Clusters {@code input} into the SavedModel directory {@code output}, which appears complete
+   * (with {@value #REPORT_FILE}) or not at all; an existing {@code output} is refused before any work.
+   */
+  public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options)
+      throws ModelLoadException, IOException {
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output)) {
+      long t0 = System.nanoTime();
+      FlatModel model = ModelLoader.load(input, options.signature());
+      long t1 = System.nanoTime();
+      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
+      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.seed());
+      long t2 = System.nanoTime();
+      List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
+      ClusterStripper.Frozen frozen = ClusterStripper.strip(clustered.model(), weightTensors);
+      SavedModelWriter.write(out.path(), frozen.graph(), clustered.model().signature());
+      long t3 = System.nanoTime();
+      List<LayerReport> layers = new ArrayList<>();
+      for (ClusteredLayer layer : clustered.layers()) {
+        HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
+        layers.add(new LayerReport(layer.weight().name(), layer.weight().op(), layer.weight().shape(),
+            layer.weight().params(), layer.clusters(), WeightDiscovery.distinct(exported.toFloats()),
+            layer.clustering().sse(), layer.clustering().keptOriginalValues()));
+      }
+      ClusterResult result = new ClusterResult(output, layers, seconds(t1 - t0), seconds(t2 - t1),
+          seconds(t3 - t2));
+      ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
+      out.commit();
+      return result;
+    }
+  }
+
+  private static double seconds(long nanos) {
+    return nanos / 1e9;
+  }
+}

@@ -1,0 +1,78 @@
+package org.wclust.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.wclust.graph.FlatModel;
+import org.wclust.graph.WeightDiscovery;
+import org.wclust.graph.WeightTensor;
+import org.wclust.load.ModelLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code wclust inspect}: lists every weight tensor and whether wclust would cluster it. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+    description = {"List every weight tensor of MODEL: layer, consuming op, shape, parameter count,",
+        "number of distinct values, and whether it is clusterable (conv filters and dense kernels",
+        "in float32 are; biases, BatchNorm parameters and non-float tensors are not)."})
+public final class InspectCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "MODEL", description = "a SavedModel directory")
+  Path model;
+
+  @Option(names = "--json", description = "print JSON instead of a table")
+  boolean json;
+
+  @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
+      description = "serving signature to read (default: ${DEFAULT-VALUE})")
+  String signature;
+
+  @Override
+  public Integer call() throws Exception {
+    FlatModel flat = ModelLoader.load(model, signature);
+    List<WeightTensor> weights = WeightDiscovery.discover(flat);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      JsonArray array = new JsonArray();
+      for (WeightTensor w : weights) {
+        JsonObject o = new JsonObject();
+        o.addProperty("layer", w.name());
+        o.addProperty("op", w.op());
+        JsonArray shape = new JsonArray();
+        Arrays.stream(w.shape()).forEach(shape::add);
+        o.add("shape", shape);
+        o.addProperty("params", w.params());
+        o.addProperty("dtype", w.dtype());
+        o.addProperty("distinct_values", w.distinctValues());
+        o.addProperty("clusterable", w.clusterable());
+        o.addProperty("reason", w.reason());
+        array.add(o);
+      }
+      JsonObject root = new JsonObject();
+      root.add("weights", array);
+      out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
+    } else {
+      out.printf("%-40s %-24s %-18s %10s %9s  %s%n", "LAYER", "OP", "SHAPE", "PARAMS", "DISTINCT", "CLUSTERABLE");
+      for (WeightTensor w : weights) {
+        out.printf("%-40s %-24s %-18s %10d %9s  %s%n", w.name(), w.op(), Arrays.toString(w.shape()),
+            w.params(), w.distinctValues() < 0 ? "-" : Integer.toString(w.distinctValues()),
+            w.clusterable() ? "yes" : "no (" + w.reason() + ")");
+      }
+      long clusterable = weights.stream().filter(WeightTensor::clusterable).mapToLong(WeightTensor::params).sum();
+      long total = weights.stream().mapToLong(WeightTensor::params).sum();
+      out.printf("%d weight tensors, %d parameters, %d in clusterable tensors%n", weights.size(), total, clusterable);
+    }
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,28 @@
+package org.wclust.load;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.wclust.graph.FlatModel;
+
+/** Loads any supported model file or directory into a {@link FlatModel}. */
+public final class ModelLoader {
+  public static final String DEFAULT_SIGNATURE = "serving_default";
+
+  private ModelLoader() {}
+
+  public static FlatModel load(Path path, String signature) throws ModelLoadException {
+    if (!Files.exists(path)) {
+      throw new ModelLoadException("no such file or directory: " + path);
+    }
+    if (Files.isDirectory(path)) {
+      return SavedModelLoader.load(path, signature);
+    }
+    String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    if (name.endsWith(".keras") || name.endsWith(".h5")) {
+      throw new ModelLoadException("Keras files are not supported yet: " + path
+          + " (export a SavedModel with model.export(DIR) and pass DIR)");
+    }
+    throw new ModelLoadException("not a model: " + path
+        + " (expected a SavedModel directory, a .keras or an .h5 file)");
+  }
+}

@@ -1,0 +1,46 @@
+package org.wclust.report;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.wclust.api.ClusterResult;
+import org.wclust.api.LayerReport;
+
+/** Writes {@code wclust-report.json}: per clustered layer figures and the timings of each stage. */
+public final class ClusterReport {
+  private ClusterReport() {}
+
+  public static void write(Path file, Path input, ClusterResult result) throws IOException {
+    JsonObject root = new JsonObject();
+    root.addProperty("input", input.toString());
+    JsonArray layers = new JsonArray();
+    for (LayerReport l : result.layers()) {
+      JsonObject o = new JsonObject();
+      o.addProperty("name", l.name());
+      o.addProperty("op", l.op());
+      JsonArray shape = new JsonArray();
+      for (long d : l.shape()) {
+        shape.add(d);
+      }
+      o.add("shape", shape);
+      o.addProperty("params", l.params());
+      o.addProperty("clusters", l.clusters());
+      o.addProperty("distinct_values", l.distinctValues());
+      o.addProperty("sse", l.sse());
+      if (l.keptOriginalValues()) {
+        o.addProperty("note", "fewer distinct values than clusters: original values kept");
+      }
+      layers.add(o);
+    }
+    root.add("layers", layers);
+    JsonObject timings = new JsonObject();
+    timings.addProperty("load_s", result.loadSeconds());
+    timings.addProperty("cluster_s", result.clusterSeconds());
+    timings.addProperty("export_s", result.exportSeconds());
+    root.add("timings", timings);
+    Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(root) + "\n");
+  }
+}
