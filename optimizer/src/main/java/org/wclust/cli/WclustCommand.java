@@ -7,10 +7,14 @@ import picocli.CommandLine.Command;
 @Command(name = "wclust",
     mixinStandardHelpOptions = true,
     version = "wclust 0.1.0",
+    usageHelpAutoWidth = true,
     description = {
         "Weight clustering (k-means weight sharing) for TensorFlow models, on TensorFlow Java.",
-        "Reads a SavedModel, replaces the weights of its conv/dense layers by k shared values each,",
-        "and writes a constants-only SavedModel that the TFLite converter turns into a small .tflite."},
+        "Reads a SavedModel, replaces the weights of its conv/dense layers by k shared values each, "
+            + "and writes a constants-only SavedModel that the TFLite converter turns into a small .tflite.",
+        "",
+        "Exit status: 0 on success, 2 on bad input (one line on stderr), 1 on other failures. "
+            + "Set WCLUST_DEBUG=1 for stack traces."},
     subcommands = {InspectCommand.class, ClusterCommand.class, ConvertCommand.class,
         CommandLine.HelpCommand.class})
 public final class WclustCommand implements Runnable {

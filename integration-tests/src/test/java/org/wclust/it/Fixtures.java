@@ -1,0 +1,153 @@
+package org.wclust.it;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.wclust.bridge.HostTensor;
+import org.wclust.bridge.PythonTensorFlow;
+
+/**
+ * The Keras test fixtures, made once per test run by real Keras ({@code make_fixtures.py}) into
+ * {@code target/fixtures}, and the Python helpers the tests compare against. Python TensorFlow is
+ * required: a missing installation fails the tests (never skips them).
+ */
+final class Fixtures {
+  static final Path PYTHON_DIR = Paths.get("src/test/python").toAbsolutePath();
+  private static final Path DIR = Paths.get("target/fixtures").toAbsolutePath();
+  private static List<Fixture> fixtures;
+
+  record Fixture(String name, Path path, long[] inputShape) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  private Fixtures() {}
+
+  static PythonTensorFlow python() {
+    return PythonTensorFlow.require();
+  }
+
+  static synchronized List<Fixture> all() {
+    if (fixtures == null) {
+      try {
+        fixtures = make();
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException("cannot make the Keras fixtures", e);
+      }
+    }
+    return fixtures;
+  }
+
+  static Stream<Fixture> stream() {
+    return all().stream();
+  }
+
+  private static List<Fixture> make() throws IOException, InterruptedException {
+    if (!Files.exists(DIR.resolve("manifest.json"))) {
+      runPython(PYTHON_DIR.resolve("make_fixtures.py").toString(), DIR.toString());
+    }
+    JsonArray manifest = JsonParser.parseString(Files.readString(DIR.resolve("manifest.json"))).getAsJsonArray();
+    List<Fixture> list = new ArrayList<>();
+    for (JsonElement e : manifest) {
+      JsonObject o = e.getAsJsonObject();
+      JsonArray shape = o.getAsJsonArray("input_shape");
+      long[] dims = new long[shape.size()];
+      for (int i = 0; i < dims.length; i++) {
+        dims[i] = shape.get(i).getAsLong();
+      }
+      list.add(new Fixture(o.get("name").getAsString(), DIR.resolve(o.get("path").getAsString()), dims));
+    }
+    return list;
+  }
+
+  /** Runs a Python script of the project's virtualenv; fails with its output on a non-zero exit. */
+  static void runPython(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(python().python().toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "3");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("python " + String.join(" ", args) + " failed:\n" + out);
+    }
+  }
+
+  /** Random normal inputs of shape [batch, ...inputShape], seeded. */
+  static HostTensor randomInput(long[] inputShape, int batch, long seed) {
+    long[] shape = new long[inputShape.length + 1];
+    shape[0] = batch;
+    System.arraycopy(inputShape, 0, shape, 1, inputShape.length);
+    java.util.Random random = new java.util.Random(seed);
+    float[] values = new float[(int) org.tensorflow.ndarray.Shape.of(shape).size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return HostTensor.ofFloats(shape, values);
+  }
+
+  static JsonObject tensorsJson(String wrapper, Map<String, HostTensor> tensors) {
+    JsonObject map = new JsonObject();
+    tensors.forEach((key, t) -> {
+      JsonObject o = new JsonObject();
+      JsonArray shape = new JsonArray();
+      for (long d : t.shape()) {
+        shape.add(d);
+      }
+      JsonArray data = new JsonArray();
+      for (float v : t.toFloats()) {
+        data.add(v);
+      }
+      o.add("shape", shape);
+      o.add("data", data);
+      map.add(key, o);
+    });
+    JsonObject root = new JsonObject();
+    root.add(wrapper, map);
+    return root;
+  }
+
+  static Map<String, HostTensor> readTensorsJson(Path file, String wrapper) throws IOException {
+    JsonObject root = JsonParser.parseString(Files.readString(file)).getAsJsonObject().getAsJsonObject(wrapper);
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonElement> e : root.entrySet()) {
+      JsonArray shape = e.getValue().getAsJsonObject().getAsJsonArray("shape");
+      JsonArray data = e.getValue().getAsJsonObject().getAsJsonArray("data");
+      long[] dims = new long[shape.size()];
+      for (int i = 0; i < dims.length; i++) {
+        dims[i] = shape.get(i).getAsLong();
+      }
+      float[] values = new float[data.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = data.get(i).getAsFloat();
+      }
+      out.put(e.getKey(), HostTensor.ofFloats(dims, values));
+    }
+    return out;
+  }
+
+  static double maxAbsDiff(HostTensor a, HostTensor b) {
+    float[] x = a.toFloats();
+    float[] y = b.toFloats();
+    if (x.length != y.length) {
+      throw new AssertionError("sizes differ: " + x.length + " vs " + y.length);
+    }
+    double max = 0;
+    for (int i = 0; i < x.length; i++) {
+      max = Math.max(max, Math.abs(x[i] - y[i]));
+    }
+    return max;
+  }
+}

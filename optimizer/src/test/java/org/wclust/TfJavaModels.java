@@ -1,0 +1,66 @@
+package org.wclust;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.tensorflow.Graph;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A TF1-style dense layer {@code y = x·W + b} built and exported with TF Java's own API: placeholder
+ * {@code x} [-1,4], VariableV2 {@code dense/kernel} [4,3] and {@code dense/bias} [3], signature
+ * {@code serving_default} (x → y).
+ */
+public final class TfJavaModels {
+  /** Two well separated groups, means exactly -1 and 2: k-means with k=2 has one fixed point. */
+  public static final float[][] KERNEL = {
+      {-1.5f, 1.5f, -1.25f},
+      {1.75f, -1.125f, 1.875f},
+      {-0.875f, 2.125f, -0.75f},
+      {2.25f, -0.5f, 2.5f}};
+  public static final float[] BIAS = {0.5f, -1f, 2f};
+
+  private TfJavaModels() {}
+
+  public static Path exportDense(Path dir) throws IOException {
+    return exportDense(dir, KERNEL, BIAS);
+  }
+
+  public static Path exportDense(Path dir, float[][] kernel, float[] bias) throws IOException {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
+      Ops dense = tf.withSubScope("dense");
+      var w = dense.withName("kernel").variable(tf.constant(kernel));
+      var b = dense.withName("bias").variable(tf.constant(bias));
+      var y = tf.withName("y").math.add(tf.linalg.matMul(x, w), b);
+      s.initialize();
+      Signature sig = Signature.builder().key("serving_default").input("x", x).output("y", y).build();
+      SavedModelBundle.exporter(dir.toString()).withSession(s)
+          .withFunction(SessionFunction.create(sig, s)).export();
+    }
+    return dir;
+  }
+
+  /** x·W + b in Java, row-major x of shape [n,4]. */
+  public static float[] dense(float[] x, float[][] kernel, float[] bias) {
+    int n = x.length / 4;
+    float[] y = new float[n * 3];
+    for (int r = 0; r < n; r++) {
+      for (int j = 0; j < 3; j++) {
+        double acc = bias[j];
+        for (int i = 0; i < 4; i++) {
+          acc += (double) x[r * 4 + i] * kernel[i][j];
+        }
+        y[r * 3 + j] = (float) acc;
+      }
+    }
+    return y;
+  }
+}

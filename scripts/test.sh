@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command of README.md: installs the Python side (TFLite converter, Keras for fixtures) into
+# .venv, then builds everything and runs all tests, including those that need Python TensorFlow.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/setup-python.sh
+mvn -B -ntp verify "$@"
