@@ -68,6 +68,18 @@ class TF1SavedModelTest {
     }
   }
 
+  /** TF Java's exporter leaves resource variables out of the checkpoint; their initialisers hold them. */
+  @Test
+  void resourceVariablesAreReadFromTheirConstantInitialisers() throws Exception {
+    FlatModel model = ModelLoader.load(
+        TfJavaModels.exportDenseWithResourceVariables(tmp.resolve("r")), "serving_default");
+    float[] x = {1, 2, 3, 4, -0.5f, 0.25f, 8, -3};
+    try (ModelSession session = new ModelSession(model)) {
+      HostTensor y = session.run(Map.of("x", HostTensor.ofFloats(new long[] {2, 4}, x))).get("y");
+      assertArrayEquals(TfJavaModels.dense(x, TfJavaModels.KERNEL, TfJavaModels.BIAS), y.toFloats(), 1e-5f);
+    }
+  }
+
   @Test
   void clusterToSavedModelWithK2WritesTwoValuedConstantKernel() throws Exception {
     Path in = TfJavaModels.exportDense(tmp.resolve("m"));

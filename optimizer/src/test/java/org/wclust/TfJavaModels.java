@@ -48,6 +48,30 @@ public final class TfJavaModels {
     return dir;
   }
 
+  /**
+   * The same layer with resource variables (VarHandleOp initialised by AssignVariableOp in the init
+   * scope), which TF Java's exporter does not write to the checkpoint.
+   */
+  public static Path exportDenseWithResourceVariables(Path dir) throws IOException {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
+      Ops dense = tf.withSubScope("dense");
+      var w = dense.withName("kernel").varHandleOp(TFloat32.class, Shape.of(4, 3));
+      var b = dense.withName("bias").varHandleOp(TFloat32.class, Shape.of(3));
+      Ops init = tf.withInitScope();
+      init.withName("init_kernel").assignVariableOp(w, init.constant(KERNEL));
+      init.withName("init_bias").assignVariableOp(b, init.constant(BIAS));
+      var y = tf.withName("y").math.add(
+          tf.linalg.matMul(x, tf.readVariableOp(w, TFloat32.class)), tf.readVariableOp(b, TFloat32.class));
+      s.initialize();
+      Signature sig = Signature.builder().key("serving_default").input("x", x).output("y", y).build();
+      SavedModelBundle.exporter(dir.toString()).withSession(s)
+          .withFunction(SessionFunction.create(sig, s)).export();
+    }
+    return dir;
+  }
+
   /** x·W + b in Java, row-major x of shape [n,4]. */
   public static float[] dense(float[] x, float[][] kernel, float[] bias) {
     int n = x.length / 4;

@@ -16,11 +16,14 @@ import java.util.stream.Stream;
 public final class AtomicOutputDirectory implements AutoCloseable {
   private final Path target;
   private final Path staging;
+  /** The outermost parent directory this class created, removed again if nothing is committed. */
+  private final Path createdParent;
   private boolean committed;
 
-  private AtomicOutputDirectory(Path target, Path staging) {
+  private AtomicOutputDirectory(Path target, Path staging, Path createdParent) {
     this.target = target;
     this.staging = staging;
+    this.createdParent = createdParent;
   }
 
   /** Refuses an existing target up front, so no work is wasted on an output that cannot be written. */
@@ -30,9 +33,13 @@ public final class AtomicOutputDirectory implements AutoCloseable {
       throw new IOException("output already exists: " + target);
     }
     Path parent = absolute.getParent();
+    Path createdParent = null;
+    for (Path p = parent; p != null && !Files.exists(p); p = p.getParent()) {
+      createdParent = p;
+    }
     Files.createDirectories(parent);
     Path staging = Files.createTempDirectory(parent, "." + absolute.getFileName() + ".partial-");
-    return new AtomicOutputDirectory(absolute, staging);
+    return new AtomicOutputDirectory(absolute, staging, createdParent);
   }
 
   /** The directory to write into until {@link #commit()}. */
@@ -51,7 +58,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
   @Override
   public void close() {
     if (!committed) {
-      deleteRecursively(staging);
+      deleteRecursively(createdParent != null ? createdParent : staging);
     }
   }
 

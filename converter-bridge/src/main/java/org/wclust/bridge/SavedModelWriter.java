@@ -40,6 +40,12 @@ public final class SavedModelWriter {
         .build();
     SavedModel model = SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
     Files.createDirectories(dir.resolve("variables"));
-    Files.write(dir.resolve("saved_model.pb"), model.toByteArray());
+    // Deterministic map order (signatures, attributes): the same model gives the same bytes.
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+    out.useDeterministicSerialization();
+    model.writeTo(out);
+    out.flush();
+    Files.write(dir.resolve("saved_model.pb"), bytes.toByteArray());
   }
 }

@@ -35,6 +35,14 @@ class AtomicOutputDirectoryTest {
   }
 
   @Test
+  void parentsItCreatedAreRemovedWhenNothingIsCommitted(@TempDir Path tmp) throws Exception {
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(tmp.resolve("new/dir/out"))) {
+      assertTrue(Files.isDirectory(tmp.resolve("new/dir")));
+    }
+    assertFalse(Files.exists(tmp.resolve("new")));
+  }
+
+  @Test
   void refusesAnExistingTarget(@TempDir Path tmp) throws Exception {
     Path target = Files.createDirectory(tmp.resolve("out"));
     IOException e = assertThrows(IOException.class, () -> AtomicOutputDirectory.create(target));

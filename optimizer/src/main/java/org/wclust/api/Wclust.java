@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.wclust.bridge.AtomicOutputDirectory;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.SavedModelWriter;
@@ -34,13 +35,22 @@ public final class Wclust {
    */
   public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options)
       throws ModelLoadException, IOException {
+    return clusterToSavedModel(input, output, options, stage -> {});
+  }
+
+  /** As {@link #clusterToSavedModel(Path, Path, ClusterOptions)}, reporting each stage as it starts. */
+  public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
+      Consumer<String> progress) throws ModelLoadException, IOException {
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output)) {
       long t0 = System.nanoTime();
+      progress.accept("loading " + input);
       FlatModel model = ModelLoader.load(input, options.signature());
       long t1 = System.nanoTime();
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
+      progress.accept("clustering " + plan.size() + " weight tensors");
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.seed());
       long t2 = System.nanoTime();
+      progress.accept("stripping and exporting to " + output);
       List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
       ClusterStripper.Frozen frozen = ClusterStripper.strip(clustered.model(), weightTensors);
       SavedModelWriter.write(out.path(), frozen.graph(), clustered.model().signature());

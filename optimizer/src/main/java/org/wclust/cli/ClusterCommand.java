@@ -74,8 +74,15 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
+    // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
+    boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,
-        new ClusterOptions(plan, seed, signature));
+        new ClusterOptions(plan, seed, signature), stage -> {
+          if (interactive) {
+            out.println(stage + " ...");
+            out.flush();
+          }
+        });
     out.printf("%-40s %-22s %-18s %8s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "DISTINCT", "SSE");
     for (LayerReport l : result.layers()) {
       out.printf("%-40s %-22s %-18s %8d %9d %12.6g%n", l.name(), l.op(), Arrays.toString(l.shape()),

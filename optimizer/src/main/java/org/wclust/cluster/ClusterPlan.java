@@ -122,7 +122,13 @@ public final class ClusterPlan {
       if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
         throw new IllegalArgumentException("config entry '" + e.getKey() + "' must be a number of clusters");
       }
-      int k = v.getAsInt();
+      int k;
+      try {
+        k = v.getAsJsonPrimitive().getAsBigDecimal().intValueExact();
+      } catch (ArithmeticException ex) {
+        throw new IllegalArgumentException("config entry '" + e.getKey()
+            + "' must be a whole number of clusters, got " + v);
+      }
       checkK(k, "config entry '" + e.getKey() + "'");
       try {
         Pattern.compile(e.getKey());

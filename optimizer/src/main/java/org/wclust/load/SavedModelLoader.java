@@ -115,7 +115,7 @@ public final class SavedModelLoader {
           keyToHandle.put(source.checkpointKey(), node.getName());
           keys.put(source.checkpointKey(), node.getAttrOrThrow("dtype").getType());
           names.put(node.getName(), layerName(source.name()));
-          graph.addNode(node);
+          graph.addNode(withSharedName(node));
         }
         case "VariableV2", "Variable" -> {
           // A TF1 ref variable becomes a resource variable whose read keeps the old node name,
@@ -135,16 +135,84 @@ public final class SavedModelLoader {
         default -> graph.addNode(node);
       }
     }
-    Map<String, HostTensor> values;
-    try {
-      values = checkpoint.read(keys);
-    } catch (IllegalArgumentException e) {
-      throw new ModelLoadException(e.getMessage(), e);
-    }
+    Map<String, HostTensor> values = readValues(dir, checkpoint, keys, initialValues(meta.getGraphDef()));
     Map<String, ModelVariable> variables = new LinkedHashMap<>();
     keyToHandle.forEach((key, handle) ->
         variables.put(handle, new ModelVariable(handle, names.get(handle), values.get(key))));
     return VariableNames.uniquify(FlatModel.of(graph.build(), signature, variables));
+  }
+
+  /**
+   * Reads the variables from the checkpoint. TF Java's exporter saves no resource variables (only
+   * VariableV2); their value then lives in the graph, as the constant their initialiser assigns.
+   */
+  private static Map<String, HostTensor> readValues(Path dir, CheckpointReader checkpoint,
+      Map<String, DataType> keys, Map<String, HostTensor> initialValues) throws ModelLoadException {
+    boolean hasCheckpoint = Files.exists(dir.resolve("variables").resolve("variables.index"));
+    if (hasCheckpoint) {
+      try {
+        return checkpoint.read(keys);
+      } catch (IllegalArgumentException e) {
+        if (!initialValues.keySet().containsAll(keys.keySet())) {
+          throw new ModelLoadException(e.getMessage(), e);
+        }
+      }
+    }
+    Map<String, HostTensor> values = new LinkedHashMap<>();
+    for (Map.Entry<String, DataType> key : keys.entrySet()) {
+      HostTensor value = initialValues.get(key.getKey());
+      if (value == null && hasCheckpoint) {
+        try {
+          value = checkpoint.read(Map.of(key.getKey(), key.getValue())).get(key.getKey());
+        } catch (IllegalArgumentException e) {
+          throw new ModelLoadException(e.getMessage(), e);
+        }
+      }
+      if (value == null) {
+        throw new ModelLoadException("variable " + key.getKey()
+            + " is neither in the checkpoint nor initialised from a constant in the graph");
+      }
+      values.put(key.getKey(), value);
+    }
+    return values;
+  }
+
+  /** Values that the graph's initialisers assign from constants: {@code AssignVariableOp(handle, Const)}. */
+  private static Map<String, HostTensor> initialValues(GraphDef graph) {
+    Map<String, NodeDef> nodes = new HashMap<>();
+    graph.getNodeList().forEach(n -> nodes.put(n.getName(), n));
+    Map<String, HostTensor> values = new HashMap<>();
+    for (NodeDef node : graph.getNodeList()) {
+      if (!node.getOp().equals("AssignVariableOp") && !node.getOp().equals("Assign")) {
+        continue;
+      }
+      NodeDef source = nodes.get(TensorRef.parse(node.getInput(1)).node());
+      while (source != null && source.getOp().equals("Identity")) {
+        source = nodes.get(TensorRef.parse(source.getInput(0)).node());
+      }
+      if (source != null && source.getOp().equals("Const")) {
+        try {
+          values.put(TensorRef.parse(node.getInput(0)).node(),
+              HostTensor.fromProto(source.getAttrOrThrow("value").getTensor()));
+        } catch (IllegalArgumentException unreadable) {
+          // a constant of a type HostTensor cannot read: leave it to the checkpoint
+        }
+      }
+    }
+    return values;
+  }
+
+  /**
+   * A VarHandleOp without {@code shared_name} (TF Java writes them so) would share one resource with
+   * every other such handle once imported; naming it after its node keeps the variables apart.
+   */
+  private static NodeDef withSharedName(NodeDef handle) {
+    AttrValue shared = handle.getAttrMap().get("shared_name");
+    if (shared != null && !shared.getS().isEmpty()) {
+      return handle;
+    }
+    return handle.toBuilder().putAttr("shared_name", AttrValue.newBuilder()
+        .setS(com.google.protobuf.ByteString.copyFromUtf8(handle.getName())).build()).build();
   }
 
   private record VariableSource(String checkpointKey, String name) {}

@@ -1,0 +1,150 @@
+package org.wclust.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.wclust.TfJavaModels;
+import picocli.CommandLine;
+
+/**
+ * Bad input to {@code wclust cluster}: exit status 2, exactly one stderr line
+ * {@code wclust: error: ...} naming the problem, and no OUT (nor a staging directory) left behind.
+ */
+class BadInputTest {
+  @TempDir static Path shared;
+  static Path model;
+
+  @TempDir Path tmp;
+  Path out;
+
+  @BeforeAll
+  static void exportModel() throws IOException {
+    model = TfJavaModels.exportDense(shared.resolve("model"));
+  }
+
+  @BeforeEach
+  void setUp() {
+    assumeTrue(System.getenv("WCLUST_DEBUG") == null, "WCLUST_DEBUG adds a stack trace to stderr");
+    out = tmp.resolve("out");
+  }
+
+  /** Runs {@code wclust cluster ARGS}; asserts the failure contract; returns the error message. */
+  private String fails(String... args) throws IOException {
+    StringWriter err = new StringWriter();
+    StringWriter stdout = new StringWriter();
+    CommandLine cli = WclustCommand.commandLine();
+    cli.setOut(new PrintWriter(stdout, true));
+    cli.setErr(new PrintWriter(err, true));
+    List<String> argv = new ArrayList<>(List.of("cluster"));
+    argv.addAll(List.of(args));
+    int code = cli.execute(argv.toArray(new String[0]));
+
+    List<String> lines = err.toString().lines().toList();
+    assertEquals(2, code, "exit code; stderr: " + err);
+    assertEquals(1, lines.size(), "one stderr line: " + err);
+    assertTrue(lines.get(0).startsWith("wclust: error: "), lines.get(0));
+    assertEquals("", stdout.toString());
+    try (Stream<Path> siblings = Files.list(out.toAbsolutePath().getParent())) {
+      List<String> partial = siblings.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("." + out.getFileName() + ".partial-")).toList();
+      assertEquals(List.of(), partial, "staging directories left behind");
+    }
+    return lines.get(0).substring("wclust: error: ".length());
+  }
+
+  private void assertNoOut() {
+    assertFalse(Files.exists(out), "OUT must not be created");
+  }
+
+  @Test
+  void missingModelPath() throws IOException {
+    Path missing = tmp.resolve("nope");
+    assertEquals("no such file or directory: " + missing,
+        fails(missing.toString(), "-o", out.toString(), "--clusters", "4"));
+    assertNoOut();
+  }
+
+  @Test
+  void directoryWithoutSavedModelPb() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("empty"));
+    String msg = fails(dir.toString(), "-o", out.toString(), "--clusters", "4");
+    assertTrue(msg.startsWith("not a SavedModel: ") && msg.contains("saved_model.pb"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void corruptSavedModelPb() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("corrupt"));
+    byte[] junk = new byte[4096];
+    new Random(42).nextBytes(junk);
+    Files.write(dir.resolve("saved_model.pb"), junk);
+    String msg = fails(dir.toString(), "-o", out.toString(), "--clusters", "4");
+    assertTrue(msg.startsWith("corrupt SavedModel"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void oneCluster() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "1");
+    assertTrue(msg.contains("--clusters") && msg.contains("at least 2"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void layersRegexMatchingNothing() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2", "--layers", "nomatch");
+    assertTrue(msg.contains("'nomatch'") && msg.contains("matches no clusterable layer")
+        && msg.contains("dense/kernel"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void outputAlreadyExists() throws IOException {
+    Files.createDirectories(out);
+    Path marker = Files.writeString(out.resolve("keep.txt"), "mine");
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2");
+    assertEquals("output already exists: " + out, msg);
+    try (Stream<Path> files = Files.list(out)) {
+      assertEquals(List.of(marker), files.toList(), "existing OUT untouched");
+    }
+  }
+
+  @Test
+  void kerasFile() throws IOException {
+    Path keras = Files.writeString(tmp.resolve("model.keras"), "PK");
+    String msg = fails(keras.toString(), "-o", out.toString(), "--clusters", "2");
+    assertTrue(msg.contains("Keras") && msg.contains("not supported"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void configEntryMatchingNothing() throws IOException {
+    Path config = Files.writeString(tmp.resolve("c.json"), "{\"nomatch\": 4}");
+    String msg = fails(model.toString(), "-o", out.toString(), "--config", config.toString());
+    assertTrue(msg.contains("config entry 'nomatch'") && msg.contains("matches no clusterable layer"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void configEntryWithOneCluster() throws IOException {
+    Path config = Files.writeString(tmp.resolve("c.json"), "{\"dense\": 1}");
+    String msg = fails(model.toString(), "-o", out.toString(), "--config", config.toString());
+    assertTrue(msg.contains("config entry 'dense'") && msg.contains("at least 2"), msg);
+    assertNoOut();
+  }
+}
