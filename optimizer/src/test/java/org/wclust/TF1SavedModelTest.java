@@ -85,7 +85,7 @@ class TF1SavedModelTest {
     Path in = TfJavaModels.exportDense(tmp.resolve("m"));
     Path out = tmp.resolve("out");
     ClusterResult result = Wclust.clusterToSavedModel(in, out,
-        new ClusterOptions(ClusterPlan.of(OptionalInt.of(2), null, null), 0, "serving_default"));
+        ClusterOptions.of(ClusterPlan.of(OptionalInt.of(2), null, null), 0));
 
     LayerReport layer = result.layers().get(0);
     assertEquals(1, result.layers().size());

@@ -68,7 +68,7 @@ public final class DemoCommand implements Callable<Integer> {
         throw new IllegalArgumentException("output already exists: " + clustered);
       }
       ClusterResult result = Wclust.clusterToSavedModel(original, clustered,
-          new ClusterOptions(ClusterPlan.of(OptionalInt.of(k), null, null), seed, ModelLoader.DEFAULT_SIGNATURE));
+          ClusterOptions.of(ClusterPlan.of(OptionalInt.of(k), null, null), seed));
       double after = Accuracy.of(ModelLoader.load(clustered, ModelLoader.DEFAULT_SIGNATURE), digits);
       int distinct = result.layers().stream().mapToInt(LayerReport::distinctValues).max().orElse(0);
       out.printf("%6d %9.2f%% %9.2f%% %9d %18s%n", k, 100 * before, 100 * after, distinct,

@@ -1,17 +1,24 @@
 package org.wclust.api;
 
 import org.wclust.cluster.ClusterPlan;
+import org.wclust.cluster.ClusterSettings;
 import org.wclust.load.ModelLoader;
 
 /**
  * What {@link Wclust#clusterToSavedModel} does.
  *
  * @param plan which weights to cluster, into how many clusters
- * @param seed seed of the k-means initialisation; the same seed gives the same output
+ * @param settings how each weight is clustered (method, refinement, granularity, sparsity, seed); its
+ *     number of clusters is replaced by the plan's per weight
  * @param signature the serving signature of the input model to use
  */
-public record ClusterOptions(ClusterPlan plan, long seed, String signature) {
+public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature) {
+  /** The default method, per tensor, seed 0, {@code serving_default}. */
   public static ClusterOptions of(ClusterPlan plan) {
-    return new ClusterOptions(plan, 0L, ModelLoader.DEFAULT_SIGNATURE);
+    return of(plan, 0L);
+  }
+
+  public static ClusterOptions of(ClusterPlan plan, long seed) {
+    return new ClusterOptions(plan, ClusterSettings.of(2, seed), ModelLoader.DEFAULT_SIGNATURE);
   }
 }

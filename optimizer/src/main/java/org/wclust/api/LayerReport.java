@@ -1,5 +1,7 @@
 package org.wclust.api;
 
+import org.wclust.cluster.ClusteredLayer;
+
 /**
  * Per clustered layer, as written to {@code wclust-report.json}.
  *
@@ -7,10 +9,28 @@ package org.wclust.api;
  * @param op the op the weight feeds
  * @param shape the weight's shape
  * @param params number of weights
- * @param clusters number of clusters asked for
+ * @param clusters number of clusters asked for (per codebook)
+ * @param init initialisation method, e.g. {@code optimal}
+ * @param granularity {@code tensor}, {@code channel} or {@code group:G}
+ * @param codebooks number of codebooks (1 per tensor, or per channel / group)
  * @param distinctValues distinct values of the weight in the exported model
+ * @param maxDistinctPerCodebook the most distinct values in any one codebook's members
  * @param sse within-cluster sum of squared errors
- * @param keptOriginalValues true when the weight had no more distinct values than clusters
+ * @param packedBits bits of a packed format: ⌈log2 k⌉ per weight plus 32 per centroid
+ * @param keptOriginalValues true when a codebook's members had no more distinct values than clusters
+ * @param emptyClusters initial centroids left without members (only without refinement)
  */
-public record LayerReport(String name, String op, long[] shape, long params, int clusters,
-    int distinctValues, double sse, boolean keptOriginalValues) {}
+public record LayerReport(String name, String op, long[] shape, long params, int clusters, String init,
+    String granularity, int codebooks, int distinctValues, int maxDistinctPerCodebook, double sse,
+    long packedBits, boolean keptOriginalValues, int emptyClusters) {
+
+  static LayerReport of(ClusteredLayer layer, int exportedDistinctValues) {
+    var w = layer.weight();
+    var c = layer.clustering();
+    return new LayerReport(w.name(), w.op(), w.shape(), w.params(), layer.settings().clusters(),
+        layer.settings().init().cliName() + (layer.settings().refine() || !layer.settings().init().refinable()
+            ? "" : " (no refine)"),
+        layer.settings().granularity().toString(), c.groups(), exportedDistinctValues,
+        c.maxDistinctPerGroup(), c.sse(), layer.packedBits(), c.keptOriginalValues(), c.emptyClusters());
+  }
+}

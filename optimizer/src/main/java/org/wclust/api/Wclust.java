@@ -48,7 +48,7 @@ public final class Wclust {
       long t1 = System.nanoTime();
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
       progress.accept("clustering " + plan.size() + " weight tensors");
-      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.seed());
+      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings());
       long t2 = System.nanoTime();
       progress.accept("stripping and exporting to " + output);
       List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
@@ -58,9 +58,7 @@ public final class Wclust {
       List<LayerReport> layers = new ArrayList<>();
       for (ClusteredLayer layer : clustered.layers()) {
         HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
-        layers.add(new LayerReport(layer.weight().name(), layer.weight().op(), layer.weight().shape(),
-            layer.weight().params(), layer.clusters(), WeightDiscovery.distinct(exported.toFloats()),
-            layer.clustering().sse(), layer.clustering().keptOriginalValues()));
+        layers.add(LayerReport.of(layer, WeightDiscovery.distinct(exported.toFloats())));
       }
       ClusterResult result = new ClusterResult(output, layers, seconds(t1 - t0), seconds(t2 - t1),
           seconds(t3 - t2));

@@ -11,6 +11,9 @@ import org.wclust.api.ClusterResult;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
 import org.wclust.cluster.ClusterPlan;
+import org.wclust.cluster.ClusterSettings;
+import org.wclust.cluster.Granularity;
+import org.wclust.cluster.InitMethod;
 import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,7 +59,33 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "JSON object mapping weight-name regexes to a number of clusters; wins over --clusters")
   Path config;
 
-  @Option(names = "--seed", defaultValue = "0", description = "seed of the k-means initialisation (default: ${DEFAULT-VALUE})")
+  @Option(names = "--init", paramLabel = "METHOD", defaultValue = "optimal", // InitMethod.DEFAULT
+      converter = InitMethodConverter.class,
+      description = {"how centroids are chosen (default: ${DEFAULT-VALUE}):",
+          "  optimal   globally optimal 1-D k-means (minimum SSE), by dynamic programming over the "
+              + "sorted values; exact, so no refinement follows",
+          "  kmeans++  k-means++ seeding (random, spread out)",
+          "  linear    evenly spaced between min and max",
+          "  density   at evenly spaced quantiles of the weights",
+          "  random    uniform in [min, max]",
+          "All but optimal are followed by Lloyd iterations to convergence unless --no-refine "
+              + "(tfmot runs none)."})
+  InitMethod init;
+
+  @Option(names = "--no-refine", description = "skip the Lloyd iterations after initialisation")
+  boolean noRefine;
+
+  @Option(names = "--granularity", paramLabel = "G", defaultValue = "tensor",
+      description = {"codebooks per weight (default: ${DEFAULT-VALUE}): 'tensor' (one), 'channel' (one "
+          + "per output channel, for Conv2D, DepthwiseConv2D, Conv2DTranspose and Dense), or "
+          + "'group:N' (one per N consecutive output channels)"})
+  String granularity;
+
+  @Option(names = "--preserve-sparsity",
+      description = "weights that are exactly zero stay zero: one centroid is pinned at 0, the others cluster the non-zero weights")
+  boolean preserveSparsity;
+
+  @Option(names = "--seed", defaultValue = "0", description = "seed of the random initialisations (default: ${DEFAULT-VALUE})")
   long seed;
 
   @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
@@ -77,16 +106,18 @@ public final class ClusterCommand implements Callable<Integer> {
     // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
     boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,
-        new ClusterOptions(plan, seed, signature), stage -> {
+        new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
+            preserveSparsity, seed), signature), stage -> {
           if (interactive) {
             out.println(stage + " ...");
             out.flush();
           }
         });
-    out.printf("%-40s %-22s %-18s %8s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "DISTINCT", "SSE");
+    out.printf("%-40s %-22s %-18s %8s %9s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "CODEBOOKS",
+        "DISTINCT", "SSE");
     for (LayerReport l : result.layers()) {
-      out.printf("%-40s %-22s %-18s %8d %9d %12.6g%n", l.name(), l.op(), Arrays.toString(l.shape()),
-          l.clusters(), l.distinctValues(), l.sse());
+      out.printf("%-40s %-22s %-18s %8d %9d %9d %12.6g%n", l.name(), l.op(), Arrays.toString(l.shape()),
+          l.clusters(), l.codebooks(), l.distinctValues(), l.sse());
     }
     out.printf("wrote %s (load %.2fs, cluster %.2fs, export %.2fs)%n", output,
         result.loadSeconds(), result.clusterSeconds(), result.exportSeconds());

@@ -35,25 +35,32 @@ public final class ClusterRewriter {
 
   private ClusterRewriter() {}
 
-  public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, long seed) {
-    List<WeightTensor> weights = WeightDiscovery.discover(model);
+  /**
+   * @param plan the number of clusters per weight name
+   * @param settings everything else about how each weight is clustered
+   */
+  public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings) {
+    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
+        .filter(w -> plan.containsKey(w.name())).toList();
+    // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
+    List<TensorClustering> clusterings = targets.parallelStream()
+        .map(w -> WeightClusterer.cluster(model.variables().get(w.handleNode()).value().toFloats(),
+            w.channels(), settings.withClusters(plan.get(w.name()))))
+        .toList();
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     Map<String, String> rewire = new HashMap<>();
     ImmutableList.Builder<ClusteredLayer> layers = ImmutableList.builder();
     GraphDef subgraphs;
     try (Graph scratch = new Graph()) {
       Ops root = Ops.create(scratch).withSubScope(SCOPE);
-      for (WeightTensor weight : weights) {
-        Integer k = plan.get(weight.name());
-        if (k == null) {
-          continue;
-        }
+      for (int t = 0; t < targets.size(); t++) {
+        WeightTensor weight = targets.get(t);
+        TensorClustering clustering = clusterings.get(t);
         HostTensor value = model.variables().get(weight.handleNode()).value();
-        Clustering clustering = KMeans1D.cluster(value.toFloats(), k, seed);
         Ops tf = subScope(root, weight.name());
         String centroidsName = scopeName(weight.name()) + "/centroids";
         VarHandleOp handle = tf.withName("centroids").varHandleOp(TFloat32.class,
-            Shape.of(clustering.centroids().length), VarHandleOp.sharedName(SCOPE + "/" + centroidsName));
+            Shape.of(clustering.codebook().length), VarHandleOp.sharedName(SCOPE + "/" + centroidsName));
         Operand<TFloat32> centroids = tf.withName("read_centroids").readVariableOp(handle, TFloat32.class);
         Shape shape = Shape.of(value.shape());
         Operand<TInt32> indices = tf.withName("indices")
@@ -62,11 +69,12 @@ public final class ClusterRewriter {
 
         String handleNode = handle.op().name();
         variables.put(handleNode, new ModelVariable(handleNode, weight.name() + "/centroids",
-            HostTensor.ofFloats(new long[] {clustering.centroids().length}, clustering.centroids())));
+            HostTensor.ofFloats(new long[] {clustering.codebook().length}, clustering.codebook())));
         String outTensor = TensorRef.of(out.op().name(), 0).toString();
         WeightDiscovery.reads(model, weight.handleNode())
             .forEach(read -> rewire.put(read.getName(), outTensor));
-        layers.add(new ClusteredLayer(weight, k, clustering, handleNode, outTensor));
+        layers.add(new ClusteredLayer(weight, settings.withClusters(plan.get(weight.name())), clustering,
+            handleNode, outTensor));
       }
       subgraphs = scratch.toGraphDef();
     }

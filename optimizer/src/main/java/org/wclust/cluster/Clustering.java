@@ -19,15 +19,31 @@ import java.util.Arrays;
  *     iteration limit when the limit was reached before convergence
  * @param keptOriginalValues true when there were no more distinct values than clusters, so every
  *     value is its own centroid and {@code sse} is 0
+ * @param emptyClusters number of centroids that no value maps to. Always 0 for converged Lloyd
+ *     (empty clusters are re-seeded) and for the optimal method; can be positive when initial
+ *     centroids are used without refinement (e.g. a linear centroid in a gap of the
+ *     distribution), or when an iteration limit stopped Lloyd early. The five-component
+ *     constructor counts it from {@code indices}; the canonical one takes it as given (range
+ *     checked only), so a producer is responsible for it matching {@code indices}.
  */
 public record Clustering(
-    float[] centroids, int[] indices, double sse, int iterations, boolean keptOriginalValues) {
+    float[] centroids,
+    int[] indices,
+    double sse,
+    int iterations,
+    boolean keptOriginalValues,
+    int emptyClusters) {
 
   public Clustering {
     checkNotNull(centroids, "centroids");
     checkNotNull(indices, "indices");
     checkArgument(iterations >= 0, "iterations must be >= 0, got %s", iterations);
     checkArgument(sse >= 0, "sse must be >= 0, got %s", sse);
+    checkArgument(
+        emptyClusters >= 0 && emptyClusters <= centroids.length,
+        "emptyClusters = %s is outside [0, %s]",
+        emptyClusters,
+        centroids.length);
     // Checked once here so that reconstruct() cannot fail half-way through a large tensor.
     for (int i = 0; i < indices.length; i++) {
       int c = indices[i];
@@ -38,7 +54,32 @@ public record Clustering(
     }
   }
 
-  /** Number of clusters (some may be unused if the iteration limit was hit). */
+  /**
+   * The original five components; {@link #emptyClusters()} is counted from {@code indices}.
+   */
+  public Clustering(
+      float[] centroids, int[] indices, double sse, int iterations, boolean keptOriginalValues) {
+    this(
+        centroids, indices, sse, iterations, keptOriginalValues, countEmpty(centroids, indices));
+  }
+
+  /** Centroids no index refers to; out-of-range indices are left to the canonical constructor. */
+  private static int countEmpty(float[] centroids, int[] indices) {
+    if (centroids == null || indices == null) {
+      return 0; // the canonical constructor throws the NullPointerException
+    }
+    boolean[] used = new boolean[centroids.length];
+    int usedCount = 0;
+    for (int c : indices) {
+      if (c >= 0 && c < used.length && !used[c]) {
+        used[c] = true;
+        usedCount++;
+      }
+    }
+    return centroids.length - usedCount;
+  }
+
+  /** Number of clusters, including any empty ones (see {@link #emptyClusters()}). */
   public int k() {
     return centroids.length;
   }
@@ -89,7 +130,8 @@ public record Clustering(
         && Arrays.equals(indices, other.indices)
         && Double.compare(sse, other.sse) == 0
         && iterations == other.iterations
-        && keptOriginalValues == other.keptOriginalValues;
+        && keptOriginalValues == other.keptOriginalValues
+        && emptyClusters == other.emptyClusters;
   }
 
   @Override
@@ -98,7 +140,8 @@ public record Clustering(
     h = 31 * h + Arrays.hashCode(indices);
     h = 31 * h + Double.hashCode(sse);
     h = 31 * h + iterations;
-    return 31 * h + Boolean.hashCode(keptOriginalValues);
+    h = 31 * h + Boolean.hashCode(keptOriginalValues);
+    return 31 * h + emptyClusters;
   }
 
   @Override
@@ -114,6 +157,8 @@ public record Clustering(
         + iterations
         + ", keptOriginalValues="
         + keptOriginalValues
+        + ", emptyClusters="
+        + emptyClusters
         + "]";
   }
 }

@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  *   <li>Deterministic: the same values, {@code k}, seed and limit give an identical result.
  * </ul>
  *
- * <p>Cost: sort O(n log n), seeding O(m·k) and O(m log k) per iteration, where m is the number of
+ * <p>Cost: radix sort O(n), seeding O(m·k) and O(m log k) per iteration, where m is the number of
  * distinct values; values are not compared against every centroid.
  */
 public final class KMeans1D {
@@ -73,7 +73,7 @@ public final class KMeans1D {
     return lloyd(distinct, initialCentroids.clone(), maxIterations);
   }
 
-  private static void checkArguments(float[] values, int k, int maxIterations) {
+  static void checkArguments(float[] values, int k, int maxIterations) {
     checkArgument(k >= 2, "k must be >= 2, got k=%s", k);
     checkNotNull(values, "values");
     checkArgument(values.length > 0, "values must not be empty");
@@ -95,7 +95,7 @@ public final class KMeans1D {
     return -1;
   }
 
-  private static Clustering keepOriginalValues(Distinct distinct) {
+  static Clustering keepOriginalValues(Distinct distinct) {
     // valueIndex already points into the sorted distinct values, which are the centroids.
     return new Clustering(distinct.values, distinct.valueIndex, 0.0, 0, true);
   }
@@ -104,7 +104,7 @@ public final class KMeans1D {
    * k-means++ on the distinct values weighted by multiplicity: same distribution as on the raw
    * values, but the O(m·k) distance updates do not pay for duplicates.
    */
-  private static float[] kMeansPlusPlus(Distinct d, int k, SplittableRandom random) {
+  static float[] kMeansPlusPlus(Distinct d, int k, SplittableRandom random) {
     int m = d.size();
     double[] weight = new double[m];
     for (int j = 0; j < m; j++) {
@@ -160,7 +160,12 @@ public final class KMeans1D {
     return lastPositive;
   }
 
-  private static Clustering lloyd(Distinct d, float[] centroids, int maxIterations) {
+  /**
+   * Lloyd iterations over the distinct values from {@code centroids} (sorted in place, then
+   * updated in place; duplicates allowed), re-seeding empty clusters. Requires more distinct values
+   * than centroids.
+   */
+  static Clustering lloyd(Distinct d, float[] centroids, int maxIterations) {
     int m = d.size();
     int k = centroids.length;
     Arrays.sort(centroids);
@@ -255,7 +260,7 @@ public final class KMeans1D {
    * Assigns each value to its nearest centroid (ties to the lower) by binary search over the
    * midpoints between consecutive sorted centroids. Returns whether any assignment changed.
    */
-  private static boolean assign(float[] values, float[] sortedCentroids, int[] assignment) {
+  static boolean assign(float[] values, float[] sortedCentroids, int[] assignment) {
     int k = sortedCentroids.length;
     double[] midpoints = new double[k - 1];
     for (int c = 0; c + 1 < k; c++) {
@@ -288,7 +293,7 @@ public final class KMeans1D {
   }
 
   /** The sorted distinct values, their multiplicities, and where each input value went. */
-  private static final class Distinct {
+  static final class Distinct {
     final float[] values;
     final int[] counts;
     /** For each input value, the index of its distinct value. */
@@ -300,35 +305,83 @@ public final class KMeans1D {
       this.valueIndex = valueIndex;
     }
 
+    /**
+     * The distinct values of {@code input} (finite), ascending. A stable LSD radix sort of
+     * order-preserving integer keys carries each value's position along, so {@code valueIndex}
+     * comes out of the same pass: O(n), no per-value binary search.
+     */
     static Distinct of(float[] input) {
       int n = input.length;
-      float[] sorted = new float[n];
+      int[] keys = new int[n];
+      int[] order = new int[n];
       for (int i = 0; i < n; i++) {
         // Adding +0.0f turns -0.0f into +0.0f: the two must be one value, or a cluster is spent
-        // on a sign bit (Arrays.sort and binarySearch order -0.0 before +0.0).
-        sorted[i] = input[i] + 0.0f;
+        // on a sign bit.
+        keys[i] = sortableKey(input[i] + 0.0f);
+        order[i] = i;
       }
-      Arrays.sort(sorted);
+      int[] keyBuffer = new int[n];
+      int[] orderBuffer = new int[n];
+      int[] histogram = new int[1 << RADIX_BITS];
+      for (int shift = 0; shift < 32; shift += RADIX_BITS) {
+        Arrays.fill(histogram, 0);
+        for (int key : keys) {
+          histogram[(key >>> shift) & RADIX_MASK]++;
+        }
+        if (histogram[(keys.length == 0 ? 0 : keys[0] >>> shift) & RADIX_MASK] == n) {
+          continue; // every key has this digit: the pass would not move anything
+        }
+        int sum = 0;
+        for (int d = 0; d < histogram.length; d++) {
+          int c = histogram[d];
+          histogram[d] = sum;
+          sum += c;
+        }
+        for (int i = 0; i < n; i++) {
+          int key = keys[i];
+          int to = histogram[(key >>> shift) & RADIX_MASK]++;
+          keyBuffer[to] = key;
+          orderBuffer[to] = order[i];
+        }
+        int[] t = keys;
+        keys = keyBuffer;
+        keyBuffer = t;
+        t = order;
+        order = orderBuffer;
+        orderBuffer = t;
+      }
       int m = 0;
       for (int i = 0; i < n; i++) {
-        if (i == 0 || sorted[i] != sorted[i - 1]) {
+        if (i == 0 || keys[i] != keys[i - 1]) {
           m++;
         }
       }
       float[] values = new float[m];
       int[] counts = new int[m];
+      int[] valueIndex = new int[n];
       int j = -1;
       for (int i = 0; i < n; i++) {
-        if (i == 0 || sorted[i] != sorted[i - 1]) {
-          values[++j] = sorted[i];
+        if (i == 0 || keys[i] != keys[i - 1]) {
+          values[++j] = fromSortableKey(keys[i]);
         }
         counts[j]++;
-      }
-      int[] valueIndex = new int[n];
-      for (int i = 0; i < n; i++) {
-        valueIndex[i] = Arrays.binarySearch(values, input[i] + 0.0f);
+        valueIndex[order[i]] = j;
       }
       return new Distinct(values, counts, valueIndex);
+    }
+
+    private static final int RADIX_BITS = 11;
+    private static final int RADIX_MASK = (1 << RADIX_BITS) - 1;
+
+    /** An int whose unsigned order is the numeric order of finite floats (+0.0 above -0.0). */
+    private static int sortableKey(float v) {
+      int bits = Float.floatToRawIntBits(v);
+      // Non-negative: set the sign bit. Negative: flip every bit (larger magnitude sorts first).
+      return bits ^ ((bits >> 31) | 0x80000000);
+    }
+
+    private static float fromSortableKey(int key) {
+      return Float.intBitsToFloat(key < 0 ? key ^ 0x80000000 : ~key);
     }
 
     int size() {

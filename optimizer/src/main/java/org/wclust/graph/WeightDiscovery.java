@@ -38,14 +38,16 @@ public final class WeightDiscovery {
     for (ModelVariable variable : model.variables().values()) {
       Set<String> ops = new HashSet<>();
       String weightOp = null;
+      HostTensor value = variable.value();
+      OutputChannels channels = OutputChannels.single(value.size());
       for (Consumer c : reachedThroughReads(variable.handleNode(), consumers)) {
         ops.add(c.node().getOp());
         ImmutableSet<Integer> positions = WEIGHT_INPUTS.get(c.node().getOp());
         if (positions != null && positions.contains(c.inputIndex())) {
           weightOp = c.node().getOp();
+          channels = outputChannels(c, value.shape());
         }
       }
-      HostTensor value = variable.value();
       boolean isFloat = value.isFloat();
       String op = weightOp != null ? weightOp : ops.isEmpty() ? "-" : String.join(",", ops.stream().sorted().toList());
       String reason;
@@ -58,9 +60,43 @@ public final class WeightDiscovery {
       }
       weights.add(new WeightTensor(variable.name(), variable.handleNode(), op, value.shape(),
           value.size(), isFloat ? distinct(value.toFloats()) : -1, value.dtype().name(),
-          weightOp != null && isFloat, reason));
+          weightOp != null && isFloat, reason, channels));
     }
     return weights;
+  }
+
+  /** The output-channel layout of a weight given the op and input position that consume it. */
+  private static OutputChannels outputChannels(Consumer c, long[] shape) {
+    int rank = shape.length;
+    if (rank == 0) {
+      return OutputChannels.single(1);
+    }
+    NodeDef node = c.node();
+    switch (node.getOp()) {
+      case "DepthwiseConv2dNative":
+        return new OutputChannels(Math.toIntExact(shape[rank - 2] * shape[rank - 1]), 1);
+      case "Conv2DBackpropInput":
+        return new OutputChannels(Math.toIntExact(shape[rank - 2]), shape[rank - 1]);
+      case "MatMul":
+      case "BatchMatMulV2": {
+        if (rank < 2) {
+          return OutputChannels.single(shape[0]);
+        }
+        // Channels are the output features: the columns of b (rows if transposed), the rows of a.
+        boolean isB = c.inputIndex() == 1;
+        String transposeAttr = node.getOp().equals("MatMul")
+            ? (isB ? "transpose_b" : "transpose_a")
+            : (isB ? "adj_y" : "adj_x");
+        boolean transposed = node.getAttrMap().containsKey(transposeAttr)
+            && node.getAttrOrThrow(transposeAttr).getB();
+        boolean channelsLast = isB != transposed;
+        return channelsLast
+            ? new OutputChannels(Math.toIntExact(shape[rank - 1]), 1)
+            : new OutputChannels(Math.toIntExact(shape[rank - 2]), shape[rank - 1]);
+      }
+      default: // Conv2D, Conv3D: filter [..., in, out]
+        return new OutputChannels(Math.toIntExact(shape[rank - 1]), 1);
+    }
   }
 
   /** Number of distinct float values (+0 and -0 count once, as the clustering sees them). */

@@ -12,6 +12,8 @@ package org.wclust.graph;
  * @param dtype TensorFlow dtype name, e.g. {@code DT_FLOAT}
  * @param clusterable whether wclust clusters it
  * @param reason why it is or is not clusterable
+ * @param channels where its output channels lie (for per-channel clustering); the whole tensor as one
+ *     channel when it is not clusterable
  */
 public record WeightTensor(String name, String handleNode, String op, long[] shape, long params,
-    int distinctValues, String dtype, boolean clusterable, String reason) {}
+    int distinctValues, String dtype, boolean clusterable, String reason, OutputChannels channels) {}

@@ -28,10 +28,19 @@ public final class ClusterReport {
       o.add("shape", shape);
       o.addProperty("params", l.params());
       o.addProperty("clusters", l.clusters());
+      o.addProperty("init", l.init());
+      o.addProperty("granularity", l.granularity());
+      o.addProperty("codebooks", l.codebooks());
       o.addProperty("distinct_values", l.distinctValues());
+      o.addProperty("max_distinct_per_codebook", l.maxDistinctPerCodebook());
       o.addProperty("sse", l.sse());
+      o.addProperty("packed_bits", l.packedBits());
+      o.addProperty("float32_bits", 32 * l.params());
       if (l.keptOriginalValues()) {
         o.addProperty("note", "fewer distinct values than clusters: original values kept");
+      }
+      if (l.emptyClusters() > 0) {
+        o.addProperty("empty_clusters", l.emptyClusters());
       }
       layers.add(o);
     }

@@ -1,0 +1,32 @@
+package org.wclust.cluster;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+/**
+ * How one weight tensor is clustered.
+ *
+ * @param clusters k, codebook size per group (at least 2)
+ * @param init how centroids are initialised ({@code optimal} is exact and needs no refinement)
+ * @param refine whether Lloyd iterations follow the initialisation
+ * @param granularity one codebook per tensor, per output channel, or per group of channels
+ * @param preserveSparsity exact zeros stay zero: one centroid is pinned at 0
+ * @param seed seed of the random initialisations
+ */
+public record ClusterSettings(int clusters, InitMethod init, boolean refine, Granularity granularity,
+    boolean preserveSparsity, long seed) {
+  public ClusterSettings {
+    checkArgument(clusters >= 2, "the number of clusters must be at least 2, got %s", clusters);
+    checkNotNull(init, "init");
+    checkNotNull(granularity, "granularity");
+  }
+
+  /** Per-tensor clustering with the default method. */
+  public static ClusterSettings of(int clusters, long seed) {
+    return new ClusterSettings(clusters, InitMethod.DEFAULT, true, Granularity.TENSOR, false, seed);
+  }
+
+  public ClusterSettings withClusters(int k) {
+    return new ClusterSettings(k, init, refine, granularity, preserveSparsity, seed);
+  }
+}

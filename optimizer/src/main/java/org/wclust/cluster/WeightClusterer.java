@@ -1,0 +1,159 @@
+package org.wclust.cluster;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.wclust.graph.OutputChannels;
+
+/**
+ * Clusters one weight tensor under {@link ClusterSettings}: splits it into its codebook groups (whole
+ * tensor, output channel or group of channels), optionally sets exact zeros aside around a centroid
+ * pinned at 0, runs the 1-D clustering on each group and joins the results into one
+ * {@link TensorClustering}.
+ */
+public final class WeightClusterer {
+  private WeightClusterer() {}
+
+  public static TensorClustering cluster(float[] values, OutputChannels channels, ClusterSettings settings) {
+    Granularity granularity = settings.granularity();
+    int groups = granularity.groups(channels.count());
+    // Members of each group, in element order.
+    int[] groupOf = new int[values.length];
+    int[] sizes = new int[groups];
+    for (int i = 0; i < values.length; i++) {
+      int g = groups == 1 ? 0 : granularity.groupOf(channels.channelOf(i));
+      groupOf[i] = g;
+      sizes[g]++;
+    }
+    float[][] members = new float[groups][];
+    for (int g = 0; g < groups; g++) {
+      members[g] = new float[sizes[g]];
+    }
+    int[] fill = new int[groups];
+    for (int i = 0; i < values.length; i++) {
+      members[groupOf[i]][fill[groupOf[i]]++] = values[i];
+    }
+
+    List<float[]> codebooks = new ArrayList<>();
+    int[][] localIndices = new int[groups][];
+    double sse = 0;
+    int maxDistinct = 0;
+    int empty = 0;
+    boolean kept = false;
+    for (int g = 0; g < groups; g++) {
+      Clustering c = settings.preserveSparsity()
+          ? clusterKeepingZeros(members[g], settings, g)
+          : Clusterer1D.cluster(members[g], settings.clusters(), settings.init(), settings.refine(),
+              settings.seed() + g);
+      codebooks.add(c.centroids());
+      localIndices[g] = c.indices();
+      sse += c.sse();
+      maxDistinct = Math.max(maxDistinct, c.distinctValues());
+      kept |= c.keptOriginalValues();
+      empty += c.emptyClusters();
+    }
+
+    int[] offsets = new int[groups];
+    int total = 0;
+    for (int g = 0; g < groups; g++) {
+      offsets[g] = total;
+      total += codebooks.get(g).length;
+    }
+    float[] codebook = new float[total];
+    for (int g = 0; g < groups; g++) {
+      System.arraycopy(codebooks.get(g), 0, codebook, offsets[g], codebooks.get(g).length);
+    }
+    int[] indices = new int[values.length];
+    Arrays.fill(fill, 0);
+    for (int i = 0; i < values.length; i++) {
+      int g = groupOf[i];
+      indices[i] = offsets[g] + localIndices[g][fill[g]++];
+    }
+    return new TensorClustering(codebook, indices, groups, sse, maxDistinct, kept, empty);
+  }
+
+  /**
+   * Zeros map to a centroid pinned at 0; the other values share the remaining k - 1 centroids, so
+   * pruned weights stay pruned and the number of non-zeros is unchanged.
+   */
+  private static Clustering clusterKeepingZeros(float[] values, ClusterSettings settings, int group) {
+    int zeros = 0;
+    for (float v : values) {
+      if (v == 0f) {
+        zeros++;
+      }
+    }
+    if (zeros == 0 || zeros == values.length) {
+      return Clusterer1D.cluster(values, settings.clusters(), settings.init(), settings.refine(),
+          settings.seed() + group);
+    }
+    float[] nonZero = new float[values.length - zeros];
+    int n = 0;
+    for (float v : values) {
+      if (v != 0f) {
+        nonZero[n++] = v;
+      }
+    }
+    int k = settings.clusters() - 1;
+    float[] centroids;
+    int[] nonZeroIndices;
+    double sse;
+    boolean kept;
+    if (k == 1) {
+      double mean = 0;
+      for (float v : nonZero) {
+        mean += v;
+      }
+      mean /= nonZero.length;
+      centroids = new float[] {(float) mean};
+      nonZeroIndices = new int[nonZero.length];
+      sse = 0;
+      for (float v : nonZero) {
+        sse += (v - (float) mean) * (double) (v - (float) mean);
+      }
+      kept = distinct(nonZero) == 1;
+    } else {
+      Clustering c = Clusterer1D.cluster(nonZero, k, settings.init(), settings.refine(), settings.seed() + group);
+      centroids = c.centroids();
+      nonZeroIndices = c.indices();
+      sse = c.sse();
+      kept = c.keptOriginalValues();
+    }
+    // Insert 0 into the ascending centroids, unless a centroid is exactly 0 already.
+    int zeroAt = 0;
+    while (zeroAt < centroids.length && centroids[zeroAt] < 0f) {
+      zeroAt++;
+    }
+    boolean hasZero = zeroAt < centroids.length && centroids[zeroAt] == 0f;
+    float[] withZero;
+    if (hasZero) {
+      withZero = centroids;
+    } else {
+      withZero = new float[centroids.length + 1];
+      System.arraycopy(centroids, 0, withZero, 0, zeroAt);
+      System.arraycopy(centroids, zeroAt, withZero, zeroAt + 1, centroids.length - zeroAt);
+    }
+    int[] indices = new int[values.length];
+    n = 0;
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] == 0f) {
+        indices[i] = zeroAt;
+      } else {
+        int local = nonZeroIndices[n++];
+        indices[i] = hasZero || local < zeroAt ? local : local + 1;
+      }
+    }
+    // The five-component constructor counts empty clusters from the final indices.
+    return new Clustering(withZero, indices, sse, 0, kept);
+  }
+
+  private static int distinct(float[] values) {
+    Set<Float> seen = new HashSet<>();
+    for (float v : values) {
+      seen.add(v);
+    }
+    return seen.size();
+  }
+}
