@@ -37,6 +37,13 @@ public final class WclustCommand implements Runnable {
     for (Object sub : extraSubcommands) {
       cli.addSubcommand(sub);
     }
+    // Usage errors (unknown option, bad value) are one line too, pointing at --help.
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine failed = e.getCommandLine();
+      failed.getErr().println("wclust: error: " + oneLine(e) + " (see '"
+          + failed.getCommandSpec().qualifiedName() + " --help')");
+      return 2;
+    });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("wclust: error: " + oneLine(e));
       if (System.getenv("WCLUST_DEBUG") != null) {

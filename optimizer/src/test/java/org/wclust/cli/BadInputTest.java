@@ -147,4 +147,32 @@ class BadInputTest {
     assertTrue(msg.contains("config entry 'dense'") && msg.contains("at least 2"), msg);
     assertNoOut();
   }
+
+  @Test
+  void unknownInitMethodNamesTheValidOnes() throws IOException {
+    String message = fails(model.toString(), "-o", out.toString(), "--clusters", "4", "--init", "bogus");
+    assertTrue(message.contains("bogus") && message.contains("optimal") && message.contains("kmeans++"), message);
+    assertNoOut();
+  }
+
+  @Test
+  void badGranularity() throws IOException {
+    String message = fails(model.toString(), "-o", out.toString(), "--clusters", "4", "--granularity", "diagonal");
+    assertTrue(message.contains("diagonal") && message.contains("group:G"), message);
+    assertNoOut();
+  }
+
+  @Test
+  void groupSizeBelowOne() throws IOException {
+    String message = fails(model.toString(), "-o", out.toString(), "--clusters", "4", "--granularity", "group:0");
+    assertTrue(message.contains("group:0"), message);
+    assertNoOut();
+  }
+
+  @Test
+  void unknownOptionIsOneLineToo() throws IOException {
+    String message = fails(model.toString(), "-o", out.toString(), "--clusters", "4", "--frobnicate");
+    assertTrue(message.contains("--frobnicate"), message);
+    assertNoOut();
+  }
 }
