@@ -11,14 +11,17 @@ import org.wclust.load.ModelLoader;
  * @param settings how each weight is clustered (method, refinement, granularity, sparsity, seed); its
  *     number of clusters is replaced by the plan's per weight
  * @param signature the serving signature of the input model to use
+ * @param foldBatchNorm fold inference BatchNormalization into the preceding conv/dense before
+ *     clustering, so the clusters survive TFLite conversion
  */
-public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature) {
-  /** The default method, per tensor, seed 0, {@code serving_default}. */
+public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
+    boolean foldBatchNorm) {
+  /** The default method, per tensor, seed 0, {@code serving_default}, BatchNorm folded. */
   public static ClusterOptions of(ClusterPlan plan) {
     return of(plan, 0L);
   }
 
   public static ClusterOptions of(ClusterPlan plan, long seed) {
-    return new ClusterOptions(plan, ClusterSettings.of(2, seed), ModelLoader.DEFAULT_SIGNATURE);
+    return new ClusterOptions(plan, ClusterSettings.of(2, seed), ModelLoader.DEFAULT_SIGNATURE, true);
   }
 }

@@ -13,6 +13,7 @@ import org.wclust.bridge.TensorRef;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
+import org.wclust.fold.BatchNormFolder;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.load.ModelLoadException;
@@ -45,6 +46,12 @@ public final class Wclust {
       long t0 = System.nanoTime();
       progress.accept("loading " + input);
       FlatModel model = ModelLoader.load(input, options.signature());
+      List<String> folded = new ArrayList<>();
+      if (options.foldBatchNorm()) {
+        BatchNormFolder.Result fold = BatchNormFolder.fold(model);
+        model = fold.model();
+        fold.folds().forEach(f -> folded.add(f.kernel()));
+      }
       long t1 = System.nanoTime();
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
       progress.accept("clustering " + plan.size() + " weight tensors");
@@ -60,8 +67,8 @@ public final class Wclust {
         HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
         layers.add(LayerReport.of(layer, WeightDiscovery.distinct(exported.toFloats())));
       }
-      ClusterResult result = new ClusterResult(output, layers, seconds(t1 - t0), seconds(t2 - t1),
-          seconds(t3 - t2));
+      ClusterResult result = new ClusterResult(output, layers, folded, seconds(t1 - t0),
+          seconds(t2 - t1), seconds(t3 - t2));
       ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
       out.commit();
       return result;

@@ -85,6 +85,12 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "weights that are exactly zero stay zero: one centroid is pinned at 0, the others cluster the non-zero weights")
   boolean preserveSparsity;
 
+  @Option(names = "--no-fold-bn",
+      description = "do not fold BatchNormalization into the preceding conv/dense before clustering "
+          + "(the TFLite converter then folds it into the clustered kernel, multiplying each output "
+          + "channel by its own factor, so a conv keeps up to k x channels values)")
+  boolean noFoldBatchNorm;
+
   @Option(names = "--seed", defaultValue = "0", description = "seed of the random initialisations (default: ${DEFAULT-VALUE})")
   long seed;
 
@@ -107,7 +113,7 @@ public final class ClusterCommand implements Callable<Integer> {
     boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,
         new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
-            preserveSparsity, seed), signature), stage -> {
+            preserveSparsity, seed), signature, !noFoldBatchNorm), stage -> {
           if (interactive) {
             out.println(stage + " ...");
             out.flush();

@@ -45,6 +45,9 @@ public final class ClusterReport {
       layers.add(o);
     }
     root.add("layers", layers);
+    JsonArray folded = new JsonArray();
+    result.foldedBatchNorm().forEach(folded::add);
+    root.add("batch_norm_folded_into", folded);
     JsonObject timings = new JsonObject();
     timings.addProperty("load_s", result.loadSeconds());
     timings.addProperty("cluster_s", result.clusterSeconds());
