@@ -18,12 +18,41 @@ public final class TfliteConverter {
    * (a temporary file renamed on success); returns the .tflite size in bytes.
    */
   public long convert(Path savedModel, String signatureKey, Path tflite) throws IOException {
+    return convert(savedModel, signatureKey, tflite, Quantization.NONE, null, 1f);
+  }
+
+  /** Weight/activation quantization applied by the converter. */
+  public enum Quantization {
+    /** float32 weights and activations */
+    NONE,
+    /** int8 weights, float activations (dynamic range) */
+    DYNAMIC,
+    /** int8 weights and activations, calibrated on representative inputs; float input/output */
+    INT8;
+
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * Converts with quantization; {@code data} (an .npz with an array {@code x}, multiplied by
+   * {@code dataScale}) is the representative dataset that {@link Quantization#INT8} calibrates on.
+   */
+  public long convert(Path savedModel, String signatureKey, Path tflite, Quantization quantization,
+      Path data, float dataScale) throws IOException {
     Path absolute = tflite.toAbsolutePath();
     Files.createDirectories(absolute.getParent());
     Path partial = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".partial");
     try {
-      JsonObject result = python.runTool("convert", savedModel.toString(), partial.toString(),
-          "--signature", signatureKey);
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("convert",
+          savedModel.toString(), partial.toString(), "--signature", signatureKey,
+          "--quantize", quantization.cliName(), "--data-scale", Float.toString(dataScale)));
+      if (data != null) {
+        args.add("--data");
+        args.add(data.toAbsolutePath().toString());
+      }
+      JsonObject result = python.runTool(args.toArray(new String[0]));
       Files.move(partial, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       return result.get("tflite_bytes").getAsLong();
     } finally {

@@ -87,6 +87,7 @@ def cmd_convert(args):
         raise ToolError(f"not a SavedModel directory: {args.saved_model}")
     converter = tf.lite.TFLiteConverter.from_saved_model(
         args.saved_model, signature_keys=[args.signature])
+    _configure_quantization(tf, converter, args)
     model = converter.convert()
     # Unfrozen variables (e.g. tf.saved_model.save of a Keras 3 model object) survive as
     # VAR_HANDLE/READ_VARIABLE ops whose values are never initialised in TFLite.
@@ -99,6 +100,30 @@ def cmd_convert(args):
     with open(args.out, "wb") as f:
         f.write(model)
     _emit({"tflite_bytes": len(model), "resource_variables": var_ops})
+
+
+def _configure_quantization(tf, converter, args):
+    """none: float; dynamic: int8 weights, float activations; int8: int8 weights and activations,
+    calibrated on --data (an .npz with an array 'x', scaled by --data-scale), float input/output."""
+    if args.quantize == "none":
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if args.quantize == "dynamic":
+        return
+    if not args.data:
+        raise ToolError("--quantize int8 needs --data FILE.npz (representative inputs, array 'x')")
+    import numpy as np
+    with np.load(args.data) as npz:
+        if "x" not in npz:
+            raise ToolError(f"{args.data} has no array 'x'")
+        x = npz["x"][: args.calibration_samples].astype(np.float32) * args.data_scale
+
+    def representative():
+        for i in range(len(x)):
+            yield [x[i : i + 1]]
+
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
 
 
 # -------------------------------------------------------------------------------------------- run
@@ -210,6 +235,10 @@ def _parser():
     c.add_argument("out")
     c.add_argument("--signature", default="serving_default")
     c.add_argument("--allow-resource-variables", action="store_true")
+    c.add_argument("--quantize", choices=["none", "dynamic", "int8"], default="none")
+    c.add_argument("--data", help="representative inputs for int8: .npz with array 'x'")
+    c.add_argument("--data-scale", type=float, default=1.0)
+    c.add_argument("--calibration-samples", type=int, default=200)
     c.set_defaults(func=cmd_convert)
     r = sub.add_parser("run", help="run a .tflite model on JSON inputs")
     r.add_argument("model")

@@ -55,7 +55,7 @@ public final class Wclust {
       long t1 = System.nanoTime();
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
       progress.accept("clustering " + plan.size() + " weight tensors");
-      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings());
+      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), options.int8Aware());
       long t2 = System.nanoTime();
       progress.accept("stripping and exporting to " + output);
       List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();

@@ -85,6 +85,12 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "weights that are exactly zero stay zero: one centroid is pinned at 0, the others cluster the non-zero weights")
   boolean preserveSparsity;
 
+  @Option(names = "--int8-aware",
+      description = "snap centroids onto each output channel's symmetric int8 grid (scale = max|w|/127, "
+          + "as the TFLite converter quantizes weights), so 'wclust convert --quantize int8|dynamic' "
+          + "keeps the clustered values exactly; each channel keeps at most K values")
+  boolean int8Aware;
+
   @Option(names = "--no-fold-bn",
       description = "do not fold BatchNormalization into the preceding conv/dense before clustering "
           + "(the TFLite converter then folds it into the clustered kernel, multiplying each output "
@@ -113,7 +119,7 @@ public final class ClusterCommand implements Callable<Integer> {
     boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,
         new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
-            preserveSparsity, seed), signature, !noFoldBatchNorm), stage -> {
+            preserveSparsity, seed), signature, !noFoldBatchNorm, int8Aware), stage -> {
           if (interactive) {
             out.println(stage + " ...");
             out.flush();

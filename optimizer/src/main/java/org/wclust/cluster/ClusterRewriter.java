@@ -40,12 +40,23 @@ public final class ClusterRewriter {
    * @param settings everything else about how each weight is clustered
    */
   public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings) {
+    return cluster(model, plan, settings, false);
+  }
+
+  /**
+   * @param int8Aware snap the centroids onto each output channel's int8 grid (see {@link Int8Snapper})
+   */
+  public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
+      boolean int8Aware) {
     List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
         .filter(w -> plan.containsKey(w.name())).toList();
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
     List<TensorClustering> clusterings = targets.parallelStream()
-        .map(w -> WeightClusterer.cluster(model.variables().get(w.handleNode()).value().toFloats(),
-            w.channels(), settings.withClusters(plan.get(w.name()))))
+        .map(w -> {
+          TensorClustering c = WeightClusterer.cluster(model.variables().get(w.handleNode()).value().toFloats(),
+              w.channels(), settings.withClusters(plan.get(w.name())));
+          return int8Aware ? Int8Snapper.snap(c, w.channels()) : c;
+        })
         .toList();
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     Map<String, String> rewire = new HashMap<>();
