@@ -50,6 +50,19 @@ final class Fixtures {
     return fixtures;
   }
 
+  /** MobileNetV2 (1.0, 224), random weights and BN statistics, made once by make_mobilenet_v2.py. */
+  static synchronized Path mobileNetV2() {
+    Path model = DIR.resolve("mobilenet_v2");
+    if (!Files.exists(model.resolve("saved_model.pb"))) {
+      try {
+        runPython(PYTHON_DIR.resolve("make_mobilenet_v2.py").toString(), DIR.toString());
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException("cannot make the MobileNetV2 fixture", e);
+      }
+    }
+    return model;
+  }
+
   static Stream<Fixture> stream() {
     return all().stream();
   }

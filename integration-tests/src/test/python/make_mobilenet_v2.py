@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Builds the MobileNetV2 fixture: keras.applications.MobileNetV2 (alpha 1.0, 224x224, 1000 classes),
+weights=None (nothing is downloaded), seeded random weights and randomised BatchNorm statistics so
+that folding BN changes the kernels, exported with model.export().
+
+Usage: make_mobilenet_v2.py OUTDIR      (writes OUTDIR/mobilenet_v2)
+"""
+import os
+import shutil
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    keras.utils.set_random_seed(1234)
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
+    rng = np.random.default_rng(1234)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+            layer.beta.assign((rng.normal(size=n) * 0.1).astype("float32"))
+            layer.moving_mean.assign((rng.normal(size=n) * 0.1).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+    path = os.path.join(os.path.abspath(argv[1]), "mobilenet_v2")
+    shutil.rmtree(path, ignore_errors=True)
+    model.export(path, verbose=False)
+    print(f"mobilenet_v2: {model.count_params()} parameters -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
