@@ -19,6 +19,8 @@ import org.wclust.graph.WeightDiscovery;
 import org.wclust.load.ModelLoadException;
 import org.wclust.load.ModelLoader;
 import org.wclust.report.ClusterReport;
+import org.wclust.report.SizeReport;
+import org.wclust.report.TfliteSizes;
 import org.wclust.strip.ClusterStripper;
 
 /**
@@ -27,6 +29,8 @@ import org.wclust.strip.ClusterStripper;
  */
 public final class Wclust {
   public static final String REPORT_FILE = "wclust-report.json";
+  /** The report's {@code size.tflite} when the .tflite sizes were not asked for. */
+  public static final String SIZE_SKIPPED = "not measured (--no-size)";
 
   private Wclust() {}
 
@@ -42,6 +46,18 @@ public final class Wclust {
   /** As {@link #clusterToSavedModel(Path, Path, ClusterOptions)}, reporting each stage as it starts. */
   public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
       Consumer<String> progress) throws ModelLoadException, IOException {
+    return clusterToSavedModel(input, output, options, false, progress);
+  }
+
+  /**
+   * As {@link #clusterToSavedModel(Path, Path, ClusterOptions, Consumer)}; with {@code measureTflite}
+   * the report's {@code size} section also gets the .tflite and zipped .tflite sizes of the original
+   * and the clustered model (converted into a temporary directory with Python TensorFlow's TFLite
+   * converter, which takes seconds). The packed and Huffman sizes of the clustered weights are always
+   * reported.
+   */
+  public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
+      boolean measureTflite, Consumer<String> progress) throws ModelLoadException, IOException {
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output)) {
       long t0 = System.nanoTime();
       progress.accept("loading " + input);
@@ -67,8 +83,14 @@ public final class Wclust {
         HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
         layers.add(LayerReport.of(layer, WeightDiscovery.distinct(exported.toFloats())));
       }
+      SizeReport size = SizeReport.weightsOnly(clustered.layers(), SIZE_SKIPPED);
+      if (measureTflite) {
+        progress.accept("measuring .tflite sizes of the original and the clustered model");
+        size = TfliteSizes.measure(size, model, out.path(), clustered.model().signature().name());
+      }
+      long t4 = System.nanoTime();
       ClusterResult result = new ClusterResult(output, layers, folded, seconds(t1 - t0),
-          seconds(t2 - t1), seconds(t3 - t2));
+          seconds(t2 - t1), seconds(t3 - t2), size, seconds(t4 - t3));
       ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
       out.commit();
       return result;

@@ -97,6 +97,11 @@ public final class ClusterCommand implements Callable<Integer> {
           + "channel by its own factor, so a conv keeps up to k x channels values)")
   boolean noFoldBatchNorm;
 
+  @Option(names = "--no-size",
+      description = "skip the .tflite size measurement of wclust-report.json (two TFLite conversions "
+          + "with Python TensorFlow); the packed and Huffman sizes are still reported")
+  boolean noSize;
+
   @Option(names = "--seed", defaultValue = "0", description = "seed of the random initialisations (default: ${DEFAULT-VALUE})")
   long seed;
 
@@ -119,7 +124,7 @@ public final class ClusterCommand implements Callable<Integer> {
     boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,
         new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
-            preserveSparsity, seed), signature, !noFoldBatchNorm, int8Aware), stage -> {
+            preserveSparsity, seed), signature, !noFoldBatchNorm, int8Aware), !noSize, stage -> {
           if (interactive) {
             out.println(stage + " ...");
             out.flush();

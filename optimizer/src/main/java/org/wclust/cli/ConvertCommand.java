@@ -1,12 +1,14 @@
 package org.wclust.cli;
 
+import com.google.gson.GsonBuilder;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.TfliteConverter;
-import org.wclust.bridge.ZipSize;
+import org.wclust.bridge.TfliteSize;
 import org.wclust.load.ModelLoader;
 import org.wclust.load.SavedModelLoader;
 import picocli.CommandLine.Command;
@@ -21,8 +23,10 @@ import picocli.CommandLine.Spec;
     description = {"Convert a SavedModel to .tflite with the TFLite converter.",
         "Converts SAVEDMODEL (e.g. the output of 'wclust cluster') with the TFLite converter of the "
             + "Python 'tensorflow' package and prints the .tflite size and its zipped size (deflate, "
-            + "the metric of tfmot's published results). Python is found via WCLUST_PYTHON, the "
-            + "project's .venv (made by scripts/setup-python.sh), or python3."})
+            + "the metric of tfmot's published results); both are also written to FILE.tflite.json "
+            + "({\"tflite_bytes\": N, \"zipped_tflite_bytes\": N}) next to it. SAVEDMODEL is never "
+            + "modified. Python is found via WCLUST_PYTHON, the project's .venv (made by "
+            + "scripts/setup-python.sh), or python3."})
 public final class ConvertCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -46,9 +50,23 @@ public final class ConvertCommand implements Callable<Integer> {
     if (!SavedModelLoader.looksLikeSavedModel(savedModel)) {
       throw new IllegalArgumentException("not a SavedModel: " + savedModel + " has no saved_model.pb");
     }
-    long bytes = new TfliteConverter(PythonTensorFlow.require()).convert(savedModel, signature, output);
+    Path input = savedModel.toAbsolutePath().normalize();
+    if (output.toAbsolutePath().normalize().startsWith(input)) {
+      throw new IllegalArgumentException("output " + output + " is inside SAVEDMODEL " + savedModel
+          + ", which is never modified; write it elsewhere");
+    }
+    new TfliteConverter(PythonTensorFlow.require()).convert(savedModel, signature, output);
+    TfliteSize size = TfliteSize.of(output);
+    Path sizes = output.resolveSibling(output.getFileName() + ".json");
+    Path partial = sizes.resolveSibling("." + sizes.getFileName() + ".partial");
+    try {
+      Files.writeString(partial, new GsonBuilder().setPrettyPrinting().create().toJson(size.toJson()) + "\n");
+      Files.move(partial, sizes, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(partial);
+    }
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("wrote %s: %d bytes, %d bytes zipped%n", output, bytes, ZipSize.of(output));
+    out.printf("wrote %s: %d bytes, %d bytes zipped%n", output, size.tfliteBytes(), size.zippedBytes());
     out.flush();
     return 0;
   }

@@ -12,13 +12,23 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * @param granularity one codebook per tensor, per output channel, or per group of channels
  * @param preserveSparsity exact zeros stay zero: one centroid is pinned at 0
  * @param seed seed of the random initialisations
+ * @param sizeWeight 0, or the weight of the index entropy against the squared error for
+ *     size-aware (entropy-constrained) clustering, relative to each codebook's variance
  */
 public record ClusterSettings(int clusters, InitMethod init, boolean refine, Granularity granularity,
-    boolean preserveSparsity, long seed) {
+    boolean preserveSparsity, long seed, double sizeWeight) {
   public ClusterSettings {
     checkArgument(clusters >= 2, "the number of clusters must be at least 2, got %s", clusters);
     checkNotNull(init, "init");
     checkNotNull(granularity, "granularity");
+    checkArgument(sizeWeight >= 0 && Double.isFinite(sizeWeight),
+        "the size weight must be a finite number >= 0, got %s", sizeWeight);
+  }
+
+  /** Without size-aware refinement. */
+  public ClusterSettings(int clusters, InitMethod init, boolean refine, Granularity granularity,
+      boolean preserveSparsity, long seed) {
+    this(clusters, init, refine, granularity, preserveSparsity, seed, 0);
   }
 
   /** Per-tensor clustering with the default method. */
@@ -27,6 +37,6 @@ public record ClusterSettings(int clusters, InitMethod init, boolean refine, Gra
   }
 
   public ClusterSettings withClusters(int k) {
-    return new ClusterSettings(k, init, refine, granularity, preserveSparsity, seed);
+    return new ClusterSettings(k, init, refine, granularity, preserveSparsity, seed, sizeWeight);
   }
 }

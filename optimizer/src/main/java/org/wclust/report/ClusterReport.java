@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import org.wclust.api.ClusterResult;
 import org.wclust.api.LayerReport;
 
-/** Writes {@code wclust-report.json}: per clustered layer figures and the timings of each stage. */
+/**
+ * Writes {@code wclust-report.json}: per clustered layer figures, the {@code size} section (see
+ * {@link SizeReport}) and the timings of each stage.
+ */
 public final class ClusterReport {
   private ClusterReport() {}
 
@@ -17,7 +20,8 @@ public final class ClusterReport {
     JsonObject root = new JsonObject();
     root.addProperty("input", input.toString());
     JsonArray layers = new JsonArray();
-    for (LayerReport l : result.layers()) {
+    for (int i = 0; i < result.layers().size(); i++) {
+      LayerReport l = result.layers().get(i);
       JsonObject o = new JsonObject();
       o.addProperty("name", l.name());
       o.addProperty("op", l.op());
@@ -36,6 +40,9 @@ public final class ClusterReport {
       o.addProperty("sse", l.sse());
       o.addProperty("packed_bits", l.packedBits());
       o.addProperty("float32_bits", 32 * l.params());
+      if (result.size() != null && result.size().layers().size() == result.layers().size()) {
+        o.addProperty("huffman_bits", result.size().layers().get(i).huffmanBits());
+      }
       if (l.keptOriginalValues()) {
         o.addProperty("note", "fewer distinct values than clusters: original values kept");
       }
@@ -48,10 +55,16 @@ public final class ClusterReport {
     JsonArray folded = new JsonArray();
     result.foldedBatchNorm().forEach(folded::add);
     root.add("batch_norm_folded_into", folded);
+    if (result.size() != null) {
+      root.add("size", result.size().toJson());
+    }
     JsonObject timings = new JsonObject();
     timings.addProperty("load_s", result.loadSeconds());
     timings.addProperty("cluster_s", result.clusterSeconds());
     timings.addProperty("export_s", result.exportSeconds());
+    if (result.size() != null) {
+      timings.addProperty("size_s", result.sizeSeconds());
+    }
     root.add("timings", timings);
     Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(root) + "\n");
   }
