@@ -42,8 +42,38 @@ public final class ConvertCommand implements Callable<Integer> {
       description = "signature to convert (default: ${DEFAULT-VALUE})")
   String signature;
 
+  @Option(names = "--quantize", paramLabel = "MODE", defaultValue = "none",
+      description = {"weight quantization by the converter (default: ${DEFAULT-VALUE}):",
+          "  none     float32",
+          "  dynamic  int8 weights, float activations",
+          "  int8     int8 weights and activations, calibrated on --data; float input and output",
+          "Weights are quantized symmetrically per output channel; cluster with --int8-aware to keep "
+              + "the clustered values exact."})
+  String quantize;
+
+  @Option(names = "--data", paramLabel = "FILE.npz",
+      description = "representative inputs for --quantize int8: an .npz with an array 'x' shaped like the model input")
+  Path data;
+
+  @Option(names = "--scale", defaultValue = "1.0",
+      description = "multiply --data by this before calibration, e.g. 0.00392157 for uint8 images (default: ${DEFAULT-VALUE})")
+  float scale;
+
   @Override
   public Integer call() throws Exception {
+    TfliteConverter.Quantization quantization = switch (quantize) {
+      case "none" -> TfliteConverter.Quantization.NONE;
+      case "dynamic" -> TfliteConverter.Quantization.DYNAMIC;
+      case "int8" -> TfliteConverter.Quantization.INT8;
+      default -> throw new IllegalArgumentException(
+          "unknown --quantize '" + quantize + "'; expected none, dynamic or int8");
+    };
+    if (quantization == TfliteConverter.Quantization.INT8 && data == null) {
+      throw new IllegalArgumentException("--quantize int8 needs --data FILE.npz (representative inputs)");
+    }
+    if (data != null && !Files.isRegularFile(data)) {
+      throw new IllegalArgumentException("no such file: " + data);
+    }
     if (!Files.exists(savedModel)) {
       throw new IllegalArgumentException("no such file or directory: " + savedModel);
     }
@@ -55,7 +85,8 @@ public final class ConvertCommand implements Callable<Integer> {
       throw new IllegalArgumentException("output " + output + " is inside SAVEDMODEL " + savedModel
           + ", which is never modified; write it elsewhere");
     }
-    new TfliteConverter(PythonTensorFlow.require()).convert(savedModel, signature, output);
+    new TfliteConverter(PythonTensorFlow.require()).convert(savedModel, signature, output, quantization,
+        data, scale);
     TfliteSize size = TfliteSize.of(output);
     Path sizes = output.resolveSibling(output.getFileName() + ".json");
     Path partial = sizes.resolveSibling("." + sizes.getFileName() + ".partial");
