@@ -29,7 +29,8 @@ public record LayerReport(String name, String op, long[] shape, long params, int
     var c = layer.clustering();
     return new LayerReport(w.name(), w.op(), w.shape(), w.params(), layer.settings().clusters(),
         layer.settings().init().cliName() + (layer.settings().refine() || !layer.settings().init().refinable()
-            ? "" : " (no refine)"),
+            ? "" : " (no refine)")
+            + (layer.settings().sizeWeight() > 0 ? " + size-aware " + layer.settings().sizeWeight() : ""),
         layer.settings().granularity().toString(), c.groups(), exportedDistinctValues,
         c.maxDistinctPerGroup(), c.sse(), layer.packedBits(), c.keptOriginalValues(), c.emptyClusters());
   }

@@ -85,6 +85,17 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "weights that are exactly zero stay zero: one centroid is pinned at 0, the others cluster the non-zero weights")
   boolean preserveSparsity;
 
+  @Option(names = "--size-aware",
+      description = "entropy-constrained clustering: minimise squared error + W x index entropy, so cluster "
+          + "populations become uneven and the model codes (and zips) smaller at the same k; clusters "
+          + "that stop paying for themselves are dropped")
+  boolean sizeAware;
+
+  @Option(names = "--size-weight", paramLabel = "W", defaultValue = "0.01",
+      description = "with --size-aware: weight of one bit of index entropy against the squared error, "
+          + "relative to each codebook's variance (default: ${DEFAULT-VALUE}; larger = smaller, less exact)")
+  double sizeWeight;
+
   @Option(names = "--int8-aware",
       description = "snap centroids onto each output channel's symmetric int8 grid (scale = max|w|/127, "
           + "as the TFLite converter quantizes weights), so 'wclust convert --quantize int8|dynamic' "
@@ -124,7 +135,7 @@ public final class ClusterCommand implements Callable<Integer> {
     boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,
         new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
-            preserveSparsity, seed), signature, !noFoldBatchNorm, int8Aware), !noSize, stage -> {
+            preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature, !noFoldBatchNorm, int8Aware), !noSize, stage -> {
           if (interactive) {
             out.println(stage + " ...");
             out.flush();

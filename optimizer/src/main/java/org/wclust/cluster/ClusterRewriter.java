@@ -53,8 +53,11 @@ public final class ClusterRewriter {
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
     List<TensorClustering> clusterings = targets.parallelStream()
         .map(w -> {
-          TensorClustering c = WeightClusterer.cluster(model.variables().get(w.handleNode()).value().toFloats(),
-              w.channels(), settings.withClusters(plan.get(w.name())));
+          float[] values = model.variables().get(w.handleNode()).value().toFloats();
+          TensorClustering c = WeightClusterer.cluster(values, w.channels(), settings.withClusters(plan.get(w.name())));
+          if (settings.sizeWeight() > 0) {
+            c = sizeAware(values, c, settings.sizeWeight());
+          }
           return int8Aware ? Int8Snapper.snap(c, w.channels()) : c;
         })
         .toList();
@@ -92,6 +95,14 @@ public final class ClusterRewriter {
     GraphDef merged = model.graph().toBuilder().addAllNode(subgraphs.getNodeList()).build();
     GraphDef rewired = GraphDefs.rewireInputs(merged, rewire);
     return new ClusteredModel(FlatModel.of(rewired, model.signature(), variables), layers.build());
+  }
+
+  /** Entropy-constrained refinement of a single-codebook clustering (see {@link EntropyConstrained}). */
+  private static TensorClustering sizeAware(float[] values, TensorClustering c, double sizeWeight) {
+    Clustering refined = EntropyConstrained.refine(values,
+        new Clustering(c.codebook(), c.indices(), c.sse(), 0, c.keptOriginalValues()), sizeWeight);
+    return new TensorClustering(refined.centroids(), refined.indices(), 1, refined.sse(),
+        refined.distinctValues(), refined.keptOriginalValues(), 0);
   }
 
   private static Ops subScope(Ops root, String weightName) {

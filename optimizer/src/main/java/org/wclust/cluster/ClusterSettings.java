@@ -23,6 +23,10 @@ public record ClusterSettings(int clusters, InitMethod init, boolean refine, Gra
     checkNotNull(granularity, "granularity");
     checkArgument(sizeWeight >= 0 && Double.isFinite(sizeWeight),
         "the size weight must be a finite number >= 0, got %s", sizeWeight);
+    // The entropy term moves and drops centroids: it would unpin the zero centroid, and it refines
+    // one codebook at a time, so it is offered for per-tensor codebooks without pinned zeros.
+    checkArgument(sizeWeight == 0 || (!preserveSparsity && granularity.groupSize() == 0),
+        "--size-aware works with --granularity tensor and without --preserve-sparsity");
   }
 
   /** Without size-aware refinement. */
