@@ -66,8 +66,14 @@ def conv_bn_depthwise():
     x = layers.GlobalAveragePooling2D()(x)
     out = layers.Dense(10)(x)
     model = keras.Model(inp, out, name="conv_bn_depthwise")
-    # Randomise BatchNorm parameters and statistics so that BN is not an identity.
-    rng = np.random.default_rng(1234)
+    randomise_batch_norm(model)
+    return model
+
+
+def randomise_batch_norm(model, seed=1234):
+    """Random BatchNorm parameters and statistics, so that BN is not an identity and folding it
+    changes the kernels."""
+    rng = np.random.default_rng(seed)
     for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
             n = layer.gamma.shape[0]
@@ -75,7 +81,6 @@ def conv_bn_depthwise():
             layer.beta.assign((rng.normal(size=n) * 0.1).astype("float32"))
             layer.moving_mean.assign((rng.normal(size=n) * 0.1).astype("float32"))
             layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
-    return model
 
 
 class SmallSubclassed(keras.Model):

@@ -12,8 +12,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
+
+from make_fixtures import randomise_batch_norm  # noqa: E402  (same directory)
 
 
 def main(argv):
@@ -22,14 +22,7 @@ def main(argv):
         return 2
     keras.utils.set_random_seed(1234)
     model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
-    rng = np.random.default_rng(1234)
-    for layer in model.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            n = layer.gamma.shape[0]
-            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
-            layer.beta.assign((rng.normal(size=n) * 0.1).astype("float32"))
-            layer.moving_mean.assign((rng.normal(size=n) * 0.1).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+    randomise_batch_norm(model)
     path = os.path.join(os.path.abspath(argv[1]), "mobilenet_v2")
     shutil.rmtree(path, ignore_errors=True)
     model.export(path, verbose=False)
