@@ -23,13 +23,34 @@ import static com.google.common.base.Preconditions.checkArgument;
  * <p>The answer is {@code D[k][n-1]}; rows of layer {@code m} only run over {@code j ∈ [m-1,
  * n-1-(k-m)]}. {@code cost} satisfies the (concave) Monge / quadrangle inequality, so the matrix
  * {@code A[j][i] = D[m-1][i-1] + cost(i, j)} (with {@code +∞} for {@code i > j}) is totally
- * monotone: each layer is a row-minima problem, solved by SMAWK in O(rows + columns) evaluations
- * (a divide and conquer O(n log n) variant is kept for cross-checking). Without pruning the whole
- * DP is O(k·n).
+ * monotone: each layer is a row-minima problem. By default it is solved by divide and conquer over
+ * the monotone argmins, O(n log n) evaluations per layer (SMAWK, O(n), is kept as an option: it
+ * evaluates less but was slower here).
+ *
+ * <h2>Bounds of the unpruned DP</h2>
+ *
+ * <p>In the unrestricted DP the leftmost argmins also grow with the layer (Knuth's bounds from the
+ * quadrangle inequality, as in Ckmeans.1d.dp): {@code opt[m-1][j] <= opt[m][j] <= opt[m][j+1]}. So
+ * row j of layer m is only searched from {@code opt[m-1][j]}. Early layers, where this bound is
+ * loose, still use divide and conquer; once consecutive layers are close, a sweep down the rows,
+ * each searching {@code [opt[m-1][j], opt[m][j+1]]}, costs one to a few evaluations per row. Each
+ * layer takes whichever was (or would have been) cheaper on the layer before.
+ *
+ * <p>{@code D[m][j]} grows with j, and the first m clusters of an optimal solution cost at most the
+ * optimum. So with U the cost of a good clustering (equal-weight groups refined by Lloyd steps),
+ * each layer stops at its last row with {@code D <= U} (plus a rounding tolerance), found by
+ * probing; this drops most rows of the early layers, which are the expensive ones. And layer k-1
+ * only needs the rows from {@code opt[k-1][top] - 1} on, top its last row, as
+ * {@code opt[k][n-1] >= opt[k-1][top]}.
+ *
+ * <p>Together these make small problems, like per-channel codebooks, two to three times as fast.
+ * Pruned windows restrict the DP, which can break the cross-layer bound, so they are only used
+ * without pruning.
  *
  * <h2>Pruning (exact)</h2>
  *
- * <p>For large inputs most rows of a layer cannot be where cluster {@code m} ends in an optimal
+ * <p>For large inputs ({@code n >= 25·k^1.5}, and at least 256 values; below, the unpruned DP with
+ * its bounds is faster) most rows of a layer cannot be where cluster {@code m} ends in an optimal
  * solution. They are skipped using bounds that never exclude an optimal solution, so the result is
  * the same as without pruning (tests compare the two):
  *
@@ -74,7 +95,8 @@ import static com.google.common.base.Preconditions.checkArgument;
  * independent sub-problems — an optimal solution restricted to a range of values is optimal for
  * that range — each solved the same way (and pruned again), so memory stays O(n) plus the pruning
  * bounds (floats for the window rows of one level) whatever k is. All state lives in a per-call
- * solver: the class is thread-safe.
+ * solver (small problems borrow its arrays from a per-thread {@link Scratch}): the class is
+ * thread-safe.
  *
  * <p>Floating point: costs are evaluated in double; rounding can perturb the Monge property by a
  * few ulps, which can only cost an SSE difference of the same order. The reported centroids are
@@ -86,9 +108,12 @@ final class OptimalKMeans1D {
 
   /** Row-minima algorithm for one DP layer. */
   enum RowMinima {
-    /** SMAWK: O(rows + columns) per layer. The default. */
+    /** SMAWK: O(rows + columns) per layer. For checking; no cross-layer bounds. */
     SMAWK,
-    /** Divide and conquer over monotone argmins: O((rows + columns) log rows). For checking. */
+    /**
+     * Divide and conquer over monotone argmins: O((rows + columns) log rows), and the cross-layer
+     * bounds when unpruned. The default.
+     */
     DIVIDE_AND_CONQUER
   }
 
@@ -98,6 +123,9 @@ final class OptimalKMeans1D {
    * @param rowMinima row-minima algorithm for every layer
    * @param prune whether to prune rows with the coarse bounds
    * @param pruneMinSize smallest (sub-)problem, in distinct values, that is pruned
+   * @param pruneMinRatio a (sub-)problem of n values and k clusters is only pruned when also
+   *     {@code n >= pruneMinRatio · k^1.5}: below, the bounds are too weak to pay for themselves
+   *     and the unpruned DP, with its own bounds, is faster
    * @param groupSize values per group at the first pruning level, or 0 for {@code n / 4k}
    * @param finalGroupSize the last pruning level has groups of at most this many values
    * @param tableLimit largest backtracking table (ints) kept in one piece
@@ -107,22 +135,44 @@ final class OptimalKMeans1D {
       RowMinima rowMinima,
       boolean prune,
       int pruneMinSize,
+      double pruneMinRatio,
       int groupSize,
       int finalGroupSize,
       long tableLimit,
       int maxTracked) {
     Options {
       checkArgument(pruneMinSize >= 1, "pruneMinSize must be >= 1");
+      checkArgument(pruneMinRatio >= 0, "pruneMinRatio must be >= 0");
       checkArgument(groupSize >= 0, "groupSize must be >= 0");
       checkArgument(finalGroupSize >= 2, "finalGroupSize must be >= 2");
       checkArgument(tableLimit >= 0, "tableLimit must be >= 0");
       checkArgument(maxTracked >= 1, "maxTracked must be >= 1");
     }
+
+    /** Pruning decided by size alone ({@code pruneMinRatio} 0). */
+    Options(
+        RowMinima rowMinima,
+        boolean prune,
+        int pruneMinSize,
+        int groupSize,
+        int finalGroupSize,
+        long tableLimit,
+        int maxTracked) {
+      this(rowMinima, prune, pruneMinSize, 0, groupSize, finalGroupSize, tableLimit, maxTracked);
+    }
+
+    boolean prunes(int size, int clusters) {
+      return prune && size >= pruneMinSize && size >= pruneMinRatio * Math.pow(clusters, 1.5);
+    }
   }
 
-  /** SMAWK, pruning from 1024 values, groups n/4k down to 16, 16 MiB table, 7 tracked ends. */
+  /**
+   * Divide and conquer, pruning from 256 values and 25·k^1.5, groups n/4k down to 16, 16 MiB
+   * table, 7 tracked ends. (Measured on Gaussian values, pruning starts to pay at about 15·k^1.5
+   * values for k = 8 and 25·k^1.5 for k = 32 to 256.)
+   */
   static final Options DEFAULT_OPTIONS =
-      new Options(RowMinima.DIVIDE_AND_CONQUER, true, 1024, 0, 16, 1L << 22, 7);
+      new Options(RowMinima.DIVIDE_AND_CONQUER, true, 256, 25, 0, 16, 1L << 22, 7);
 
   private OptimalKMeans1D() {}
 
@@ -178,9 +228,63 @@ final class OptimalKMeans1D {
     int n = sortedDistinct.length;
     checkArgument(counts.length == n, "counts.length %s != values.length %s", counts.length, n);
     checkArgument(k >= 1 && k <= n, "k=%s outside [1, %s]", k, n);
-    Solver solver = new Solver(sortedDistinct, counts, k, options);
-    solver.solve(0, n - 1, k, 0);
-    return solver.starts;
+    Scratch scratch = Scratch.acquire(n);
+    try {
+      Solver solver = new Solver(sortedDistinct, counts, k, options, scratch);
+      solver.solve(0, n - 1, k, 0);
+      if (scratch != null) {
+        solver.release(scratch);
+      }
+      return solver.starts;
+    } finally {
+      if (scratch != null) {
+        scratch.inUse = false;
+      }
+    }
+  }
+
+  /**
+   * Arrays the solvers of one thread reuse: for the many small problems of per-channel codebooks,
+   * allocating and zeroing them afresh took about 10% of the time. Only problems of at most
+   * {@link #MAX_VALUES} values use it, and it keeps a table of at most {@link #MAX_TABLE} ints, so
+   * it holds at most about 1.2 MiB per thread.
+   */
+  private static final class Scratch {
+    static final int MAX_VALUES = 4096;
+    static final int MAX_TABLE = 1 << 18;
+    private static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(Scratch::new);
+
+    double[] fw;
+    double[] f1;
+    double[] f2;
+    double[] costs;
+    double[] prev;
+    double[] cur;
+    int[] arg;
+    int[] argPrev;
+    int[] table;
+    boolean inUse;
+
+    /** This thread's scratch for a problem of n values, or null (too large, or in use). */
+    static Scratch acquire(int n) {
+      if (n > MAX_VALUES) {
+        return null;
+      }
+      Scratch scratch = PER_THREAD.get();
+      if (scratch.inUse) {
+        return null; // not expected: nothing calls back into the solver
+      }
+      scratch.inUse = true;
+      return scratch;
+    }
+
+    static double[] doubles(double[] cached, int length) {
+      return cached != null && cached.length >= length ? cached : new double[length];
+    }
+
+    static int[] ints(int[] cached, int length) {
+      return cached != null && cached.length >= length ? cached : new int[length];
+    }
   }
 
   /** One run's state; never shared between threads. */
@@ -189,11 +293,18 @@ final class OptimalKMeans1D {
     private static final int OFF = 2;
 
     private final Options options;
+    /** Number of values; the arrays below may be longer (reused, see {@link Scratch}). */
+    private final int n;
+    /** The values, and their weighted mean, which the prefix sums are centred on. */
+    private final float[] values;
+    private final double mean;
 
     /** Prefix sums over the first t values: weight, weight·x, weight·x² (x centred). */
     private final double[] fw;
     private final double[] f1;
     private final double[] f2;
+    /** {@link #scanFineLongRow}'s segment costs, by column. */
+    private final double[] costs;
 
     // The row-minima engine works on whichever DP the fields below describe: the fine DP
     // (prefix sums of the values; column i reads row i-1 and is finite up to the row) or a coarse
@@ -208,7 +319,11 @@ final class OptimalKMeans1D {
     private int reach;
     private double[] prev;
     private double[] cur;
-    private final int[] arg;
+    private int[] arg;
+    /** The previous fine layer's argmins, when they bound this layer's (see {@link #forward}). */
+    private int[] argPrev;
+    /** Values evaluated by the last divide-and-conquer pass. */
+    private long evaluations;
 
     /** SMAWK column lists of all recursion levels. */
     private int[] cols;
@@ -221,9 +336,11 @@ final class OptimalKMeans1D {
 
     final int[] starts;
 
-    Solver(float[] x, int[] w, int k, Options options) {
+    /** A solver for the values x with weights w; takes its arrays from scratch if not null. */
+    Solver(float[] x, int[] w, int k, Options options, Scratch scratch) {
       this.options = options;
       int n = x.length;
+      this.n = n;
       double total = 0;
       double weighted = 0;
       for (int j = 0; j < n; j++) {
@@ -233,9 +350,16 @@ final class OptimalKMeans1D {
         weighted += (double) w[j] * x[j];
       }
       double mean = weighted / total;
-      fw = new double[n + 1];
-      f1 = new double[n + 1];
-      f2 = new double[n + 1];
+      this.values = x;
+      this.mean = mean;
+      Scratch from = scratch != null ? scratch : new Scratch();
+      fw = Scratch.doubles(from.fw, n + 1);
+      f1 = Scratch.doubles(from.f1, n + 1);
+      f2 = Scratch.doubles(from.f2, n + 1);
+      costs = Scratch.doubles(from.costs, n + 1);
+      fw[0] = 0;
+      f1[0] = 0;
+      f2[0] = 0;
       for (int j = 0; j < n; j++) {
         double v = x[j] - mean;
         double wj = w[j];
@@ -243,10 +367,28 @@ final class OptimalKMeans1D {
         f1[j + 1] = f1[j] + wj * v;
         f2[j + 1] = f2[j] + wj * v * v;
       }
-      prev = new double[n + OFF + 1];
-      cur = new double[n + OFF + 1];
-      arg = new int[n + OFF + 1];
+      // Every entry of these is written before it is read, so reused ones need no clearing.
+      prev = Scratch.doubles(from.prev, n + OFF + 1);
+      cur = Scratch.doubles(from.cur, n + OFF + 1);
+      arg = Scratch.ints(from.arg, n + OFF + 1);
+      argPrev = Scratch.ints(from.argPrev, n + OFF + 1);
+      table = from.table;
       starts = new int[k];
+    }
+
+    /** Hands the arrays back to scratch (which they may have outgrown) for the next solver. */
+    void release(Scratch scratch) {
+      scratch.fw = fw;
+      scratch.f1 = f1;
+      scratch.f2 = f2;
+      scratch.costs = costs;
+      scratch.prev = prev;
+      scratch.cur = cur;
+      scratch.arg = arg;
+      scratch.argPrev = argPrev;
+      if (table != null && table.length <= Scratch.MAX_TABLE) {
+        scratch.table = table;
+      }
     }
 
     /** SSE of the values [i, j] about their mean (0 when empty). */
@@ -314,15 +456,18 @@ final class OptimalKMeans1D {
         }
         return;
       }
-      if (options.prune() && size >= options.pruneMinSize()) {
+      if (options.prunes(size, clusters)) {
         Windows pruned = prunedWindows(a, b, clusters);
-        if (pruned != null && forward(a, b, clusters, first, pruned)) {
+        if (pruned != null && forward(a, b, clusters, first, pruned, false)) {
           return;
         }
         // No usable bounds (too few values for groups, or inconsistent through rounding), or — not
         // expected — a restricted optimum above the upper bound: solve unpruned.
       }
-      boolean solved = forward(a, b, clusters, first, Windows.natural(a, b, clusters));
+      // Not expected: an optimum above the heuristic's cost (rounding) would be redone uncut.
+      boolean solved =
+          forward(a, b, clusters, first, Windows.natural(a, b, clusters), true)
+              || forward(a, b, clusters, first, Windows.natural(a, b, clusters), false);
       if (!solved) {
         throw new AssertionError("unpruned DP cannot fail");
       }
@@ -331,10 +476,12 @@ final class OptimalKMeans1D {
     /**
      * Rows of each layer the fine DP visits: {@code lo[m]..hi[m]} for m = 1..clusters
      * ({@code lo[clusters] = hi[clusters] = b}), the best upper bound found, the bound (with
-     * rounding tolerance) the optimum must not exceed, and the clustering (cluster starts
-     * {@code [1..k]}, then b+1) that achieved the upper bound, or null.
+     * rounding tolerance) the optimum must not exceed, the clustering (cluster starts
+     * {@code [1..k]}, then b+1) that achieved the upper bound, or null, and whether these are the
+     * natural windows (every feasible row, so the DP values are the unrestricted ones).
      */
-    private record Windows(int[] lo, int[] hi, double upper, double bound, int[] starts) {
+    private record Windows(
+        int[] lo, int[] hi, double upper, double bound, int[] starts, boolean natural) {
       static Windows natural(int a, int b, int clusters) {
         int[] lo = new int[clusters + 1];
         int[] hi = new int[clusters + 1];
@@ -342,12 +489,14 @@ final class OptimalKMeans1D {
           lo[m] = a + m - 1;
           hi[m] = b - (clusters - m);
         }
-        return new Windows(lo, hi, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, null);
+        return new Windows(
+            lo, hi, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, null, true);
       }
     }
 
     /** Runs the fine DP over the windows; false if the optimum exceeds {@code windows.bound}. */
-    private boolean forward(int a, int b, int clusters, int first, Windows windows) {
+    private boolean forward(
+        int a, int b, int clusters, int first, Windows windows, boolean cutAboveUpperBound) {
       int[] lo = windows.lo();
       int[] hi = windows.hi();
       long tableSize = 0;
@@ -376,15 +525,64 @@ final class OptimalKMeans1D {
       }
 
       useFine();
-      for (int j = lo[1]; j <= hi[1]; j++) {
+      // Over the natural windows the layers hold the unrestricted DP, whose leftmost argmins also
+      // grow with the layer (quadrangle inequality; as in Ckmeans.1d.dp): opt[m-1][j] <= opt[m][j].
+      // So layer m >= 3 only searches from the previous layer's argmin (a row j past the previous
+      // layer's last row uses that row's). Pruned windows restrict the DP, which can break this.
+      boolean floored =
+          windows.natural() && options.rowMinima() == RowMinima.DIVIDE_AND_CONQUER;
+      // D[m][j] grows with j, and the first m clusters of an optimal solution cost at most the
+      // optimum, so rows whose D exceeds a known clustering's cost (plus rounding tolerance) are on
+      // no optimal path: each layer stops at its last row within that limit. The limit is tight,
+      // so this drops most rows of the early layers (m clusters cannot cover much at the cost of
+      // k), which are the expensive ones.
+      double limit = Double.POSITIVE_INFINITY;
+      if (floored && cutAboveUpperBound) {
+        limit = heuristicCost(a, b, clusters) + tolerance(a, b);
+      }
+      int top = hi[1]; // last row of the layer before
+      if (limit < Double.POSITIVE_INFINITY) {
+        top = Math.max(lo[1], lastWithin(a, lo[1], hi[1], limit));
+      }
+      for (int j = lo[1]; j <= top; j++) {
         prev[OFF + j] = fineCost(a, j);
       }
+      // A sweep row searches [opt[m-1][j], opt[m][j+1]]: about one evaluation per row plus the
+      // gap between the layers, which shrinks as m grows. Divide and conquer costs about log n
+      // per row. Each layer takes the one that was (or would have been) cheaper on the last one.
+      long sweepCost = 0; // evaluations a sweep took (or would have) on the last layer, from 3 on
+      long divideCost = 0; // evaluations of the last divide-and-conquer layer
       for (int m = 2; m < clusters; m++) {
         int rLo = lo[m];
+        int cLo = lo[m - 1] + 1;
+        int cHi = Math.min(top + 1, hi[m]);
         int rHi = hi[m];
-        rowMinima(rLo, rHi, lo[m - 1] + 1, Math.min(hi[m - 1] + 1, rHi));
+        if (limit < Double.POSITIVE_INFINITY) {
+          rHi = lastRowWithin(limit, rLo, hi[m], cLo, cHi, m >= 3 ? top : -1);
+        }
+        boolean sweep = m >= 4 && sweepCost < divideCost;
+        if (!floored) {
+          rowMinima(rLo, rHi, cLo, cHi);
+        } else if (sweep && m == clusters - 1) {
+          // The last cluster starts at opt[k][b] >= opt[k-1][rHi], which this sweep finds first:
+          // the rows before opt[k-1][rHi] - 1 cannot precede it, so skip them.
+          sweepFloored(rHi, rHi, cLo, cHi, top);
+          int lastFloor = arg[OFF + rHi];
+          int from = Math.max(rLo, lastFloor - 1);
+          sweepFloored(from, rHi - 1, cLo, lastFloor, top);
+          rLo = from;
+        } else if (sweep) {
+          sweepCost = sweepFloored(rLo, rHi, cLo, cHi, top);
+        } else {
+          evaluations = 0;
+          divideAndConquer(rLo, rHi, cLo, cHi, m >= 3 ? argPrev : null, top);
+          divideCost = evaluations;
+          if (m >= 3) {
+            sweepCost = sweepEvaluations(rLo, rHi, cLo, cHi, top);
+          }
+        }
         if (withTable) {
-          System.arraycopy(arg, OFF + rLo, table, offset[m], rHi - rLo + 1);
+          System.arraycopy(arg, OFF + rLo, table, offset[m] + (rLo - lo[m]), rHi - rLo + 1);
         } else {
           for (int s = 0; s < q && tracked[s] < m; s++) {
             int[] from = trackPrev[s];
@@ -403,10 +601,19 @@ final class OptimalKMeans1D {
           }
         }
         swapRows();
+        int[] t = argPrev;
+        argPrev = arg;
+        arg = t;
+        top = rHi;
       }
-      int last = scanRow(b, lo[clusters - 1] + 1, Math.min(hi[clusters - 1] + 1, b));
+      int lastLo = lo[clusters - 1] + 1;
+      if (floored && clusters >= 3) {
+        // opt[k][b] >= opt[k-1][b] >= opt[k-1][top], the last row of layer k-1.
+        lastLo = Math.max(lastLo, argPrev[OFF + top]);
+      }
+      int last = scanRow(b, lastLo, Math.min(top + 1, b));
       double optimum = cur[OFF + b];
-      if (!(optimum <= windows.bound())) {
+      if (!(optimum <= Math.min(windows.bound(), limit))) {
         return false;
       }
 
@@ -438,11 +645,135 @@ final class OptimalKMeans1D {
       return true;
     }
 
+    /** The last j in [from, to] with cost(a, j) <= limit (from - 1 if none): layer 1's rows. */
+    private int lastWithin(int a, int from, int to, double limit) {
+      int low = from - 1; // cost(a, low) <= limit, or low = from - 1
+      int high = to;
+      while (low < high) {
+        int mid = (low + high + 1) >>> 1;
+        if (fineCost(a, mid) <= limit) {
+          low = mid;
+        } else {
+          high = mid - 1;
+        }
+      }
+      return low;
+    }
+
+    /**
+     * The last row of the current layer, in [rLo, rHi], whose D is within limit; rows up to the
+     * previous layer's last + 1 (cHi) are (a single-value last cluster costs nothing). Found by
+     * probing rows above that, doubling the step, then bisecting: D grows with the row.
+     */
+    private int lastRowWithin(double limit, int rLo, int rHi, int cLo, int cHi, int top) {
+      int good = Math.max(rLo, Math.min(cHi, rHi));
+      int bad = rHi + 1;
+      for (int step = 1; good + step < bad; step *= 2) {
+        if (probe(good + step, cLo, cHi, top) <= limit) {
+          good += step;
+        } else {
+          bad = good + step;
+          break;
+        }
+      }
+      while (bad - good > 1) {
+        int mid = (good + bad) >>> 1;
+        if (probe(mid, cLo, cHi, top) <= limit) {
+          good = mid;
+        } else {
+          bad = mid;
+        }
+      }
+      return good;
+    }
+
+    /**
+     * D of row r in the current layer, floored by the previous layer's argmins up to its last row
+     * top (none if top < 0: layer 1 has no argmins).
+     */
+    private double probe(int r, int cLo, int cHi, int top) {
+      int hi = Math.min(cHi, r);
+      int lo = top < 0 ? cLo : Math.min(Math.max(cLo, argPrev[OFF + Math.min(r, top)]), hi);
+      scanRow(r, lo, hi);
+      return cur[OFF + r];
+    }
+
+    /** Rounding allowance for comparing DP values with a directly computed clustering cost. */
+    private double tolerance(int a, int b) {
+      return 1e-9 * fineCost(a, b) + 1e-12 * f2[n] + Double.MIN_NORMAL;
+    }
+
+    /**
+     * The cost of a good clustering of [a, b] into at most {@code clusters} clusters: equal-weight
+     * groups refined by Lloyd steps (boundaries at the midpoints of adjacent means) until they
+     * settle. Empty clusters just mean fewer clusters, whose cost still bounds the optimum.
+     */
+    private double heuristicCost(int a, int b, int clusters) {
+      int[] s = new int[clusters + 1]; // cluster c is [s[c], s[c+1])
+      double total = fw[b + 1] - fw[a];
+      for (int c = 0; c < clusters; c++) {
+        s[c] = firstAbove(fw, a, b + 1, fw[a] + total * c / clusters);
+      }
+      s[clusters] = b + 1;
+      double[] means = new double[clusters];
+      double best = Double.POSITIVE_INFINITY;
+      for (int iteration = 0; iteration < 20; iteration++) {
+        double cost = 0;
+        for (int c = 0; c < clusters; c++) {
+          if (s[c + 1] > s[c]) {
+            means[c] = (f1[s[c + 1]] - f1[s[c]]) / (fw[s[c + 1]] - fw[s[c]]);
+            cost += fineCost(s[c], s[c + 1] - 1);
+          }
+        }
+        best = Math.min(best, cost);
+        boolean moved = false;
+        for (int c = 1; c < clusters; c++) {
+          int start = firstAboveValue(a, b + 1, (means[c - 1] + means[c]) / 2);
+          start = Math.max(start, s[c - 1]); // keep them ordered if a mean is stale
+          moved |= start != s[c];
+          s[c] = start;
+        }
+        if (!moved) {
+          break;
+        }
+      }
+      return best;
+    }
+
+    /** The first t in [from, to) with p[t + 1] > target, or to. */
+    private static int firstAbove(double[] p, int from, int to, double target) {
+      int low = from;
+      int high = to;
+      while (low < high) {
+        int mid = (low + high) >>> 1;
+        if (p[mid + 1] > target) {
+          high = mid;
+        } else {
+          low = mid + 1;
+        }
+      }
+      return low;
+    }
+
+    /** The first value index in [from, to) whose centred value exceeds t, or to. */
+    private int firstAboveValue(int from, int to, double t) {
+      int low = from;
+      int high = to;
+      while (low < high) {
+        int mid = (low + high) >>> 1;
+        if (values[mid] - mean > t) {
+          high = mid;
+        } else {
+          low = mid + 1;
+        }
+      }
+      return low;
+    }
+
     private void ensureTracks(int q) {
       if (trackPrev != null && trackPrev.length >= q) {
         return;
       }
-      int n = fw.length - 1;
       int have = trackPrev == null ? 0 : trackPrev.length;
       int[][] prevTracks = new int[q][];
       int[][] curTracks = new int[q][];
@@ -643,9 +974,7 @@ final class OptimalKMeans1D {
         upper = Math.min(upper, levelUpper);
         bestStarts = bounds;
       }
-      double tolerance =
-          1e-9 * fineCost(a, b) + 1e-12 * f2[f2.length - 1] + Double.MIN_NORMAL;
-      double limit = upper + tolerance;
+      double limit = upper + tolerance(a, b);
       if (!(relaxedOptimum <= limit)) {
         return null;
       }
@@ -733,7 +1062,7 @@ final class OptimalKMeans1D {
           return null;
         }
       }
-      return new Windows(newLo, newHi, upper, limit, bestStarts);
+      return new Windows(newLo, newHi, upper, limit, bestStarts, false);
     }
 
     /** The group containing value j: the last t with q[t] <= j. */
@@ -780,6 +1109,9 @@ final class OptimalKMeans1D {
 
     /** Leftmost minimum of row r over columns [cLo, cHi] into cur and arg; returns the column. */
     private int scanRow(int r, int cLo, int cHi) {
+      if (lag == 1) {
+        return scanFineRow(r, cLo, cHi);
+      }
       int best = cLo;
       double bestValue = value(r, cLo);
       for (int i = cLo + 1; i <= cHi; i++) {
@@ -795,12 +1127,109 @@ final class OptimalKMeans1D {
     }
 
     /**
+     * {@link #scanRow} for the fine DP, where this is the hot loop: every column is finite there
+     * (cLo <= cHi <= r) and every segment has weight, so {@link #value}'s checks are dropped; the
+     * arithmetic, and so the result, is the same.
+     */
+    private int scanFineRow(int r, int cLo, int cHi) {
+      if (cHi - cLo >= 32) {
+        return scanFineLongRow(r, cLo, cHi);
+      }
+      double[] fw = this.fw;
+      double[] f1 = this.f1;
+      double[] f2 = this.f2;
+      double[] prev = this.prev;
+      double w = fw[r + 1];
+      double s1 = f1[r + 1];
+      double s2 = f2[r + 1];
+      int best = cLo;
+      double bestValue = Double.POSITIVE_INFINITY;
+      for (int i = cLo; i <= cHi; i++) {
+        double d1 = s1 - f1[i];
+        double c = (s2 - f2[i]) - d1 * d1 / (w - fw[i]);
+        double v = prev[OFF - 1 + i] + (c > 0 ? c : 0);
+        if (v < bestValue) {
+          bestValue = v;
+          best = i;
+        }
+      }
+      cur[OFF + r] = bestValue;
+      arg[OFF + r] = best;
+      return best;
+    }
+
+    /**
+     * {@link #scanFineRow} for long rows: the segment costs first, in a loop the JIT vectorizes,
+     * then the minimum (about twice as fast from a few dozen columns on).
+     */
+    private int scanFineLongRow(int r, int cLo, int cHi) {
+      double[] fw = this.fw;
+      double[] f1 = this.f1;
+      double[] f2 = this.f2;
+      double[] costs = this.costs;
+      double w = fw[r + 1];
+      double s1 = f1[r + 1];
+      double s2 = f2[r + 1];
+      for (int i = cLo; i <= cHi; i++) {
+        double d1 = s1 - f1[i];
+        costs[i] = (s2 - f2[i]) - d1 * d1 / (w - fw[i]);
+      }
+      double[] prev = this.prev;
+      int best = cLo;
+      double bestValue = Double.POSITIVE_INFINITY;
+      for (int i = cLo; i <= cHi; i++) {
+        double c = costs[i];
+        double v = prev[OFF - 1 + i] + (c > 0 ? c : 0);
+        if (v < bestValue) {
+          bestValue = v;
+          best = i;
+        }
+      }
+      cur[OFF + r] = bestValue;
+      arg[OFF + r] = best;
+      return best;
+    }
+
+    /**
+     * {@link #scanFineRow} without a branch on the comparison, for short rows whose range does not
+     * depend on the previous row's result (the levels of {@link #divideAndConquer}). There the
+     * branch, taken until the minimum and not after, mispredicts about once per short row; without
+     * it the rows overlap (about 20% faster). Long rows are faster with the branch (fewer
+     * instructions, well predicted). In {@link #sweepFloored} each row's range depends on the
+     * previous row's argmin, and predicting it is better than waiting for it.
+     */
+    private int scanFineRowBranchFree(int r, int cLo, int cHi) {
+      double[] fw = this.fw;
+      double[] f1 = this.f1;
+      double[] f2 = this.f2;
+      double[] prev = this.prev;
+      double w = fw[r + 1];
+      double s1 = f1[r + 1];
+      double s2 = f2[r + 1];
+      int best = cLo;
+      double bestValue = Double.POSITIVE_INFINITY;
+      for (int i = cLo; i <= cHi; i++) {
+        double d1 = s1 - f1[i];
+        double c = (s2 - f2[i]) - d1 * d1 / (w - fw[i]);
+        double v = prev[OFF - 1 + i] + Math.max(c, 0.0);
+        // take = -1 exactly when v < bestValue: values are never NaN, and the difference of two
+        // distinct doubles is never zero, so its sign bit decides.
+        int take = (int) (Double.doubleToRawLongBits(v - bestValue) >> 63);
+        best = (i & take) | (best & ~take);
+        bestValue = Math.min(v, bestValue);
+      }
+      cur[OFF + r] = bestValue;
+      arg[OFF + r] = best;
+      return best;
+    }
+
+    /**
      * Row minima of rows [rLo, rHi] over columns [cLo, cHi] into cur and arg. Requires column cLo
      * to be finite in row rLo ({@code cLo <= rLo + reach}), so that every row has a finite entry.
      */
     private void rowMinima(int rLo, int rHi, int cLo, int cHi) {
       if (options.rowMinima() == RowMinima.DIVIDE_AND_CONQUER) {
-        divideAndConquer(rLo, rHi, cLo, cHi);
+        divideAndConquer(rLo, rHi, cLo, cHi, null, 0);
         return;
       }
       int rows = rHi - rLo + 1;
@@ -881,33 +1310,64 @@ final class OptimalKMeans1D {
       }
     }
 
-    /** Row minima of rows [rLo, rHi] with the minimum known to lie in columns [cLo, cHi]. */
-    private void divideAndConquer(int rLo, int rHi, int cLo, int cHi) {
-      while (rLo <= rHi) {
-        int mid = rLo + ((rHi - rLo) >>> 1);
-        int hi = Math.min(cHi, mid + reach);
-        int bestCol = cLo;
-        double best = value(mid, cLo);
-        for (int i = cLo + 1; i <= hi; i++) {
-          double v = value(mid, i);
-          if (v < best) {
-            best = v;
-            bestCol = i;
+    /**
+     * Row minima of rows [rLo, rHi] with the minimum known to lie in columns [cLo, cHi] and, if
+     * {@code floor} is not null, at or after {@code floor[OFF + min(r, floorHi)]} in row r.
+     *
+     * <p>Divide and conquer over the monotone argmins, level by level instead of recursively: with
+     * rows numbered from 0, the level of stride s solves rows s-1, 3s-1, 5s-1, ..., each between
+     * the argmins of its neighbours s rows away, solved at coarser levels. The rows of one level
+     * are independent, so the processor can overlap them.
+     */
+    private void divideAndConquer(int rLo, int rHi, int cLo, int cHi, int[] floor, int floorHi) {
+      int rows = rHi - rLo + 1;
+      for (int s = Integer.highestOneBit(rows); s >= 1; s >>= 1) {
+        for (int p = s - 1; p < rows; p += 2 * s) {
+          int r = rLo + p;
+          int lo = p >= s ? arg[OFF + r - s] : cLo;
+          int hi = Math.min(p + s < rows ? arg[OFF + r + s] : cHi, r + reach);
+          if (floor != null) {
+            // min: rounding could in principle cross the bounds; keep a finite column.
+            lo = Math.min(Math.max(lo, floor[OFF + Math.min(r, floorHi)]), hi);
+          }
+          evaluations += hi - lo + 1;
+          if (lag == 1 && hi - lo < 16) {
+            scanFineRowBranchFree(r, lo, hi);
+          } else {
+            scanRow(r, lo, hi);
           }
         }
-        arg[OFF + mid] = bestCol;
-        cur[OFF + mid] = best;
-        // Recurse on the smaller half, loop on the other: O(log n) stack.
-        if (mid - rLo < rHi - mid) {
-          divideAndConquer(rLo, mid - 1, cLo, bestCol);
-          rLo = mid + 1;
-          cLo = bestCol;
-        } else {
-          divideAndConquer(mid + 1, rHi, bestCol, cHi);
-          rHi = mid - 1;
-          cHi = bestCol;
-        }
       }
+    }
+
+    /**
+     * Row minima of rows [rLo, rHi] over columns [cLo, cHi], row r searching only from
+     * {@code argPrev[OFF + min(r, floorHi)]} up to the argmin of row r + 1 (Knuth's bounds);
+     * returns the number of evaluations.
+     */
+    private long sweepFloored(int rLo, int rHi, int cLo, int cHi, int floorHi) {
+      long cost = 0;
+      int ceiling = cHi;
+      for (int r = rHi; r >= rLo; r--) {
+        int hi = Math.min(ceiling, r + reach);
+        int lo = Math.min(Math.max(cLo, argPrev[OFF + Math.min(r, floorHi)]), hi);
+        cost += hi - lo + 1;
+        ceiling = scanRow(r, lo, hi);
+      }
+      return cost;
+    }
+
+    /** The evaluations {@link #sweepFloored} would have taken for the argmins now in arg. */
+    private long sweepEvaluations(int rLo, int rHi, int cLo, int cHi, int floorHi) {
+      long cost = 0;
+      int ceiling = cHi;
+      for (int r = rHi; r >= rLo; r--) {
+        int hi = Math.min(ceiling, r + reach);
+        int lo = Math.min(Math.max(cLo, argPrev[OFF + Math.min(r, floorHi)]), hi);
+        cost += hi - lo + 1;
+        ceiling = arg[OFF + r];
+      }
+      return cost;
     }
   }
 }

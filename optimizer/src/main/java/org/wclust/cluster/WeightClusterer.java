@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.RecursiveAction;
 import org.wclust.graph.OutputChannels;
 
 /**
@@ -36,6 +37,19 @@ public final class WeightClusterer {
       members[groupOf[i]][fill[groupOf[i]]++] = values[i];
     }
 
+    // Groups are independent: cluster them in parallel. Results go by group index and are
+    // combined in order below, so the output is the same as sequentially; so is a failure: the
+    // first failing group's exception, as thrown.
+    Clustering[] results = new Clustering[groups];
+    int[] distinct = new int[groups];
+    RuntimeException[] failures = new RuntimeException[groups];
+    new GroupTask(members, settings, results, distinct, failures, 0, groups).invoke();
+    for (RuntimeException e : failures) {
+      if (e != null) {
+        throw e;
+      }
+    }
+
     List<float[]> codebooks = new ArrayList<>();
     int[][] localIndices = new int[groups][];
     double sse = 0;
@@ -43,14 +57,11 @@ public final class WeightClusterer {
     int empty = 0;
     boolean kept = false;
     for (int g = 0; g < groups; g++) {
-      Clustering c = settings.preserveSparsity()
-          ? clusterKeepingZeros(members[g], settings, g)
-          : Clusterer1D.cluster(members[g], settings.clusters(), settings.init(), settings.refine(),
-              settings.seed() + g);
+      Clustering c = results[g];
       codebooks.add(c.centroids());
       localIndices[g] = c.indices();
       sse += c.sse();
-      maxDistinct = Math.max(maxDistinct, c.distinctValues());
+      maxDistinct = Math.max(maxDistinct, distinct[g]);
       kept |= c.keptOriginalValues();
       empty += c.emptyClusters();
     }
@@ -72,6 +83,62 @@ public final class WeightClusterer {
       indices[i] = offsets[g] + localIndices[g][fill[g]++];
     }
     return new TensorClustering(codebook, indices, groups, sse, maxDistinct, kept, empty);
+  }
+
+  /**
+   * Clusters groups [from, to), halving the range while it holds more than one group and
+   * {@link #SPLIT_VALUES} values. Forks run in the caller's fork-join pool (the common pool for
+   * other threads), so a caller that clusters tensors in parallel spreads a large tensor's channels
+   * over its cores too. Fine-grained on purpose: a parallel stream would cut the groups into only
+   * 4 × (common pool parallelism) chunks, too coarse to keep every core busy to the end.
+   */
+  private static final class GroupTask extends RecursiveAction {
+    private static final int SPLIT_VALUES = 1024;
+
+    private final float[][] members;
+    private final ClusterSettings settings;
+    private final Clustering[] results;
+    /** Each result's {@link Clustering#distinctValues()}, O(group size), so also computed here. */
+    private final int[] distinct;
+    private final RuntimeException[] failures;
+    private final int from;
+    private final int to;
+
+    GroupTask(float[][] members, ClusterSettings settings, Clustering[] results, int[] distinct,
+        RuntimeException[] failures, int from, int to) {
+      this.members = members;
+      this.settings = settings;
+      this.results = results;
+      this.distinct = distinct;
+      this.failures = failures;
+      this.from = from;
+      this.to = to;
+    }
+
+    @Override
+    protected void compute() {
+      long values = 0;
+      for (int g = from; g < to && values <= SPLIT_VALUES; g++) {
+        values += members[g].length;
+      }
+      if (to - from > 1 && values > SPLIT_VALUES) {
+        int mid = (from + to) >>> 1;
+        invokeAll(new GroupTask(members, settings, results, distinct, failures, from, mid),
+            new GroupTask(members, settings, results, distinct, failures, mid, to));
+        return;
+      }
+      for (int g = from; g < to; g++) {
+        try {
+          results[g] = settings.preserveSparsity()
+              ? clusterKeepingZeros(members[g], settings, g)
+              : Clusterer1D.cluster(members[g], settings.clusters(), settings.init(),
+                  settings.refine(), settings.seed() + g);
+          distinct[g] = results[g].distinctValues();
+        } catch (RuntimeException e) {
+          failures[g] = e;
+        }
+      }
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ package org.wclust.cluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -33,6 +34,11 @@ class OptimalKMeans1DTest {
     new Options(RowMinima.SMAWK, false, 1, 0, 16, 0, 1),
     new Options(RowMinima.SMAWK, false, 1, 0, 16, 3, 3),
     new Options(RowMinima.DIVIDE_AND_CONQUER, true, 1, 33, 3, 10, 3),
+    // Unpruned divide and conquer: the cross-layer bound and the sweep, with the table and with
+    // tracked splitting (whose sub-problems use them again); and the pruning ratio.
+    new Options(RowMinima.DIVIDE_AND_CONQUER, false, 1, 0, 16, 0, 1),
+    new Options(RowMinima.DIVIDE_AND_CONQUER, false, 1, 0, 16, 3, 3),
+    new Options(RowMinima.DIVIDE_AND_CONQUER, true, 1, 0.5, 0, 4, 1L << 40, 7),
   };
 
   /**
@@ -132,6 +138,99 @@ class OptimalKMeans1DTest {
             tolerance(d, expected),
             "shape " + shape + " k=" + k + " " + options);
       }
+    }
+  }
+
+  /**
+   * The unpruned DP searches each row only from the previous layer's argmin (divide and conquer
+   * early, a sweep once the layers are close, the last layer's skipped rows): on many inputs, with
+   * duplicates, exact ties (evenly spaced values) and k up to n - 1, it finds the optimum of a
+   * plain O(k·n²) DP that tries every split.
+   */
+  @Test
+  void crossLayerBoundsKeepTheOptimum() {
+    Random random = new Random(2024);
+    Options tracked = new Options(RowMinima.DIVIDE_AND_CONQUER, false, 1, 0, 16, 0, 3);
+    int compared = 0;
+    for (int trial = 0; trial < 600; trial++) {
+      int n = 2 + random.nextInt(trial < 300 ? 60 : 300);
+      int shape = trial % 7;
+      float[] values =
+          switch (shape) {
+            case 5 -> evenlySpaced(random, n); // many exactly equal segment costs
+            case 6 -> smallValues(random, n, 0); // few distinct values, heavy weights
+            default -> mediumValues(random, n, shape);
+          };
+      KMeans1D.Distinct d = KMeans1D.Distinct.of(values);
+      if (d.size() < 3) {
+        continue;
+      }
+      int k =
+          switch (trial % 4) {
+            case 0 -> d.size() - 1; // every layer but one row short of the end
+            case 1 -> 2 + random.nextInt(Math.min(d.size() - 2, 8));
+            default -> 2 + random.nextInt(d.size() - 2);
+          };
+      double expected = plainDp(d.values, d.counts, k);
+      String context = "trial " + trial + " n=" + d.size() + " k=" + k + " shape=" + shape;
+      for (Options options : new Options[] {OptimalKMeans1D.DEFAULT_OPTIONS, tracked}) {
+        int[] starts = OptimalKMeans1D.segmentStarts(d.values, d.counts, k, options);
+        assertValidStarts(starts, k, d.size(), context);
+        assertEquals(
+            expected,
+            partitionSse(d.values, d.counts, starts),
+            tolerance(d, expected),
+            context + " " + options);
+      }
+      compared++;
+    }
+    assertTrue(compared > 500, "only " + compared + " inputs compared");
+  }
+
+  /** Pruning only pays from about 25·k^1.5 values on (below, the cross-layer bounds are faster). */
+  @Test
+  void defaultOptionsPruneOnlyLargeProblems() {
+    Options options = OptimalKMeans1D.DEFAULT_OPTIONS;
+    assertFalse(options.prunes(4525, 32)); // 25 · 32^1.5 = 4525.5
+    assertTrue(options.prunes(4526, 32));
+    assertFalse(options.prunes(255, 2)); // below pruneMinSize
+    assertTrue(options.prunes(256, 2));
+    assertFalse(options.prunes(102_399, 256));
+    assertTrue(options.prunes(102_400, 256));
+    assertFalse(options.prunes(Integer.MAX_VALUE, 1 << 20));
+    Options unpruned = new Options(RowMinima.DIVIDE_AND_CONQUER, false, 1, 0, 16, 1, 1);
+    assertFalse(unpruned.prunes(1 << 20, 2));
+  }
+
+  /**
+   * The solver reuses per-thread arrays: results must not depend on what ran before, a larger or
+   * smaller problem, one that failed, or another k.
+   */
+  @Test
+  void resultsDoNotDependOnEarlierCalls() {
+    Random random = new Random(99);
+    KMeans1D.Distinct small = KMeans1D.Distinct.of(mediumValues(random, 150, 3));
+    KMeans1D.Distinct medium = KMeans1D.Distinct.of(mediumValues(random, 3000, 0));
+    KMeans1D.Distinct large = KMeans1D.Distinct.of(mediumValues(random, 9000, 4)); // > scratch
+    int[] smallStarts = OptimalKMeans1D.segmentStarts(small.values, small.counts, 9);
+    double smallExpected = plainDp(small.values, small.counts, 9);
+    assertEquals(
+        smallExpected,
+        partitionSse(small.values, small.counts, smallStarts),
+        tolerance(small, smallExpected));
+    int[] mediumStarts = OptimalKMeans1D.segmentStarts(medium.values, medium.counts, 40);
+    int[] largeStarts = OptimalKMeans1D.segmentStarts(large.values, large.counts, 5);
+    for (int round = 0; round < 3; round++) {
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> OptimalKMeans1D.segmentStarts(new float[] {1, 0}, new int[] {1, 1}, 2));
+      assertArrayEquals(
+          smallStarts, OptimalKMeans1D.segmentStarts(small.values, small.counts, 9), "small");
+      assertArrayEquals(
+          largeStarts, OptimalKMeans1D.segmentStarts(large.values, large.counts, 5), "large");
+      assertArrayEquals(
+          mediumStarts, OptimalKMeans1D.segmentStarts(medium.values, medium.counts, 40), "medium");
+      OptimalKMeans1D.segmentStarts(medium.values, medium.counts, 200); // a bigger table
     }
   }
 
@@ -297,6 +396,54 @@ class OptimalKMeans1DTest {
       sse += w[i] * e * e;
     }
     return sse;
+  }
+
+  /**
+   * Every split tried, O(k·n²), with each segment's SSE accumulated by Welford's update as the
+   * segment grows to the left (no prefix sums, so no cancellation).
+   */
+  private static double plainDp(float[] x, int[] w, int k) {
+    int n = x.length;
+    double[][] cost = new double[n][]; // cost[j][i]: SSE of [i, j]
+    for (int j = 0; j < n; j++) {
+      cost[j] = new double[j + 1];
+      double weight = 0;
+      double mean = 0;
+      double sse = 0;
+      for (int i = j; i >= 0; i--) {
+        double wi = w[i];
+        double delta = x[i] - mean;
+        weight += wi;
+        mean += delta * wi / weight;
+        sse += wi * delta * (x[i] - mean);
+        cost[j][i] = sse;
+      }
+    }
+    double[] prev = new double[n];
+    for (int j = 0; j < n; j++) {
+      prev[j] = cost[j][0];
+    }
+    for (int m = 2; m <= k; m++) {
+      double[] cur = new double[n];
+      Arrays.fill(cur, Double.POSITIVE_INFINITY);
+      for (int j = m - 1; j < n; j++) {
+        for (int i = m - 1; i <= j; i++) {
+          cur[j] = Math.min(cur[j], prev[i - 1] + cost[j][i]);
+        }
+      }
+      prev = cur;
+    }
+    return prev[n - 1];
+  }
+
+  /** n values on a grid (some repeated), so many segments have exactly equal costs. */
+  private static float[] evenlySpaced(Random random, int n) {
+    float[] values = new float[n];
+    int step = 1 + random.nextInt(3);
+    for (int i = 0; i < n; i++) {
+      values[i] = (i / (1 + random.nextInt(2))) * step;
+    }
+    return values;
   }
 
   /** The textbook O(k·n²) DP with two-pass segment costs. */

@@ -2,11 +2,15 @@ package org.wclust.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ForkJoinPool;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -125,6 +129,88 @@ class WeightClustererTest {
     TensorClustering b = WeightClusterer.cluster(w, new OutputChannels(10, 1), settings);
     assertArrayEquals(a.codebook(), b.codebook());
     assertArrayEquals(a.indices(), b.indices());
+  }
+
+  /**
+   * Groups are clustered in parallel: the result is exactly that of clustering each group on its
+   * own and concatenating, whatever pool (or none) the caller runs in.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 2, 4})
+  void parallelGroupsGiveTheSequentialResult(int poolThreads) throws Exception {
+    int out = 37;
+    int fanIn = 300;
+    float[] w = gaussian(fanIn * out, 11);
+    for (int i = 0; i < w.length; i += 7) {
+      w[i] = Math.round(w[i] * 4) / 4f; // some duplicates
+    }
+    OutputChannels channels = new OutputChannels(out, 1);
+    for (boolean sparse : new boolean[] {false, true}) {
+      ClusterSettings settings =
+          new ClusterSettings(8, InitMethod.OPTIMAL, true, Granularity.CHANNEL, sparse, 3);
+      TensorClustering c;
+      if (poolThreads == 0) {
+        c = WeightClusterer.cluster(w, channels, settings);
+      } else {
+        ForkJoinPool pool = new ForkJoinPool(poolThreads);
+        try {
+          c = pool.submit(() -> WeightClusterer.cluster(w, channels, settings)).get();
+        } finally {
+          pool.shutdown();
+        }
+      }
+      assertEquals(out, c.groups());
+      double sse = 0;
+      int offset = 0;
+      float[] expectedCodebook = new float[0];
+      for (int g = 0; g < out; g++) {
+        float[] members = new float[fanIn];
+        for (int i = 0; i < fanIn; i++) {
+          members[i] = w[i * out + g];
+        }
+        // One group alone: the same call on a one-channel "tensor".
+        ClusterSettings one =
+            new ClusterSettings(8, InitMethod.OPTIMAL, true, Granularity.CHANNEL, sparse, 3 + g);
+        TensorClustering alone = WeightClusterer.cluster(members, OutputChannels.single(fanIn), one);
+        for (int i = 0; i < fanIn; i++) {
+          assertEquals(offset + alone.indices()[i], c.indices()[i * out + g], "group " + g);
+        }
+        expectedCodebook = concat(expectedCodebook, alone.codebook());
+        offset += alone.codebook().length;
+        sse += alone.sse();
+      }
+      assertArrayEquals(expectedCodebook, c.codebook());
+      assertEquals(sse, c.sse(), 0.0);
+    }
+  }
+
+  /** A failing group fails the call with that group's own exception, not a wrapper. */
+  @Test
+  void aFailingGroupThrowsItsOwnException() {
+    float[] w = gaussian(64 * 50, 12);
+    w[5 * 64 + 3] = Float.NaN; // channel 3 of 64
+    w[9 * 64 + 40] = Float.POSITIVE_INFINITY; // channel 40: reported after channel 3
+    ClusterSettings settings =
+        new ClusterSettings(4, InitMethod.OPTIMAL, true, Granularity.CHANNEL, false, 0);
+    float[] channel3 = new float[50];
+    for (int i = 0; i < 50; i++) {
+      channel3[i] = w[i * 64 + 3];
+    }
+    IllegalArgumentException direct =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Clusterer1D.cluster(channel3, 4, InitMethod.OPTIMAL, true, 3));
+    IllegalArgumentException thrown =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> WeightClusterer.cluster(w, new OutputChannels(64, 1), settings));
+    assertEquals(direct.getMessage(), thrown.getMessage());
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   @ParameterizedTest
