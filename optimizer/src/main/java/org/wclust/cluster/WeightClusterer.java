@@ -2,11 +2,10 @@ package org.wclust.cluster;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.RecursiveAction;
 import org.wclust.graph.OutputChannels;
+import org.wclust.graph.WeightDiscovery;
 
 /**
  * Clusters one weight tensor under {@link ClusterSettings}: splits it into its codebook groups (whole
@@ -180,7 +179,7 @@ public final class WeightClusterer {
       for (float v : nonZero) {
         sse += (v - (float) mean) * (double) (v - (float) mean);
       }
-      kept = distinct(nonZero) == 1;
+      kept = WeightDiscovery.distinct(nonZero) == 1;
     } else {
       Clustering c = Clusterer1D.cluster(nonZero, k, settings.init(), settings.refine(), settings.seed() + group);
       centroids = c.centroids();
@@ -214,13 +213,5 @@ public final class WeightClusterer {
     }
     // The five-component constructor counts empty clusters from the final indices.
     return new Clustering(withZero, indices, sse, 0, kept);
-  }
-
-  private static int distinct(float[] values) {
-    Set<Float> seen = new HashSet<>();
-    for (float v : values) {
-      seen.add(v);
-    }
-    return seen.size();
   }
 }
