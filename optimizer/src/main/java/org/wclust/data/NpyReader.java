@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the NumPy {@code .npy} format (versions 1.0, 2.0 and 3.0) as {@code np.save} writes it:
@@ -109,7 +110,7 @@ public final class NpyReader {
         throw new IllegalArgumentException(source + ": bad .npy header: " + e.getMessage() + " in " + shown);
       }
       if (!(value instanceof Map<?, ?> dict)
-          || !dict.keySet().equals(java.util.Set.of("descr", "fortran_order", "shape"))) {
+          || !dict.keySet().equals(Set.of("descr", "fortran_order", "shape"))) {
         throw new IllegalArgumentException(source
             + ": bad .npy header: expected a dict with keys 'descr', 'fortran_order', 'shape', got " + shown);
       }
