@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import org.wclust.api.AccuracyReport;
 import org.wclust.api.ClusterOptions;
 import org.wclust.api.ClusterResult;
 import org.wclust.api.LayerReport;
@@ -16,6 +17,7 @@ import org.wclust.cluster.Granularity;
 import org.wclust.cluster.InitMethod;
 import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,7 +37,9 @@ import picocli.CommandLine.Spec;
         "Examples:",
         "  wclust cluster model/ -o model-k16/ --clusters 16",
         "  wclust cluster model/ -o out/ --clusters 8 --layers 'dense'",
-        "  wclust cluster model/ -o out/ --config clusters.json   # {\"conv2d.*\": 32, \"dense/kernel\": 8}"})
+        "  wclust cluster model/ -o out/ --config clusters.json   # {\"conv2d.*\": 32, \"dense/kernel\": 8}",
+        "  wclust cluster model/ -o out/ -k 8 --data train.npz --val test.npz --scale 0.00392156862745098",
+        "  wclust cluster model/ -o out/ -k 8 --data images.npz --distill --epochs 2"})
 public final class ClusterCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -113,7 +117,11 @@ public final class ClusterCommand implements Callable<Integer> {
           + "with Python TensorFlow); the packed and Huffman sizes are still reported")
   boolean noSize;
 
-  @Option(names = "--seed", defaultValue = "0", description = "seed of the random initialisations (default: ${DEFAULT-VALUE})")
+  @Mixin
+  FineTuneMixin fineTune;
+
+  @Option(names = "--seed", defaultValue = "0",
+      description = "seed of the random initialisations and of the fine-tuning shuffle (default: ${DEFAULT-VALUE})")
   long seed;
 
   @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
@@ -131,24 +139,40 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
+    ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
+        Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
+        !noFoldBatchNorm, int8Aware);
+    if (fineTune.fineTunes()) {
+      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
+    } else if (fineTune.validation != null) {
+      options = options.withValidation(fineTune.validationData());
+    }
     // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
     boolean interactive = System.console() != null;
-    ClusterResult result = Wclust.clusterToSavedModel(model, output,
-        new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
-            preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature, !noFoldBatchNorm, int8Aware), !noSize, stage -> {
-          if (interactive) {
-            out.println(stage + " ...");
-            out.flush();
-          }
-        });
+    ClusterResult result;
+    try (TrainingProgress training = new TrainingProgress(out, interactive)) {
+      result = Wclust.clusterToSavedModel(model, output, options, !noSize, stage -> {
+        if (interactive) {
+          out.println(stage + " ...");
+          out.flush();
+        }
+      }, training);
+    }
     out.printf("%-40s %-22s %-18s %8s %9s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "CODEBOOKS",
         "DISTINCT", "SSE");
     for (LayerReport l : result.layers()) {
       out.printf("%-40s %-22s %-18s %8d %9d %9d %12.6g%n", l.name(), l.op(), Arrays.toString(l.shape()),
           l.clusters(), l.codebooks(), l.distinctValues(), l.sse());
     }
-    out.printf("wrote %s (load %.2fs, cluster %.2fs, export %.2fs)%n", output,
-        result.loadSeconds(), result.clusterSeconds(), result.exportSeconds());
+    if (result.accuracy() != null) {
+      AccuracyReport a = result.accuracy();
+      out.printf("accuracy on %d examples of the %s: original %.2f%%, clustered %.2f%%%s%n", a.examples(),
+          a.dataset(), 100 * a.original(), 100 * a.clustered(),
+          Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.2f%%", 100 * a.fineTuned()));
+    }
+    out.printf("wrote %s (load %.2fs, cluster %.2fs, %sexport %.2fs)%n", output,
+        result.loadSeconds(), result.clusterSeconds(), result.fineTuning() == null ? ""
+            : String.format("fine-tune %.1fs, ", result.fineTuning().seconds()), result.exportSeconds());
     out.flush();
     return 0;
   }

@@ -52,6 +52,11 @@ public sealed interface TrainingOptimizer {
     }
 
     @Override
+    public String toString() {
+      return (nesterov ? "sgd(nesterov, momentum=" : "sgd(momentum=") + momentum + ")";
+    }
+
+    @Override
     public Op apply(Ops tf, Operand<?> variable, Slots slots, Operand<TFloat32> gradient, Hyper hyper) {
       return tf.train.resourceApplyMomentum(variable, slots.handles()[0].resource(), hyper.learningRate(),
           gradient, tf.constant(momentum), ResourceApplyMomentum.useNesterov(nesterov));
@@ -71,6 +76,11 @@ public sealed interface TrainingOptimizer {
     @Override
     public Slots slots(Ops tf, String name, Shape shape) {
       return zeroSlots(tf, name, shape, "m", "v");
+    }
+
+    @Override
+    public String toString() {
+      return "adam(beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon=" + epsilon + ")";
     }
 
     @Override

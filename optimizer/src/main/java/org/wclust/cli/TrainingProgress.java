@@ -1,0 +1,51 @@
+package org.wclust.cli;
+
+import java.io.PrintWriter;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.wclust.train.FineTuner;
+
+/**
+ * Shows fine-tuning progress: on a terminal, a progress bar per epoch with the running loss and
+ * accuracy; otherwise (logs, CI) one line per epoch on {@code out}.
+ */
+final class TrainingProgress implements FineTuner.Listener, AutoCloseable {
+  private final PrintWriter out;
+  private final boolean interactive;
+  private ProgressBar bar;
+
+  TrainingProgress(PrintWriter out, boolean interactive) {
+    this.out = out;
+    this.interactive = interactive;
+  }
+
+  @Override
+  public void onStep(int epoch, int step, int stepsPerEpoch, double loss, double accuracy) {
+    String figures = Double.isNaN(accuracy)
+        ? String.format("loss %.4f", loss)
+        : String.format("loss %.4f, accuracy %.2f%%", loss, 100 * accuracy);
+    if (interactive) {
+      if (bar == null) {
+        bar = new ProgressBarBuilder().setTaskName("epoch " + epoch).setInitialMax(stepsPerEpoch)
+            .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build();
+      }
+      bar.stepTo(step);
+      bar.setExtraMessage(figures);
+      if (step == stepsPerEpoch) {
+        bar.close();
+        bar = null;
+      }
+    } else if (step == stepsPerEpoch) {
+      out.printf("epoch %d: %d steps, %s%n", epoch, stepsPerEpoch, figures);
+      out.flush();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (bar != null) {
+      bar.close();
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package org.wclust.train;
+
+import java.util.List;
+import java.util.Map;
+import org.wclust.bridge.HostTensor;
+import org.wclust.bridge.TensorSpec;
+import org.wclust.data.Dataset;
+import org.wclust.graph.FlatModel;
+import org.wclust.graph.ModelSession;
+
+/** Top-1 accuracy of a classifier model on a labelled dataset, run in TensorFlow batch by batch. */
+public final class Evaluation {
+  private static final int BATCH = 500;
+
+  private Evaluation() {}
+
+  /** The signature output named {@code key}, or the first output when {@code key} is null. */
+  public static TensorSpec output(FlatModel model, String key) {
+    List<TensorSpec> outputs = model.signature().outputs();
+    if (key == null) {
+      return outputs.get(0);
+    }
+    return outputs.stream().filter(o -> o.key().equals(key)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("the model has no output '" + key + "'; it has "
+            + outputs.stream().map(TensorSpec::key).toList()));
+  }
+
+  /** The fraction of {@code data}'s examples whose arg-max output equals the label. */
+  public static double accuracy(FlatModel model, Dataset data, String outputKey) {
+    if (!data.hasLabels()) {
+      throw new IllegalArgumentException("accuracy needs labels; the dataset has none");
+    }
+    TensorSpec output = output(model, outputKey);
+    String inputKey = model.signature().inputs().get(0).key();
+    long right = 0;
+    try (ModelSession session = new ModelSession(model)) {
+      for (int from = 0; from < data.size(); from += BATCH) {
+        int[] batch = range(from, Math.min(data.size(), from + BATCH));
+        Map<String, HostTensor> out = session.run(Map.of(inputKey, data.batchInputs(batch)),
+            List.of(output.tensorName()));
+        float[] scores = out.get(output.tensorName()).toFloats();
+        int[] labels = data.batchLabels(batch);
+        int classes = scores.length / batch.length;
+        for (int i = 0; i < batch.length; i++) {
+          if (argMax(scores, i * classes, classes) == labels[i]) {
+            right++;
+          }
+        }
+      }
+    }
+    return (double) right / data.size();
+  }
+
+  static int argMax(float[] values, int offset, int length) {
+    int best = 0;
+    for (int j = 1; j < length; j++) {
+      if (values[offset + j] > values[offset + best]) {
+        best = j;
+      }
+    }
+    return best;
+  }
+
+  static int[] range(int from, int to) {
+    int[] out = new int[to - from];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = from + i;
+    }
+    return out;
+  }
+}
