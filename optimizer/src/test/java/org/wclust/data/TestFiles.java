@@ -28,11 +28,11 @@ import org.tensorflow.proto.Int64List;
  * Writers for the test files, written from the format descriptions rather than with the readers' code:
  * hand-made .npy headers, zips via java.util.zip, TFRecords framed with the JDK's CRC32C.
  */
-final class TestFiles {
+public final class TestFiles {
   private TestFiles() {}
 
   /** A .npy file body: the header dict as NumPy writes it, padded to 64 bytes, then the data. */
-  static byte[] npy(int major, String descr, boolean fortran, long[] shape, byte[] data) {
+  public static byte[] npy(int major, String descr, boolean fortran, long[] shape, byte[] data) {
     String dims = Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(", "));
     String tuple = "(" + dims + (shape.length == 1 ? ",)" : ")");
     return npyWithHeader(major, "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False")
@@ -63,7 +63,7 @@ final class TestFiles {
     return out.array();
   }
 
-  static byte[] f4(float... v) {
+  public static byte[] f4(float... v) {
     ByteBuffer b = le(v.length * 4);
     for (float x : v) {
       b.putFloat(x);
@@ -79,7 +79,7 @@ final class TestFiles {
     return b.array();
   }
 
-  static byte[] i8(long... v) {
+  public static byte[] i8(long... v) {
     ByteBuffer b = le(v.length * 8);
     for (long x : v) {
       b.putLong(x);
@@ -115,13 +115,13 @@ final class TestFiles {
     return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  static Path write(Path file, byte[] bytes) throws IOException {
+  public static Path write(Path file, byte[] bytes) throws IOException {
     Files.write(file, bytes);
     return file;
   }
 
   /** A zip of entries NAME -> bytes, stored (with CRC and sizes up front) or deflated. */
-  static Path zip(Path file, boolean compressed, Map<String, byte[]> entries) throws IOException {
+  public static Path zip(Path file, boolean compressed, Map<String, byte[]> entries) throws IOException {
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
       for (Map.Entry<String, byte[]> e : entries.entrySet()) {
         ZipEntry entry = new ZipEntry(e.getKey());
