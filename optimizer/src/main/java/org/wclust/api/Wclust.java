@@ -91,14 +91,14 @@ public final class Wclust {
       Dataset train = fitToInput(options.trainData(), model);
       Dataset validation = fitToInput(options.validationData(), model);
       Dataset evaluation = validation != null ? validation
-          : train != null && train.hasLabels() ? train : null;
+          : train != null && (train.hasLabels() || train.hasTargets()) ? train : null;
       String outputKey = options.fineTune() == null ? null : options.fineTune().outputKey();
       double original = Double.NaN;
       double beforeTuning = Double.NaN;
       if (evaluation != null) {
         progress.accept("evaluating the original and the clustered model on " + evaluation.size() + " examples");
-        original = Evaluation.accuracy(model, evaluation, outputKey);
-        beforeTuning = Evaluation.accuracy(clustered.model(), evaluation, outputKey);
+        original = score(model, evaluation, outputKey);
+        beforeTuning = score(clustered.model(), evaluation, outputKey);
       }
       FineTuner.Result tuned = null;
       if (train != null) {
@@ -117,11 +117,12 @@ public final class Wclust {
         double fineTuned = Double.NaN;
         if (tuned != null) {
           progress.accept("evaluating the fine-tuned model");
-          fineTuned = Evaluation.accuracy(FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of()),
+          fineTuned = score(FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of()),
               evaluation, outputKey);
         }
         String name = evaluation == validation ? "validation data" : "training data";
-        accuracy = new AccuracyReport(name, evaluation.size(), original, beforeTuning, fineTuned);
+        accuracy = new AccuracyReport(evaluation.hasTargets() ? AccuracyReport.MEAN_SQUARED_ERROR
+            : AccuracyReport.ACCURACY, name, evaluation.size(), original, beforeTuning, fineTuned);
       }
       long t4 = System.nanoTime();
       List<LayerReport> layers = new ArrayList<>();
@@ -141,6 +142,12 @@ public final class Wclust {
       out.commit();
       return result;
     }
+  }
+
+  /** Top-1 accuracy against labels, or the mean squared error against regression targets. */
+  private static double score(FlatModel model, Dataset data, String outputKey) {
+    return data.hasTargets() ? Evaluation.meanSquaredError(model, data, outputKey)
+        : Evaluation.accuracy(model, data, outputKey);
   }
 
   /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); null stays null. */

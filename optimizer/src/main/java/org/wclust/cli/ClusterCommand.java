@@ -166,9 +166,15 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (result.accuracy() != null) {
       AccuracyReport a = result.accuracy();
-      out.printf("accuracy on %d examples of the %s: original %.2f%%, clustered %.2f%%%s%n", a.examples(),
-          a.dataset(), 100 * a.original(), 100 * a.clustered(),
-          Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.2f%%", 100 * a.fineTuned()));
+      if (a.metric().equals(AccuracyReport.ACCURACY)) {
+        out.printf("accuracy on %d examples of the %s: original %.2f%%, clustered %.2f%%%s%n", a.examples(),
+            a.dataset(), 100 * a.original(), 100 * a.clustered(),
+            Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.2f%%", 100 * a.fineTuned()));
+      } else {
+        out.printf("mean squared error on %d examples of the %s: original %.6g, clustered %.6g%s%n", a.examples(),
+            a.dataset(), a.original(), a.clustered(),
+            Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.6g", a.fineTuned()));
+      }
     }
     out.printf("wrote %s (load %.2fs, cluster %.2fs, %sexport %.2fs)%n", output,
         result.loadSeconds(), result.clusterSeconds(), result.fineTuning() == null ? ""

@@ -76,8 +76,12 @@ final class FineTuneMixin {
   int reassignEvery;
 
   @Option(names = "--loss", paramLabel = "KIND", defaultValue = "auto",
-      description = "auto or crossentropy: cross-entropy against integer labels, on the logits before a "
-          + "final softmax or on log-probabilities when the output holds probabilities (default: ${DEFAULT-VALUE})")
+      description = {"the training loss (default: ${DEFAULT-VALUE}):",
+          "  auto, crossentropy  cross-entropy against integer labels y, on the logits before a final "
+              + "softmax or on log-probabilities when the output holds probabilities",
+          "  mse                 mean squared error against float targets y of shape [N, ...] (regression); "
+              + "with --distill, against the original model's outputs",
+          "--val is then scored by accuracy or by mean squared error."})
   String loss;
 
   @Option(names = "--distill",
@@ -113,24 +117,32 @@ final class FineTuneMixin {
     FineTuneOptions.LossKind lossKind = switch (loss.toLowerCase(Locale.ROOT)) {
       case "auto" -> FineTuneOptions.LossKind.AUTO;
       case "crossentropy", "cross-entropy" -> FineTuneOptions.LossKind.CROSSENTROPY;
-      default -> throw new IllegalArgumentException("unknown loss '" + loss + "'; expected auto or crossentropy");
+      case "mse" -> FineTuneOptions.LossKind.MSE;
+      default -> throw new IllegalArgumentException(
+          "unknown loss '" + loss + "'; expected auto, crossentropy or mse");
     };
     return new FineTuneOptions(epochs, batchSize, opt, lr, LearningRateSchedule.parse(decay, decayRate),
         lossKind, distill, temperature, agg, reassignEvery, outputKey, seed);
   }
 
   Dataset trainingData() throws IOException {
-    DataSpec spec = spec();
-    return DatasetLoader.load(existing(data), distill ? spec.withoutLabels() : spec);
+    return DatasetLoader.load(existing(data), distill ? inputsOnly() : spec());
   }
 
   Dataset validationData() throws IOException {
     return validation == null ? null : DatasetLoader.load(existing(validation), spec());
   }
 
+  /** Inputs, optional labels, or with --loss mse required regression targets. */
   private DataSpec spec() {
     DataSpec spec = DataSpec.defaults().withScale(scale);
-    return features == null ? spec : spec.withFeatures(features);
+    spec = features == null ? spec : spec.withFeatures(features);
+    return loss.equalsIgnoreCase("mse") ? spec.withRegressionTargets() : spec;
+  }
+
+  /** Inputs only: distillation needs no labels, even if the file has them. */
+  private DataSpec inputsOnly() {
+    return spec().withoutLabels();
   }
 
   private static Path existing(Path file) {

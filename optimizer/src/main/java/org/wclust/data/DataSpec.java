@@ -33,9 +33,16 @@ public final class DataSpec {
   private final double scale;
   private final FeatureSpec features;
   private final long[] exampleShape;
+  private final boolean regression;
 
   private DataSpec(String inputName, String labelName, boolean labelsRequired, double scale,
       FeatureSpec features, long[] exampleShape) {
+    this(inputName, labelName, labelsRequired, scale, features, exampleShape, false);
+  }
+
+  private DataSpec(String inputName, String labelName, boolean labelsRequired, double scale,
+      FeatureSpec features, long[] exampleShape, boolean regression) {
+    this.regression = regression;
     this.inputName = inputName;
     this.labelName = labelName;
     this.labelsRequired = labelsRequired;
@@ -63,6 +70,19 @@ public final class DataSpec {
   /** No labels, even if the file holds them. */
   public DataSpec withoutLabels() {
     return new DataSpec(inputName, null, false, scale, features, exampleShape);
+  }
+
+  /**
+   * The label array holds float regression targets of any per-example shape (read from {@code .npz}
+   * files), not class indices; it is then required.
+   */
+  public DataSpec withRegressionTargets() {
+    checkArgument(labelName != null, "regression targets need a label array name");
+    return new DataSpec(inputName, labelName, true, scale, features, exampleShape, true);
+  }
+
+  public boolean regression() {
+    return regression;
   }
 
   public DataSpec withScale(double scale) {

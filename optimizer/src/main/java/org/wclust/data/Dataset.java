@@ -10,8 +10,9 @@ import org.wclust.bridge.HostTensor;
 
 /**
  * An immutable in-memory dataset: {@code size()} examples of float32 inputs, each of shape {@link
- * #exampleShape()}, stored row-major in one array, and optionally one class index ({@code >= 0}) per
- * example. Batches are copied out as {@link HostTensor}s of shape {@code [b, ...exampleShape]}.
+ * #exampleShape()}, stored row-major in one array, and optionally either one class index
+ * ({@code >= 0}) per example or float regression targets of a fixed shape per example. Batches are
+ * copied out as {@link HostTensor}s of shape {@code [b, ...exampleShape]}.
  */
 public final class Dataset {
   private final int size;
@@ -19,8 +20,15 @@ public final class Dataset {
   private final int exampleSize;
   private final float[] inputs;
   private final int[] labels;
+  private final long[] targetShape;
+  private final float[] targets;
 
   private Dataset(int size, long[] exampleShape, float[] inputs, int[] labels) {
+    this(size, exampleShape, inputs, labels, null, null);
+  }
+
+  private Dataset(int size, long[] exampleShape, float[] inputs, int[] labels, long[] targetShape,
+      float[] targets) {
     checkArgument(size >= 0, "negative dataset size %s", size);
     for (long d : exampleShape) {
       checkArgument(d >= 0, "example shape %s has a negative dimension", Arrays.toString(exampleShape));
@@ -37,6 +45,14 @@ public final class Dataset {
             labels[i], i);
       }
     }
+    checkArgument(labels == null || targets == null, "a dataset has labels or regression targets, not both");
+    if (targets != null) {
+      checkArgument(targets.length == size * NpyArray.elementCount(targetShape),
+          "%s examples with targets of shape %s need %s values, got %s", size, Arrays.toString(targetShape),
+          size * NpyArray.elementCount(targetShape), targets.length);
+    }
+    this.targetShape = targetShape == null ? null : targetShape.clone();
+    this.targets = targets;
     this.size = size;
     this.exampleShape = exampleShape.clone();
     this.exampleSize = (int) perExample;
@@ -64,9 +80,34 @@ public final class Dataset {
     return new Dataset((int) (inputs.length / perExample), exampleShape, inputs.clone(), null);
   }
 
+  /**
+   * A dataset with float regression targets; the arrays are copied.
+   *
+   * @param targetShape per-example target shape (no batch dimension)
+   * @param targets {@code size * prod(targetShape)} values, row-major
+   */
+  public static Dataset withTargets(long[] exampleShape, float[] inputs, long[] targetShape, float[] targets) {
+    long perExample = NpyArray.elementCount(exampleShape);
+    checkArgument(perExample > 0 && inputs.length % perExample == 0,
+        "%s values do not make whole examples of shape %s", inputs.length, Arrays.toString(exampleShape));
+    return new Dataset((int) (inputs.length / perExample), exampleShape, inputs.clone(), null,
+        targetShape, targets.clone());
+  }
+
+  /** Takes over the arrays without copying: for the loaders, which hold the only reference. */
+  static Dataset wrapWithTargets(int size, long[] exampleShape, float[] inputs, long[] targetShape,
+      float[] targets) {
+    return new Dataset(size, exampleShape, inputs, null, targetShape, targets);
+  }
+
   /** Takes over the arrays without copying: for the loaders, which hold the only reference. */
   static Dataset wrap(int size, long[] exampleShape, float[] inputs, int[] labels) {
     return new Dataset(size, exampleShape, inputs, labels);
+  }
+
+  /** The inputs array itself, not a copy: for the loaders, which hand it to a new dataset. */
+  float[] rawInputs() {
+    return inputs;
   }
 
   /** Number of examples. */
@@ -86,6 +127,32 @@ public final class Dataset {
 
   public boolean hasLabels() {
     return labels != null;
+  }
+
+  /** Whether the dataset holds float regression targets. */
+  public boolean hasTargets() {
+    return targets != null;
+  }
+
+  /** Shape of one example's targets, without the batch dimension. */
+  public long[] targetShape() {
+    checkState(targets != null, "the dataset has no regression targets");
+    return targetShape.clone();
+  }
+
+  /** The regression targets of the given examples, in the given order, as float32 {@code [b, ...targetShape]}. */
+  public HostTensor batchTargets(int[] exampleIndices) {
+    checkState(targets != null, "the dataset has no regression targets");
+    int width = (int) NpyArray.elementCount(targetShape);
+    float[] out = new float[exampleIndices.length * width];
+    for (int b = 0; b < exampleIndices.length; b++) {
+      checkIndex(exampleIndices[b]);
+      System.arraycopy(targets, exampleIndices[b] * width, out, b * width, width);
+    }
+    long[] shape = new long[targetShape.length + 1];
+    shape[0] = exampleIndices.length;
+    System.arraycopy(targetShape, 0, shape, 1, targetShape.length);
+    return HostTensor.ofFloats(shape, out);
   }
 
   /** A copy of all labels, if the dataset has them. */
@@ -127,9 +194,11 @@ public final class Dataset {
   /** Examples {@code [from, to)} as a new dataset (copied), e.g. to hold out a validation split. */
   public Dataset slice(int from, int to) {
     checkArgument(0 <= from && from <= to && to <= size, "slice [%s, %s) outside [0, %s)", from, to, size);
+    int width = targets == null ? 0 : (int) NpyArray.elementCount(targetShape);
     return new Dataset(to - from, exampleShape,
         Arrays.copyOfRange(inputs, from * exampleSize, to * exampleSize),
-        labels == null ? null : Arrays.copyOfRange(labels, from, to));
+        labels == null ? null : Arrays.copyOfRange(labels, from, to), targetShape,
+        targets == null ? null : Arrays.copyOfRange(targets, from * width, to * width));
   }
 
   /**
@@ -140,13 +209,23 @@ public final class Dataset {
     checkArgument(NpyArray.elementCount(shape) == exampleSize,
         "examples of shape %s (%s values) cannot be reshaped to %s (%s values)",
         Arrays.toString(exampleShape), exampleSize, Arrays.toString(shape), NpyArray.elementCount(shape));
-    return new Dataset(size, shape, inputs, labels);
+    return new Dataset(size, shape, inputs, labels, targetShape, targets);
+  }
+
+  /** The same examples with their regression targets seen with another shape of as many values. */
+  public Dataset withTargetShape(long[] shape) {
+    checkState(targets != null, "the dataset has no regression targets");
+    checkArgument(NpyArray.elementCount(shape) == NpyArray.elementCount(targetShape),
+        "targets of shape %s cannot be reshaped to the output's %s", Arrays.toString(targetShape),
+        Arrays.toString(shape));
+    return new Dataset(size, exampleShape, inputs, null, shape, targets);
   }
 
   @Override
   public String toString() {
     return "Dataset[" + size + " x " + Arrays.toString(exampleShape)
-        + (labels == null ? ", unlabelled]" : ", labelled]");
+        + (labels != null ? ", labelled]" : targets != null ? ", targets " + Arrays.toString(targetShape) + "]"
+            : ", unlabelled]");
   }
 
   private void checkIndex(int i) {

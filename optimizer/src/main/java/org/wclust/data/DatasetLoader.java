@@ -55,6 +55,9 @@ public final class DatasetLoader {
 
   /** The inputs and optional labels of a {@code .npz} archive. */
   public static Dataset loadNpz(Path file, DataSpec spec) throws IOException {
+    if (spec.regression()) {
+      return loadNpzTargets(file, spec);
+    }
     try (NpzReader npz = NpzReader.open(file)) {
       if (!npz.contains(spec.inputName())) {
         throw new IllegalArgumentException(file + " has no input array '" + spec.inputName()
@@ -75,6 +78,30 @@ public final class DatasetLoader {
             + x.shape()[0] + " examples but the labels '" + labelName + "' have " + labels.length);
       }
       return fromArray(x, labels, spec);
+    }
+  }
+
+  /** Inputs and float regression targets ({@code y} of shape [N, ...]) of a {@code .npz} archive. */
+  private static Dataset loadNpzTargets(Path file, DataSpec spec) throws IOException {
+    String targetName = spec.labelName().orElseThrow();
+    try (NpzReader npz = NpzReader.open(file)) {
+      for (String name : new String[] {spec.inputName(), targetName}) {
+        if (!npz.contains(name)) {
+          throw new IllegalArgumentException(file + " has no array '" + name + "'; arrays present: "
+              + (npz.names().isEmpty() ? "none" : String.join(", ", npz.names())));
+        }
+      }
+      NpyArray y = npz.read(targetName);
+      NpyArray x = npz.read(spec.inputName());
+      Dataset inputs = fromArray(x, null, spec);
+      long[] shape = y.shape();
+      if (shape.length == 0 || shape[0] != inputs.size()) {
+        throw new IllegalArgumentException(file + ": the inputs '" + spec.inputName() + "' have " + inputs.size()
+            + " examples but the targets '" + targetName + "' have shape " + Arrays.toString(shape));
+      }
+      long[] targetShape = Arrays.copyOfRange(shape, 1, shape.length);
+      return Dataset.wrapWithTargets(inputs.size(), inputs.exampleShape(), inputs.rawInputs(), targetShape,
+          y.toFloats());
     }
   }
 

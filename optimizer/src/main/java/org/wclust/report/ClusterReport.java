@@ -37,6 +37,9 @@ public final class ClusterReport {
     if (!Double.isNaN(r.finalAccuracy())) {
       t.addProperty(o.distill() ? "final_teacher_agreement" : "final_training_accuracy", r.finalAccuracy());
     }
+    if (o.distill() && o.loss() != FineTuneOptions.LossKind.MSE) {
+      t.addProperty("temperature", o.temperature());
+    }
     JsonArray trained = new JsonArray();
     r.trainableVariables().forEach(trained::add);
     t.add("trained_variables", trained);
@@ -95,7 +98,7 @@ public final class ClusterReport {
       if (!Double.isNaN(a.fineTuned())) {
         accuracy.addProperty("fine_tuned", a.fineTuned());
       }
-      root.add("accuracy", accuracy);
+      root.add(a.metric(), accuracy);
     }
     if (result.fineTuning() != null) {
       root.add("fine_tuning", fineTuning(result.fineTuning()));

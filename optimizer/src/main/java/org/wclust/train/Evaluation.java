@@ -8,7 +8,10 @@ import org.wclust.data.Dataset;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelSession;
 
-/** Top-1 accuracy of a classifier model on a labelled dataset, run in TensorFlow batch by batch. */
+/**
+ * How well a model does on a dataset, run in TensorFlow batch by batch: top-1 accuracy of a
+ * classifier against labels, or mean squared error of a regression model against float targets.
+ */
 public final class Evaluation {
   private static final int BATCH = 500;
 
@@ -49,6 +52,54 @@ public final class Evaluation {
       }
     }
     return (double) right / data.size();
+  }
+
+  /** The mean squared error of the output against {@code data}'s regression targets. */
+  public static double meanSquaredError(FlatModel model, Dataset data, String outputKey) {
+    TensorSpec output = output(model, outputKey);
+    Dataset fitted = fitTargets(data, output);
+    String inputKey = model.signature().inputs().get(0).key();
+    double sum = 0;
+    long count = 0;
+    try (ModelSession session = new ModelSession(model)) {
+      for (int from = 0; from < data.size(); from += BATCH) {
+        int[] batch = range(from, Math.min(data.size(), from + BATCH));
+        float[] out = session.run(Map.of(inputKey, data.batchInputs(batch)), List.of(output.tensorName()))
+            .get(output.tensorName()).toFloats();
+        float[] target = fitted.batchTargets(batch).toFloats();
+        if (out.length != target.length) {
+          throw new IllegalArgumentException("the output '" + output.key() + "' has " + out.length / batch.length
+              + " values per example but the targets have " + target.length / batch.length);
+        }
+        for (int i = 0; i < out.length; i++) {
+          double d = out[i] - target[i];
+          sum += d * d;
+        }
+        count += out.length;
+      }
+    }
+    return sum / count;
+  }
+
+  /**
+   * The dataset with its targets seen with the output's per-example shape (e.g. targets [N] for an
+   * output [-1, 1]), so that output and target subtract element by element.
+   */
+  static Dataset fitTargets(Dataset data, TensorSpec output) {
+    if (!data.hasTargets()) {
+      throw new IllegalArgumentException("the data has no regression targets");
+    }
+    long[] dims = output.dims();
+    if (dims.length == 0) {
+      return data;
+    }
+    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
+    for (long d : example) {
+      if (d < 0) {
+        return data;
+      }
+    }
+    return java.util.Arrays.equals(example, data.targetShape()) ? data : data.withTargetShape(example);
   }
 
   static int argMax(float[] values, int offset, int length) {

@@ -1,9 +1,11 @@
 package org.wclust.train;
 
 import com.google.common.collect.ImmutableList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorSpec;
 import org.wclust.cluster.ClusteredModel;
@@ -20,7 +22,8 @@ import org.wclust.graph.ModelSession;
  * <p>With labels the loss is cross-entropy on the chosen output (on the logits before a final
  * Softmax, or on log-probabilities when the output holds probabilities); with {@code distill} the
  * original model is the teacher and the loss is the KL divergence between its and the clustered
- * model's outputs at a temperature, so no labels are needed.
+ * model's outputs at a temperature, so no labels are needed. With {@code --loss mse} the loss is the
+ * mean squared error against float targets, or with {@code distill} against the teacher's outputs.
  */
 public final class FineTuner {
   private static final int TEACHER_BATCH = 500;
@@ -60,27 +63,38 @@ public final class FineTuner {
     if (data.size() == 0) {
       throw new IllegalArgumentException("the training data is empty");
     }
-    if (!options.distill() && !data.hasLabels()) {
+    boolean mse = options.loss() == FineTuneOptions.LossKind.MSE;
+    if (!options.distill() && mse && !data.hasTargets()) {
+      throw new IllegalArgumentException("--loss mse needs float targets (array y of shape [N, ...]) or --distill");
+    }
+    if (!options.distill() && !mse && !data.hasLabels()) {
       throw new IllegalArgumentException("the training data has no labels; give labels (array y) or use --distill");
     }
-    if (options.loss() == FineTuneOptions.LossKind.MSE && !options.distill()) {
-      throw new IllegalArgumentException("--loss mse needs float targets, which the data readers do not "
-          + "provide yet; use --distill to train a regression model against the original's outputs");
-    }
     TensorSpec output = Evaluation.output(clustered.model(), options.outputKey());
-    boolean softmaxOutput = TrainingGraph.softmaxInput(clustered.model(), output.tensorName()) != null;
-    boolean probabilities = softmaxOutput || looksLikeProbabilities(teacher, data, output);
-    TrainingGraph.Objective objective = options.distill()
-        ? (probabilities && !softmaxOutput ? TrainingGraph.Objective.DISTILL_PROBABILITIES
-            : TrainingGraph.Objective.DISTILL_LOGITS)
-        : (probabilities && !softmaxOutput ? TrainingGraph.Objective.CROSSENTROPY_PROBABILITIES
-            : TrainingGraph.Objective.CROSSENTROPY_LOGITS);
-    float[] teacherLogProbabilities = null;
-    int classes = 0;
-    if (options.distill()) {
-      TeacherOutputs t = teacherLogProbabilities(teacher, data, output, probabilities, options.temperature());
-      teacherLogProbabilities = t.values();
-      classes = t.classes();
+    TrainingGraph.Objective objective;
+    Function<int[], HostTensor> targets;
+    if (mse) {
+      objective = TrainingGraph.Objective.MSE;
+      if (options.distill()) {
+        TeacherOutputs t = teacherOutputs(teacher, data, output, false, false, 1f);
+        targets = indices -> rows(t, indices);
+      } else {
+        Dataset fitted = Evaluation.fitTargets(data, output);
+        targets = fitted::batchTargets;
+      }
+    } else {
+      boolean softmaxOutput = TrainingGraph.softmaxInput(clustered.model(), output.tensorName()) != null;
+      boolean probabilities = softmaxOutput || looksLikeProbabilities(teacher, data, output);
+      boolean logOfOutput = probabilities && !softmaxOutput;
+      if (options.distill()) {
+        objective = logOfOutput ? TrainingGraph.Objective.DISTILL_PROBABILITIES : TrainingGraph.Objective.DISTILL_LOGITS;
+        TeacherOutputs t = teacherOutputs(teacher, data, output, true, logOfOutput, options.temperature());
+        targets = indices -> rows(t, indices);
+      } else {
+        objective = logOfOutput ? TrainingGraph.Objective.CROSSENTROPY_PROBABILITIES
+            : TrainingGraph.Objective.CROSSENTROPY_LOGITS;
+        targets = indices -> HostTensor.ofInts(new long[] {indices.length}, data.batchLabels(indices));
+      }
     }
 
     long t0 = System.nanoTime();
@@ -101,12 +115,9 @@ public final class FineTuner {
         long seen = 0;
         for (int s = 0; s < stepsPerEpoch; s++) {
           int from = s * batch;
-          int[] indices = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + batch));
-          HostTensor target = options.distill()
-              ? rows(teacherLogProbabilities, classes, indices)
-              : HostTensor.ofInts(new long[] {indices.length}, data.batchLabels(indices));
+          int[] indices = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
           float lr = options.schedule().at(options.learningRate(), step, stepsPerEpoch, totalSteps);
-          TrainingGraph.StepResult r = graph.step(data.batchInputs(indices), target, lr, step);
+          TrainingGraph.StepResult r = graph.step(data.batchInputs(indices), targets.apply(indices), lr, step);
           if (!Float.isFinite(r.loss())) {
             throw new IllegalStateException("fine-tuning diverged at step " + (step + 1) + " (loss "
                 + r.loss() + "); lower --learning-rate");
@@ -135,7 +146,7 @@ public final class FineTuner {
     return switch (objective) {
       case CROSSENTROPY_LOGITS -> "cross-entropy (logits)";
       case CROSSENTROPY_PROBABILITIES -> "cross-entropy (probabilities)";
-      case MSE -> "mean squared error";
+      case MSE -> options.distill() ? "mean squared error to the original model's outputs" : "mean squared error";
       case DISTILL_LOGITS, DISTILL_PROBABILITIES -> "distillation (KL divergence, T=" + options.temperature() + ")";
     };
   }
@@ -161,32 +172,42 @@ public final class FineTuner {
     return true;
   }
 
-  private record TeacherOutputs(float[] values, int classes) {}
+  /** The teacher's output rows for every example: {@code width} values each, shaped {@code shape}. */
+  private record TeacherOutputs(float[] values, int width, long[] shape) {}
 
-  /** The teacher's log-softmax(logits / T) for every example, computed once before training. */
-  private static TeacherOutputs teacherLogProbabilities(FlatModel teacher, Dataset data, TensorSpec output,
-      boolean probabilities, float temperature) {
-    String softmaxInput = TrainingGraph.softmaxInput(teacher, output.tensorName());
-    TensorSpec fetched = softmaxInput == null ? output : output.withTensorName(softmaxInput);
-    boolean logOfOutput = softmaxInput == null && probabilities;
+  /**
+   * The teacher's outputs for every example, computed once before training: as they are (regression),
+   * or as log-softmax(logits / T) of its logits (the input of a final Softmax, or the log of an output
+   * that holds probabilities).
+   */
+  private static TeacherOutputs teacherOutputs(FlatModel teacher, Dataset data, TensorSpec output,
+      boolean logSoftmax, boolean logOfOutput, float temperature) {
+    String softmaxInput = logSoftmax ? TrainingGraph.softmaxInput(teacher, output.tensorName()) : null;
+    String fetched = softmaxInput == null ? output.tensorName() : softmaxInput;
     float[] all = null;
-    int classes = 0;
+    int width = 0;
+    long[] shape = null;
     String inputKey = teacher.signature().inputs().get(0).key();
     try (ModelSession session = new ModelSession(teacher)) {
       for (int from = 0; from < data.size(); from += TEACHER_BATCH) {
         int[] batch = Evaluation.range(from, Math.min(data.size(), from + TEACHER_BATCH));
-        float[] out = session.run(Map.of(inputKey, data.batchInputs(batch)), List.of(fetched.tensorName()))
-            .get(fetched.tensorName()).toFloats();
+        HostTensor out = session.run(Map.of(inputKey, data.batchInputs(batch)), List.of(fetched)).get(fetched);
+        float[] values = out.toFloats();
         if (all == null) {
-          classes = out.length / batch.length;
-          all = new float[Math.multiplyExact(data.size(), classes)];
+          width = values.length / batch.length;
+          shape = Arrays.copyOfRange(out.shape(), 1, out.shape().length);
+          all = new float[Math.multiplyExact(data.size(), width)];
+        }
+        if (!logSoftmax) {
+          System.arraycopy(values, 0, all, from * width, values.length);
+          continue;
         }
         for (int i = 0; i < batch.length; i++) {
-          logSoftmax(out, i * classes, classes, temperature, logOfOutput, all, (from + i) * classes);
+          logSoftmax(values, i * width, width, temperature, logOfOutput, all, (from + i) * width);
         }
       }
     }
-    return new TeacherOutputs(all, classes);
+    return new TeacherOutputs(all, width, shape);
   }
 
   /** log softmax(z / T) of one row, where z is the row itself or, for probabilities, its log. */
@@ -209,12 +230,15 @@ public final class FineTuner {
     }
   }
 
-  private static HostTensor rows(float[] values, int width, int[] indices) {
-    float[] out = new float[indices.length * width];
+  private static HostTensor rows(TeacherOutputs t, int[] indices) {
+    float[] out = new float[indices.length * t.width()];
     for (int i = 0; i < indices.length; i++) {
-      System.arraycopy(values, indices[i] * width, out, i * width, width);
+      System.arraycopy(t.values(), indices[i] * t.width(), out, i * t.width(), t.width());
     }
-    return HostTensor.ofFloats(new long[] {indices.length, width}, out);
+    long[] shape = new long[t.shape().length + 1];
+    shape[0] = indices.length;
+    System.arraycopy(t.shape(), 0, shape, 1, t.shape().length);
+    return HostTensor.ofFloats(shape, out);
   }
 
   private static float[] run(FlatModel model, Dataset data, int[] batch, TensorSpec output) {

@@ -240,4 +240,25 @@ class DatasetLoaderTest {
       assertTrue(e.getMessage().startsWith("bad feature spec '" + bad + "'"), e.getMessage());
     }
   }
+
+  @Test
+  void regressionTargetsAreFloatsOfAnyShape() throws IOException {
+    Path file = npz("r.npz", Map.of("t.npy", npy(1, "<f8", false, new long[] {3, 2}, f8(0.5, -1, 2.25, 0, 1e-3, 7))));
+    Dataset d = DatasetLoader.load(file, DataSpec.defaults().withLabels("t").withRegressionTargets());
+    assertTrue(d.hasTargets());
+    assertFalse(d.hasLabels());
+    assertArrayEquals(new long[] {2}, d.targetShape());
+    assertArrayEquals(new float[] {1e-3f, 7f, 0.5f, -1f}, d.batchTargets(new int[] {2, 0}).toFloats());
+    assertArrayEquals(new long[] {2, 2}, d.batchTargets(new int[] {2, 0}).shape());
+    assertArrayEquals(new long[] {3, 2, 2}, d.batchInputs(new int[] {0, 1, 2}).shape());
+  }
+
+  @Test
+  void regressionTargetsAreRequiredAndMustMatchTheInputs() throws IOException {
+    String missing = fails(npz("r.npz", Map.of()), DataSpec.defaults().withLabels("t").withRegressionTargets());
+    assertTrue(missing.contains("no array 't'") && missing.contains("x, y"), missing);
+    Path file = npz("short.npz", Map.of("t.npy", npy(1, "<f4", false, new long[] {2}, f4(1, 2))));
+    String mismatch = fails(file, DataSpec.defaults().withLabels("t").withRegressionTargets());
+    assertTrue(mismatch.contains("3 examples") && mismatch.contains("[2]"), mismatch);
+  }
 }

@@ -213,4 +213,47 @@ class FineTunerTest {
         FineTuner.Listener.NONE));
     assertTrue(e.getMessage().contains("--distill"), e.getMessage());
   }
+
+  /** The same inputs with float targets x TEACHER (regression on the three outputs). */
+  private static Dataset regressionData() {
+    Dataset d = data(false);
+    float[] inputs = d.batchInputs(Evaluation.range(0, d.size())).toFloats();
+    float[] targets = new float[d.size() * 3];
+    for (int i = 0; i < d.size(); i++) {
+      float[] y = TfJavaModels.dense(java.util.Arrays.copyOfRange(inputs, i * 4, i * 4 + 4), TEACHER, new float[3]);
+      System.arraycopy(y, 0, targets, i * 3, 3);
+    }
+    return Dataset.withTargets(new long[] {4}, inputs, new long[] {3}, targets);
+  }
+
+  private static FineTuneOptions mse(boolean distill) {
+    return new FineTuneOptions(3, 32, TrainingOptimizer.Adam.DEFAULT, 0.05f, LearningRateSchedule.CONSTANT,
+        FineTuneOptions.LossKind.MSE, distill, 1f, FineTuneOptions.GradientAggregation.SUM, 1, null, 0L);
+  }
+
+  @Test
+  void meanSquaredErrorAgainstFloatTargetsFalls() throws Exception {
+    FlatModel model = model();
+    ClusteredModel clustered = cluster(model, ClusterSettings.of(4, 0));
+    Dataset data = regressionData();
+    double before = Evaluation.meanSquaredError(clustered.model(), data, null);
+    FineTuner.Result r = FineTuner.fineTune(model, clustered, data, mse(false), FineTuner.Listener.NONE);
+    double after = Evaluation.meanSquaredError(clustered.withTrainedValues(r.model(), model, false).model(), data, null);
+    assertTrue(after < before / 2, "mse " + before + " -> " + after);
+    assertEquals("mean squared error", r.objective());
+    assertTrue(Double.isNaN(r.finalAccuracy()));
+  }
+
+  @Test
+  void distillingARegressionModelMatchesTheTeachersOutputs() throws Exception {
+    FlatModel teacher = ModelLoader.load(TfJavaModels.exportDense(tmp.resolve("teacher"), TEACHER, new float[3]),
+        "serving_default");
+    ClusteredModel clustered = cluster(model(), ClusterSettings.of(4, 0));
+    Dataset targets = regressionData(); // x TEACHER: what the teacher outputs, for scoring only
+    double before = Evaluation.meanSquaredError(clustered.model(), targets, null);
+    FineTuner.Result r = FineTuner.fineTune(teacher, clustered, data(false), mse(true), FineTuner.Listener.NONE);
+    double after = Evaluation.meanSquaredError(clustered.withTrainedValues(r.model(), teacher, false).model(),
+        targets, null);
+    assertTrue(after < before / 2, "mse to the teacher " + before + " -> " + after);
+  }
 }
