@@ -1,6 +1,7 @@
 package org.wclust.cli;
 
 import java.io.PrintWriter;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -27,8 +28,10 @@ final class TrainingProgress implements FineTuner.Listener, AutoCloseable {
         : String.format("loss %.4f, accuracy %.2f%%", loss, 100 * accuracy);
     if (interactive) {
       if (bar == null) {
+        // On stdout, as the other progress lines: stderr is kept for the one-line error.
         bar = new ProgressBarBuilder().setTaskName("epoch " + epoch).setInitialMax(stepsPerEpoch)
-            .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build();
+            .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.out, 110))
+            .setUpdateIntervalMillis(250).build();
       }
       bar.stepTo(step);
       bar.setExtraMessage(figures);
