@@ -26,13 +26,16 @@ import picocli.CommandLine.Spec;
 /** {@code wclust cluster}: clusters a model's weights and exports a TFLite-ready SavedModel. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
-    description = {"Cluster the weights of a model and export a TFLite-ready SavedModel.",
-        "Clusters the conv/dense weights of MODEL with per-tensor k-means (k-means++ seeding, then "
-            + "Lloyd iterations to convergence; deterministic for a seed) and writes OUT: a SavedModel "
+    description = {"Cluster the weights of a model, optionally fine-tune it, and export a TFLite-ready SavedModel.",
+        "Clusters the conv/dense weights of MODEL (by default optimal 1-D k-means per tensor; "
+            + "deterministic for a seed), with --data fine-tunes the clustered model in TensorFlow "
+            + "(straight-through gradients to the original weights, summed gradients to the centroids, "
+            + "weights re-assigned to their nearest centroid every step), and writes OUT: a SavedModel "
             + "holding constants only, with the serving signature of MODEL (same input/output names, "
             + "dtypes and shapes), ready for the TFLite converter, plus OUT/wclust-report.json (per "
-            + "layer: clusters, distinct values, SSE; timings). OUT must not exist; it appears only "
-            + "once complete. A weight with no more distinct values than K keeps its values.",
+            + "layer: clusters, distinct values, SSE; sizes; accuracy before/after clustering and after "
+            + "fine-tuning; timings). OUT must not exist; it appears only once complete. A weight with "
+            + "no more distinct values than K keeps its values.",
         "",
         "Examples:",
         "  wclust cluster model/ -o model-k16/ --clusters 16",
