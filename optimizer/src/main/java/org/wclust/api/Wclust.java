@@ -155,17 +155,10 @@ public final class Wclust {
     if (data == null || model.signature().inputs().size() != 1) {
       return data;
     }
-    long[] dims = model.signature().inputs().get(0).dims();
-    if (dims.length == 0) {
-      return data;
-    }
-    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
-    for (long d : example) {
-      if (d < 0) {
-        return data; // unknown dimensions: feed the data as it is
-      }
-    }
-    return java.util.Arrays.equals(example, data.exampleShape()) ? data : data.withExampleShape(example);
+    return model.signature().inputs().get(0).exampleDims()
+        .filter(example -> !java.util.Arrays.equals(example, data.exampleShape()))
+        .map(data::withExampleShape)
+        .orElse(data); // unknown dimensions: feed the data as it is
   }
 
   private static double seconds(long nanos) {
