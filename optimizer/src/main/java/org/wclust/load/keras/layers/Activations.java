@@ -131,7 +131,8 @@ public final class Activations {
       y = tf.nn.relu(x);
     }
     if (clipMax) {
-      y = tf.clipByValue(y, tf.constant(0f), tf.constant(maxValue.floatValue()));
+      // tf.clip_by_value is Minimum then Maximum (the ClipByValue op has no TFLite kernel)
+      y = tf.math.maximum(tf.math.minimum(y, tf.constant(maxValue.floatValue())), tf.constant(0f));
     }
     if (negativePart != null) {
       y = tf.math.sub(y, tf.math.mul(tf.constant((float) slope), negativePart));

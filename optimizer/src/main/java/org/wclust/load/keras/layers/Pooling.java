@@ -30,8 +30,15 @@ public final class Pooling {
     List<Long> k = LayerContext.list(1, size[0], size[1], 1);
     List<Long> s = LayerContext.list(1, strides[0], strides[1], 1);
     if (max) {
-      return tf.nn.maxPool(x, tf.constant(new int[] {1, (int) size[0], (int) size[1], 1}),
-          tf.constant(new int[] {1, (int) strides[0], (int) strides[1], 1}), ctx.padding());
+      // MaxPool with attributes: TF Java's maxPool is MaxPoolV2, which the TFLite converter rejects
+      org.tensorflow.op.Scope scope = tf.scope();
+      org.tensorflow.Operation op = scope.opBuilder("MaxPool", "MaxPool")
+          .addInput(x.asOutput())
+          .setAttr("ksize", new long[] {1, size[0], size[1], 1})
+          .setAttr("strides", new long[] {1, strides[0], strides[1], 1})
+          .setAttr("padding", ctx.padding())
+          .build();
+      return op.output(0);
     }
     return tf.nn.avgPool(x, k, s, ctx.padding());
   }
