@@ -11,7 +11,8 @@ Writes, for each fixture NAME: OUTDIR/NAME.keras, OUTDIR/NAME.h5 and OUTDIR/NAME
 and for the BatchNorm training fixture also
    "training_outputs": {...}                                   # model(x, training=True)
    "moving_after_training": {"<layer>/moving_mean": ..., ...}  # after that one training call
-plus OUTDIR/manifest.json listing the fixtures and the layer classes each one uses.
+plus OUTDIR/manifest.json listing the fixtures and the layer classes each one uses, and
+OUTDIR/unsupported.keras (a LayerNormalization, which wclust does not build).
 Weights are random (seeded); BatchNorm statistics and PReLU slopes are randomised so that no layer
 is an identity.
 """
@@ -218,6 +219,10 @@ def main(argv):
         manifest.append({"name": name, "layers": sorted(layer_classes(model) | {"InputLayer"}),
                          "inputs": list(inputs), "outputs": len(record["outputs"])})
         print(f"{name}: {len(model.layers)} layers, outputs {list(record['outputs'])}")
+    # a layer wclust does not build: loading must fail naming it
+    inp = keras.Input((4,), name="features")
+    unsupported = keras.Model(inp, layers.Dense(2)(layers.LayerNormalization()(inp)), name="unsupported")
+    unsupported.save(os.path.join(outdir, "unsupported.keras"))
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -2,10 +2,13 @@ package org.wclust.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +25,8 @@ import org.wclust.graph.ModelSession;
 import org.wclust.load.ModelLoader;
 import org.wclust.load.keras.KerasConfig;
 import org.wclust.load.keras.layers.LayerRegistry;
+import org.wclust.cli.WclustCommand;
+import picocli.CommandLine;
 
 /**
  * Keras files read without Python: for every fixture (Keras 3 .keras and .h5, tf_keras .h5), wclust's
@@ -75,6 +80,27 @@ class KerasParityTest {
     used.remove("InputLayer");
     used.removeAll(KerasConfig.MODEL_CLASSES);
     assertEquals(new TreeSet<>(LayerRegistry.supported()), used);
+  }
+
+  @Test
+  void unsupportedLayerIsOneLineNamingLayerAndClass(@TempDir Path tmp) {
+    KerasFixtures.manifest();
+    Path file = KerasFixtures.DIR.resolve("unsupported.keras");
+    CommandLine cli = WclustCommand.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    assertEquals(2, cli.execute("export", file.toString(), "-o", tmp.resolve("out").toString()));
+    assertEquals("wclust: error: unsupported Keras layer 'layer_normalization' of class LayerNormalization "
+        + "(run 'wclust inspect --keras-layers' for the supported classes)", err.toString().strip());
+    assertFalse(Files.exists(tmp.resolve("out")));
+
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    assertEquals(0, cli.execute("inspect", "--keras-layers"));
+    for (String layer : LayerRegistry.supported()) {
+      assertTrue(out.toString().contains("  " + layer + "\n"), layer + " not listed");
+    }
   }
 
   static void assertClose(Map<String, HostTensor> expected, Map<String, HostTensor> actual, String what) {
