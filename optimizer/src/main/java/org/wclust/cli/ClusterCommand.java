@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.wclust.api.ClusterOptions;
+import org.wclust.api.ClusterToKeras;
 import org.wclust.api.ClusterResult;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
@@ -131,6 +132,17 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
+    if (ClusterToKeras.isKerasOutput(output)) {
+      // -o OUT.keras: the same Keras model with its clustered weights (BatchNorm not folded)
+      for (LayerReport l : ClusterToKeras.cluster(model, output, new ClusterOptions(plan,
+          new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity), preserveSparsity, seed,
+              sizeAware ? sizeWeight : 0), signature, false, int8Aware))) {
+        out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
+      }
+      out.printf("wrote %s%n", output);
+      out.flush();
+      return 0;
+    }
     // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
     boolean interactive = System.console() != null;
     ClusterResult result = Wclust.clusterToSavedModel(model, output,

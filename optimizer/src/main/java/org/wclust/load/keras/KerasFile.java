@@ -150,10 +150,38 @@ public final class KerasFile implements AutoCloseable {
     return format == Format.KERAS_V3 ? weightsV3(layerPath) : weightsLegacy(layerPath);
   }
 
+  /** Where a weight lives in the file: its layer's path, its index among the layer's weights, its shape there. */
+  public record WeightLocation(List<LayerRef> layerPath, int index, long[] shape) {}
+
   /** A weight value with its name in the file (empty when the file stores weights by index). */
   public record NamedValue(String name, HostTensor value) {}
 
+  /**
+   * The HDF5 path of a weight in a Keras 3 weights file ({@code /layers/dense/vars/0}), for
+   * writing it back.
+   */
+  public String datasetPath(WeightLocation location) throws ModelLoadException {
+    if (format != Format.KERAS_V3 || hdf == null) {
+      throw new ModelLoadException("only Keras 3 .keras files can be written back; " + path + " is a legacy .h5");
+    }
+    Group group = layerGroup(location.layerPath());
+    String groupPath = group.getPath();
+    return (groupPath.endsWith("/") ? groupPath : groupPath + "/") + "vars/" + location.index();
+  }
+
   private List<NamedValue> weightsV3(List<LayerRef> layerPath) throws ModelLoadException {
+    Group group = layerGroup(layerPath);
+    List<NamedValue> out = new ArrayList<>();
+    if (group.getChild("vars") instanceof Group vars) {
+      for (int i = 0; vars.getChild(Integer.toString(i)) instanceof Dataset d; i++) {
+        out.add(new NamedValue("", read(d)));
+      }
+    }
+    return out;
+  }
+
+  /** The group of a layer in a Keras 3 weights file: matched by its vars' name attribute, else by save path. */
+  private Group layerGroup(List<LayerRef> layerPath) throws ModelLoadException {
     Group group = hdf;
     for (LayerRef ref : layerPath) {
       Node layers = group.getChild("layers");
@@ -178,13 +206,7 @@ public final class KerasFile implements AutoCloseable {
       }
       group = found;
     }
-    List<NamedValue> out = new ArrayList<>();
-    if (group.getChild("vars") instanceof Group vars) {
-      for (int i = 0; vars.getChild(Integer.toString(i)) instanceof Dataset d; i++) {
-        out.add(new NamedValue("", read(d)));
-      }
-    }
-    return out;
+    return group;
   }
 
   private List<NamedValue> weightsLegacy(List<LayerRef> layerPath) throws ModelLoadException {
@@ -284,6 +306,11 @@ public final class KerasFile implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** The weights file (HDF5), for {@link KerasWriter}; null when the file holds no weights. */
+  HdfFile hdf() {
+    return hdf;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package org.wclust.load.keras;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -48,8 +49,12 @@ import org.wclust.load.keras.layers.LayerRegistry;
  * and the training graph (batch statistics with moving-average update ops, active dropout).
  */
 public final class KerasGraphBuilder {
-  /** A built model and, in training mode, the ops that update BatchNorm's moving statistics. */
-  public record KerasGraph(FlatModel model, ImmutableList<String> updateOps) {}
+  /**
+   * A built model; in training mode, the ops that update BatchNorm's moving statistics; and where
+   * in the file each variable (by VarHandleOp node) came from.
+   */
+  public record KerasGraph(FlatModel model, ImmutableList<String> updateOps,
+      ImmutableMap<String, KerasFile.WeightLocation> locations) {}
 
   private final KerasFile file;
   private final boolean training;
@@ -58,6 +63,7 @@ public final class KerasGraphBuilder {
   private final Map<String, List<KerasFile.NamedValue>> fileWeights = new HashMap<>();
   private final Map<String, Integer> variableNames = new HashMap<>();
   private final List<String> updates = new ArrayList<>();
+  private final Map<String, KerasFile.WeightLocation> locations = new LinkedHashMap<>();
 
   private KerasGraphBuilder(KerasFile file, boolean training) {
     this.file = file;
@@ -99,7 +105,8 @@ public final class KerasGraphBuilder {
         outs.add(spec("output_" + i, out));
       }
       ServingSignature signature = new ServingSignature(signatureName, inputs.build(), outs.build());
-      return new KerasGraph(FlatModel.of(graph.toGraphDef(), signature, variables), ImmutableList.copyOf(updates));
+      return new KerasGraph(FlatModel.of(graph.toGraphDef(), signature, variables), ImmutableList.copyOf(updates),
+          ImmutableMap.copyOf(locations));
     }
   }
 
@@ -351,6 +358,7 @@ public final class KerasGraphBuilder {
         name = pathKey() + "/" + varName;
       }
       variables.put(handle.op().name(), new ModelVariable(handle.op().name(), name, value));
+      locations.put(handle.op().name(), new KerasFile.WeightLocation(List.copyOf(path), index, stored.value().shape()));
       LayerContext.Weight weight = new LayerContext.Weight(handle, read);
       weightsByKey.put(key, weight);
       return weight;
