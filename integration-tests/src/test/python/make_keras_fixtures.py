@@ -132,12 +132,23 @@ def bn_train():
     ], name="bn_train")
 
 
+def dilated():
+    """Dilated convolutions only (no BatchNorm, no dropout): training mode computes what predict does."""
+    inp = keras.Input((11, 10, 3), name="image")
+    x = layers.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu")(inp)
+    x = layers.DepthwiseConv2D(3, dilation_rate=(2, 3), padding="valid")(x)
+    x = layers.SeparableConv2D(4, 3, dilation_rate=2, padding="same")(x)
+    t = layers.Reshape((7 * 4, 4))(x)
+    t = layers.Conv1D(3, 3, dilation_rate=3, padding="same")(t)
+    return keras.Model(inp, [layers.Flatten()(x), layers.Flatten()(t)], name="dilated")
+
+
 def dropouts():
     inp = keras.Input((8, 8, 64), name="image")
     return keras.Model(inp, [layers.SpatialDropout2D(0.5)(inp), layers.Dropout(0.3)(inp)], name="dropouts")
 
 
-FIXTURES = [convs, activations, merge_multi_io, sequence, bn_train, dropouts]
+FIXTURES = [convs, activations, merge_multi_io, sequence, bn_train, dilated, dropouts]
 
 
 def randomise(model, rng):

@@ -13,7 +13,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.wclust.bridge.HostTensor;
@@ -81,6 +86,88 @@ class KerasTrainingModeTest {
       KerasParityTest.assertClose(expectedMoving, moving, "moving statistics after one step");
     }
     return outputs;
+  }
+
+  /**
+   * Without BatchNorm and dropout the training graph computes what Keras predict computes; this
+   * pins the training form of dilated convolutions (SpaceToBatchND around the convolution).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dilated", "sequence", "activations", "merge_multi_io"})
+  void trainingGraphWithoutBatchNormOrDropoutMatchesPredict(String name) throws Exception {
+    KerasFixtures.Case c = KerasFixtures.keras(name);
+    JsonObject record = KerasFixtures.record(c);
+    KerasGraph training = KerasModelLoader.loadTraining(c.file(), "serving_default");
+    Map<String, HostTensor> ours;
+    try (ModelSession session = new ModelSession(training.model())) {
+      ours = session.run(KerasFixtures.tensors(record.getAsJsonObject("inputs")));
+    }
+    KerasParityTest.assertClose(KerasFixtures.tensors(record.getAsJsonObject("outputs")), ours, "training graph");
+  }
+
+  /**
+   * Fine-tuning needs gradients: every trainable weight of every training-mode fixture graph gets
+   * a finite gradient of the summed outputs (GELU's Erfc through wclust's registered gradient).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"convs", "activations", "merge_multi_io", "sequence", "bn_train", "dilated"})
+  void trainingGraphIsDifferentiable(String name) throws Exception {
+    KerasFixtures.Case c = KerasFixtures.keras(name);
+    Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
+    KerasGraph training = KerasModelLoader.loadTraining(c.file(), "serving_default");
+    FlatModel model = training.model();
+    try (ModelSession session = new ModelSession(model)) {
+      Graph g = session.graph();
+      List<Output<?>> weights = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      for (ModelVariable v : model.variables().values()) {
+        if (!v.name().contains("moving_")) {
+          weights.add(g.operation(WeightDiscovery.reads(model, v.handleNode()).get(0).getName()).output(0));
+          names.add(v.name());
+        }
+      }
+      Output<?>[] outputs = model.signature().outputs().stream()
+          .map(o -> g.operation(o.tensorName().replaceFirst(":0$", "")).output(0)).toArray(Output<?>[]::new);
+      Output<?>[] gradients = g.addGradients(null, outputs, weights.toArray(new Output<?>[0]), null);
+      Session.Runner runner = session.session().runner();
+      List<Tensor> fed = new ArrayList<>();
+      for (TensorSpec spec : model.signature().inputs()) {
+        Tensor t = inputs.get(spec.key()).toTensor();
+        fed.add(t);
+        runner.feed(spec.tensorName(), t);
+      }
+      for (Output<?> grad : gradients) {
+        runner.fetch(grad);
+      }
+      try (Result result = runner.run()) {
+        for (int i = 0; i < gradients.length; i++) {
+          float[] grad = HostTensor.copyOf(result.get(i)).toFloats();
+          for (float v : grad) {
+            assertTrue(Float.isFinite(v), names.get(i) + " has a non-finite gradient");
+          }
+        }
+      } finally {
+        fed.forEach(Tensor::close);
+      }
+    }
+  }
+
+  @Test
+  void erfcGradientIsMinusTwoOverSqrtPiTimesGaussian() throws Exception {
+    KerasModelLoader.load(KerasFixtures.keras("activations").file(), "serving_default"); // registers it
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      float[] xs = {-2f, -0.5f, 0f, 0.7f, 1.5f};
+      Operand<TFloat32> x = tf.constant(xs);
+      Output<?>[] grad = g.addGradients(null, new Output<?>[] {tf.math.erfc(x).asOutput()},
+          new Output<?>[] {x.asOutput()}, null);
+      try (Result r = s.runner().fetch(grad[0]).run()) {
+        float[] dx = HostTensor.copyOf(r.get(0)).toFloats();
+        for (int i = 0; i < xs.length; i++) {
+          assertEquals(-2 / Math.sqrt(Math.PI) * Math.exp(-xs[i] * xs[i]), dx[i], 1e-6);
+        }
+      }
+    }
   }
 
   @Test

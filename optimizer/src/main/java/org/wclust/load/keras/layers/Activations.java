@@ -14,7 +14,30 @@ import org.wclust.load.ModelLoadException;
  * order), and the activation layers: Activation, ReLU, LeakyReLU, PReLU, Softmax.
  */
 public final class Activations {
+  static {
+    registerErfcGradient();
+  }
+
   private Activations() {}
+
+  /**
+   * TensorFlow has no C++ gradient for Erfc (exact GELU uses it); d erfc(x)/dx = -2/sqrt(pi) exp(-x^2).
+   * Registered once per process, so training-mode graphs with GELU can be differentiated.
+   */
+  @SuppressWarnings("unchecked")
+  private static void registerErfcGradient() {
+    try {
+      org.tensorflow.TensorFlow.registerCustomGradient("Erfc", (tf, op, gradients) -> {
+        Operand<TFloat32> x = (Operand<TFloat32>) op.input(0);
+        Operand<TFloat32> dy = (Operand<TFloat32>) gradients.get(0);
+        Operand<TFloat32> slope = tf.math.mul(tf.constant((float) (-2 / Math.sqrt(Math.PI))),
+            tf.math.exp(tf.math.neg(tf.math.square(x))));
+        return java.util.List.of(tf.math.mul(dy, slope));
+      });
+    } catch (RuntimeException alreadyRegistered) {
+      // a gradient for Erfc exists already (registered by TensorFlow or another caller)
+    }
+  }
 
   static void register(Map<String, LayerBuilder> registry) {
     registry.put("Activation", (ctx, in) -> apply(ctx, activationName(ctx, "activation"), ctx.float32(in.get(0))));

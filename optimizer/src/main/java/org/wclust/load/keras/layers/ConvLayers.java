@@ -28,6 +28,47 @@ public final class ConvLayers {
     registry.put("Conv2DTranspose", ConvLayers::transpose);
   }
 
+  /** A convolution op given its input, padding and dilations (NHWC). */
+  private interface Conv {
+    Operand<TFloat32> apply(Operand<TFloat32> x, String padding, List<Long> dilations);
+  }
+
+  /**
+   * A convolution with dilation. Inference: the op's own dilations. Training: TensorFlow's
+   * {@code with_space_to_batch} form (SpaceToBatchND, the undilated VALID convolution,
+   * BatchToSpaceND), because TensorFlow's CPU convolution gradients do not support dilations (and
+   * the oneDNN path of TF Java's natives dies with SIGILL on them).
+   */
+  private static Operand<TFloat32> dilated(LayerContext ctx, Operand<TFloat32> x, long[] kernelHw,
+      long[] dilation, long[] strides, Conv conv) throws ModelLoadException {
+    String padding = ctx.padding();
+    if (!ctx.training() || dilation[0] == 1 && dilation[1] == 1) {
+      return conv.apply(x, padding, nhwc(dilation));
+    }
+    if (strides[0] != 1 || strides[1] != 1) {
+      throw ctx.error("strides and dilation_rate both above 1 are not supported");
+    }
+    long[] dims = ctx.dims(x);
+    int[][] paddings = new int[2][2];
+    int[][] crops = new int[2][2];
+    for (int i = 0; i < 2; i++) {
+      if (dims[1 + i] < 0) {
+        throw ctx.error("training a dilated convolution needs a known input height and width");
+      }
+      long total = padding.equals("SAME") ? (kernelHw[i] - 1) * dilation[i] : 0;
+      long start = total / 2;
+      long end = total - start;
+      long extra = (dilation[i] - (dims[1 + i] + start + end) % dilation[i]) % dilation[i];
+      paddings[i] = new int[] {(int) start, (int) (end + extra)};
+      crops[i] = new int[] {0, (int) extra};
+    }
+    Ops tf = ctx.tf();
+    int[] block = {(int) dilation[0], (int) dilation[1]};
+    Operand<TFloat32> batched = tf.spaceToBatchNd(x, tf.constant(block), tf.constant(paddings));
+    Operand<TFloat32> y = conv.apply(batched, "VALID", LayerContext.list(1, 1, 1, 1));
+    return tf.batchToSpaceNd(y, tf.constant(block), tf.constant(crops));
+  }
+
   private static void checkGroups(LayerContext ctx) throws ModelLoadException {
     if (ctx.integer("groups", 1) != 1) {
       throw ctx.error("groups=" + ctx.integer("groups", 1) + " is not supported");
@@ -50,8 +91,11 @@ public final class ConvLayers {
     ctx.requireChannelsLast();
     checkGroups(ctx);
     Operand<TFloat32> x = ctx.float32(in.get(0));
-    Operand<TFloat32> y = ctx.tf().nn.conv2d(x, ctx.next("kernel"), nhwc(ctx.ints("strides", 2, 1)),
-        ctx.padding(), Conv2d.dilations(nhwc(ctx.ints("dilation_rate", 2, 1))));
+    Operand<TFloat32> kernel = ctx.next("kernel");
+    long[] strides = ctx.ints("strides", 2, 1);
+    Operand<TFloat32> y = dilated(ctx, x, ctx.ints("kernel_size", 2, 1), ctx.ints("dilation_rate", 2, 1), strides,
+        (input, padding, dilations) -> ctx.tf().nn.conv2d(input, kernel, nhwc(strides), padding,
+            Conv2d.dilations(dilations)));
     return biasAndActivation(ctx, y);
   }
 
@@ -69,8 +113,9 @@ public final class ConvLayers {
     Operand<TFloat32> kernel = ctx.nextWeight("kernel", new long[] {1, size, inChannels, filters}).value();
     long stride = ctx.ints("strides", 1, 1)[0];
     long dilation = ctx.ints("dilation_rate", 1, 1)[0];
-    Operand<TFloat32> y = tf.nn.conv2d(x, kernel, LayerContext.list(1, 1, stride, 1), ctx.padding(),
-        Conv2d.dilations(LayerContext.list(1, 1, dilation, 1)));
+    Operand<TFloat32> y = dilated(ctx, x, new long[] {1, size}, new long[] {1, dilation}, new long[] {1, stride},
+        (input, padding, dilations) -> tf.nn.conv2d(input, kernel, LayerContext.list(1, 1, stride, 1), padding,
+            Conv2d.dilations(dilations)));
     y = tf.squeeze(y, Squeeze.axis(List.of(1L)));
     return biasAndActivation(ctx, y);
   }
@@ -78,9 +123,11 @@ public final class ConvLayers {
   private static Operand<?> depthwise(LayerContext ctx, List<Operand<?>> in) throws ModelLoadException {
     ctx.requireChannelsLast();
     Operand<TFloat32> x = ctx.float32(in.get(0));
-    Operand<TFloat32> y = ctx.tf().nn.depthwiseConv2dNative(x, ctx.next("kernel"),
-        nhwc(ctx.ints("strides", 2, 1)), ctx.padding(),
-        DepthwiseConv2dNative.dilations(nhwc(ctx.ints("dilation_rate", 2, 1))));
+    Operand<TFloat32> kernel = ctx.next("kernel");
+    long[] strides = ctx.ints("strides", 2, 1);
+    Operand<TFloat32> y = dilated(ctx, x, ctx.ints("kernel_size", 2, 1), ctx.ints("dilation_rate", 2, 1), strides,
+        (input, padding, dilations) -> ctx.tf().nn.depthwiseConv2dNative(input, kernel, nhwc(strides), padding,
+            DepthwiseConv2dNative.dilations(dilations)));
     return biasAndActivation(ctx, y);
   }
 
@@ -91,8 +138,10 @@ public final class ConvLayers {
     Operand<TFloat32> x = ctx.float32(in.get(0));
     Operand<TFloat32> depthwiseKernel = ctx.next("depthwise_kernel");
     Operand<TFloat32> pointwiseKernel = ctx.next("pointwise_kernel");
-    Operand<TFloat32> y = tf.nn.depthwiseConv2dNative(x, depthwiseKernel, nhwc(ctx.ints("strides", 2, 1)),
-        ctx.padding(), DepthwiseConv2dNative.dilations(nhwc(ctx.ints("dilation_rate", 2, 1))));
+    long[] strides = ctx.ints("strides", 2, 1);
+    Operand<TFloat32> y = dilated(ctx, x, ctx.ints("kernel_size", 2, 1), ctx.ints("dilation_rate", 2, 1), strides,
+        (input, padding, dilations) -> tf.nn.depthwiseConv2dNative(input, depthwiseKernel, nhwc(strides), padding,
+            DepthwiseConv2dNative.dilations(dilations)));
     y = tf.nn.conv2d(y, pointwiseKernel, LayerContext.list(1, 1, 1, 1), "VALID");
     return biasAndActivation(ctx, y);
   }
