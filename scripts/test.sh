@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command of README.md: installs the Python side (TFLite converter, Keras for fixtures) into
-# .venv, then builds everything and runs all tests, including those that need Python TensorFlow.
+# .venv and the real test data (Fashion-MNIST, a Debian package), then builds everything and runs all
+# tests, including those that need Python TensorFlow.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/setup-python.sh
+bash scripts/setup-data.sh
 mvn -B -ntp verify "$@"

@@ -2,7 +2,9 @@ package org.wclust.api;
 
 import org.wclust.cluster.ClusterPlan;
 import org.wclust.cluster.ClusterSettings;
+import org.wclust.data.Dataset;
 import org.wclust.load.ModelLoader;
+import org.wclust.train.FineTuneOptions;
 
 /**
  * What {@link Wclust#clusterToSavedModel} does.
@@ -15,9 +17,27 @@ import org.wclust.load.ModelLoader;
  *     clustering, so the clusters survive TFLite conversion
  * @param int8Aware snap centroids onto each output channel's int8 grid, so int8 quantization of the
  *     exported model is exact
+ * @param trainData null, or the data to fine-tune the clustered model on with {@code fineTune}
+ * @param fineTune how to fine-tune (null without {@code trainData})
+ * @param validationData null, or labelled data on which the original, clustered and fine-tuned models
+ *     are evaluated (without it, the training data is used when it has labels)
  */
 public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
-    boolean foldBatchNorm, boolean int8Aware) {
+    boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
+    Dataset validationData) {
+
+  public ClusterOptions {
+    if ((trainData == null) != (fineTune == null)) {
+      throw new IllegalArgumentException("fine-tuning needs both training data and options");
+    }
+  }
+
+  /** Without fine-tuning or evaluation. */
+  public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
+      boolean int8Aware) {
+    this(plan, settings, signature, foldBatchNorm, int8Aware, null, null, null);
+  }
+
   /** The default method, per tensor, seed 0, {@code serving_default}, BatchNorm folded. */
   public static ClusterOptions of(ClusterPlan plan) {
     return of(plan, 0L);
@@ -25,5 +45,15 @@ public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String 
 
   public static ClusterOptions of(ClusterPlan plan, long seed) {
     return new ClusterOptions(plan, ClusterSettings.of(2, seed), ModelLoader.DEFAULT_SIGNATURE, true, false);
+  }
+
+  /** These options with fine-tuning on {@code train} and evaluation on {@code validation} (may be null). */
+  public ClusterOptions withFineTuning(Dataset train, FineTuneOptions options, Dataset validation) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation);
+  }
+
+  /** These options with evaluation (no fine-tuning) on {@code validation}. */
+  public ClusterOptions withValidation(Dataset validation) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation);
   }
 }

@@ -3,19 +3,21 @@ package org.wclust.api;
 import java.nio.file.Path;
 import java.util.List;
 import org.wclust.report.SizeReport;
+import org.wclust.train.FineTuner;
 
 /**
  * What a clustering run produced: the output SavedModel, per-layer figures, the kernels into which a
- * BatchNormalization was folded, timings in seconds, and the size report ({@code size} of
- * {@code wclust-report.json}; null when none was made).
+ * BatchNormalization was folded, timings in seconds, the size report ({@code size} of
+ * {@code wclust-report.json}; null when none was made), the accuracies (null without evaluation data)
+ * and the fine-tuning run (null without fine-tuning).
  */
 public record ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
     double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
-    double sizeSeconds) {
+    double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning) {
 
-  /** Without a size report. */
+  /** Without a size report, accuracies or fine-tuning. */
   public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
       double loadSeconds, double clusterSeconds, double exportSeconds) {
-    this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, null, 0);
+    this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, null, 0, null, null);
   }
 }

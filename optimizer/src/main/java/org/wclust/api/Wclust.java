@@ -13,6 +13,7 @@ import org.wclust.bridge.TensorRef;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
+import org.wclust.data.Dataset;
 import org.wclust.fold.BatchNormFolder;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.WeightDiscovery;
@@ -22,10 +23,13 @@ import org.wclust.report.ClusterReport;
 import org.wclust.report.SizeReport;
 import org.wclust.report.TfliteSizes;
 import org.wclust.strip.ClusterStripper;
+import org.wclust.train.Evaluation;
+import org.wclust.train.FineTuner;
 
 /**
- * The Java API of the whole job: load a model, cluster its weights, strip the clustering into
- * constants and export a TFLite-ready SavedModel with its report. The CLI is a thin layer over this.
+ * The Java API of the whole job: load a model, cluster its weights, optionally fine-tune the
+ * clustered model and evaluate it, strip the clustering into constants and export a TFLite-ready
+ * SavedModel with its report. The CLI is a thin layer over this.
  */
 public final class Wclust {
   public static final String REPORT_FILE = "wclust-report.json";
@@ -58,6 +62,16 @@ public final class Wclust {
    */
   public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
       boolean measureTflite, Consumer<String> progress) throws ModelLoadException, IOException {
+    return clusterToSavedModel(input, output, options, measureTflite, progress, FineTuner.Listener.NONE);
+  }
+
+  /**
+   * As {@link #clusterToSavedModel(Path, Path, ClusterOptions, boolean, Consumer)}, with fine-tuning
+   * progress reported to {@code listener} after every step.
+   */
+  public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
+      boolean measureTflite, Consumer<String> progress, FineTuner.Listener listener)
+      throws ModelLoadException, IOException {
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output)) {
       long t0 = System.nanoTime();
       progress.accept("loading " + input);
@@ -73,11 +87,44 @@ public final class Wclust {
       progress.accept("clustering " + plan.size() + " weight tensors");
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), options.int8Aware());
       long t2 = System.nanoTime();
+
+      Dataset train = fitToInput(options.trainData(), model);
+      Dataset validation = fitToInput(options.validationData(), model);
+      Dataset evaluation = validation != null ? validation
+          : train != null && (train.hasLabels() || train.hasTargets()) ? train : null;
+      String outputKey = options.fineTune() == null ? null : options.fineTune().outputKey();
+      double original = Double.NaN;
+      double beforeTuning = Double.NaN;
+      if (evaluation != null) {
+        progress.accept("evaluating the original and the clustered model on " + evaluation.size() + " examples");
+        original = score(model, evaluation, outputKey);
+        beforeTuning = score(clustered.model(), evaluation, outputKey);
+      }
+      FineTuner.Result tuned = null;
+      if (train != null) {
+        progress.accept("fine-tuning on " + train.size() + " examples");
+        tuned = FineTuner.fineTune(model, clustered, train, options.fineTune(), listener);
+        clustered = clustered.withTrainedValues(tuned.model(), model, options.int8Aware());
+      }
+      long t3 = System.nanoTime();
+
       progress.accept("stripping and exporting to " + output);
       List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
       ClusterStripper.Frozen frozen = ClusterStripper.strip(clustered.model(), weightTensors);
       SavedModelWriter.write(out.path(), frozen.graph(), clustered.model().signature());
-      long t3 = System.nanoTime();
+      AccuracyReport accuracy = null;
+      if (evaluation != null) {
+        double fineTuned = Double.NaN;
+        if (tuned != null) {
+          progress.accept("evaluating the fine-tuned model");
+          fineTuned = score(FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of()),
+              evaluation, outputKey);
+        }
+        String name = evaluation == validation ? "validation data" : "training data";
+        accuracy = new AccuracyReport(evaluation.hasTargets() ? AccuracyReport.MEAN_SQUARED_ERROR
+            : AccuracyReport.ACCURACY, name, evaluation.size(), original, beforeTuning, fineTuned);
+      }
+      long t4 = System.nanoTime();
       List<LayerReport> layers = new ArrayList<>();
       for (ClusteredLayer layer : clustered.layers()) {
         HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
@@ -88,13 +135,37 @@ public final class Wclust {
         progress.accept("measuring .tflite sizes of the original and the clustered model");
         size = TfliteSizes.measure(size, model, out.path(), clustered.model().signature().name());
       }
-      long t4 = System.nanoTime();
+      long t5 = System.nanoTime();
       ClusterResult result = new ClusterResult(output, layers, folded, seconds(t1 - t0),
-          seconds(t2 - t1), seconds(t3 - t2), size, seconds(t4 - t3));
+          seconds(t2 - t1), seconds(t4 - t3), size, seconds(t5 - t4), accuracy, tuned);
       ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
       out.commit();
       return result;
     }
+  }
+
+  /** Top-1 accuracy against labels, or the mean squared error against regression targets. */
+  private static double score(FlatModel model, Dataset data, String outputKey) {
+    return data.hasTargets() ? Evaluation.meanSquaredError(model, data, outputKey)
+        : Evaluation.accuracy(model, data, outputKey);
+  }
+
+  /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); null stays null. */
+  private static Dataset fitToInput(Dataset data, FlatModel model) {
+    if (data == null || model.signature().inputs().size() != 1) {
+      return data;
+    }
+    long[] dims = model.signature().inputs().get(0).dims();
+    if (dims.length == 0) {
+      return data;
+    }
+    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
+    for (long d : example) {
+      if (d < 0) {
+        return data; // unknown dimensions: feed the data as it is
+      }
+    }
+    return java.util.Arrays.equals(example, data.exampleShape()) ? data : data.withExampleShape(example);
   }
 
   private static double seconds(long nanos) {

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import org.wclust.api.AccuracyReport;
 import org.wclust.api.ClusterOptions;
 import org.wclust.api.ClusterToKeras;
 import org.wclust.api.ClusterResult;
@@ -17,6 +18,7 @@ import org.wclust.cluster.Granularity;
 import org.wclust.cluster.InitMethod;
 import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,18 +27,23 @@ import picocli.CommandLine.Spec;
 /** {@code wclust cluster}: clusters a model's weights and exports a TFLite-ready SavedModel. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
-    description = {"Cluster the weights of a model and export a TFLite-ready SavedModel.",
-        "Clusters the conv/dense weights of MODEL with per-tensor k-means (k-means++ seeding, then "
-            + "Lloyd iterations to convergence; deterministic for a seed) and writes OUT: a SavedModel "
+    description = {"Cluster the weights of a model, optionally fine-tune it, and export a TFLite-ready SavedModel.",
+        "Clusters the conv/dense weights of MODEL (by default optimal 1-D k-means per tensor; "
+            + "deterministic for a seed), with --data fine-tunes the clustered model in TensorFlow "
+            + "(straight-through gradients to the original weights, summed gradients to the centroids, "
+            + "weights re-assigned to their nearest centroid every step), and writes OUT: a SavedModel "
             + "holding constants only, with the serving signature of MODEL (same input/output names, "
             + "dtypes and shapes), ready for the TFLite converter, plus OUT/wclust-report.json (per "
-            + "layer: clusters, distinct values, SSE; timings). OUT must not exist; it appears only "
-            + "once complete. A weight with no more distinct values than K keeps its values.",
+            + "layer: clusters, distinct values, SSE; sizes; accuracy before/after clustering and after "
+            + "fine-tuning; timings). OUT must not exist; it appears only once complete. A weight with "
+            + "no more distinct values than K keeps its values.",
         "",
         "Examples:",
         "  wclust cluster model/ -o model-k16/ --clusters 16",
         "  wclust cluster model/ -o out/ --clusters 8 --layers 'dense'",
-        "  wclust cluster model/ -o out/ --config clusters.json   # {\"conv2d.*\": 32, \"dense/kernel\": 8}"})
+        "  wclust cluster model/ -o out/ --config clusters.json   # {\"conv2d.*\": 32, \"dense/kernel\": 8}",
+        "  wclust cluster model/ -o out/ -k 8 --data train.npz --val test.npz --scale 0.00392156862745098",
+        "  wclust cluster model/ -o out/ -k 8 --data images.npz --distill --epochs 2"})
 public final class ClusterCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -114,7 +121,11 @@ public final class ClusterCommand implements Callable<Integer> {
           + "with Python TensorFlow); the packed and Huffman sizes are still reported")
   boolean noSize;
 
-  @Option(names = "--seed", defaultValue = "0", description = "seed of the random initialisations (default: ${DEFAULT-VALUE})")
+  @Mixin
+  FineTuneMixin fineTune;
+
+  @Option(names = "--seed", defaultValue = "0",
+      description = "seed of the random initialisations and of the fine-tuning shuffle (default: ${DEFAULT-VALUE})")
   long seed;
 
   @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
@@ -132,35 +143,59 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
+    ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
+        Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
+        !noFoldBatchNorm, int8Aware);
     if (ClusterToKeras.isKerasOutput(output)) {
       // -o OUT.keras: the same Keras model with its clustered weights (BatchNorm not folded)
-      for (LayerReport l : ClusterToKeras.cluster(model, output, new ClusterOptions(plan,
-          new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity), preserveSparsity, seed,
-              sizeAware ? sizeWeight : 0), signature, false, int8Aware))) {
+      if (fineTune.fineTunes()) {
+        throw new IllegalArgumentException("fine-tuning is not supported with -o OUT.keras yet; "
+            + "write a SavedModel directory instead");
+      }
+      for (LayerReport l : ClusterToKeras.cluster(model, output, options)) {
         out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
       }
       out.printf("wrote %s%n", output);
       out.flush();
       return 0;
     }
+    if (fineTune.fineTunes()) {
+      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
+    } else if (fineTune.validation != null) {
+      options = options.withValidation(fineTune.validationData());
+    }
     // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
     boolean interactive = System.console() != null;
-    ClusterResult result = Wclust.clusterToSavedModel(model, output,
-        new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine, Granularity.parse(granularity),
-            preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature, !noFoldBatchNorm, int8Aware), !noSize, stage -> {
-          if (interactive) {
-            out.println(stage + " ...");
-            out.flush();
-          }
-        });
+    ClusterResult result;
+    try (TrainingProgress training = new TrainingProgress(out, interactive)) {
+      result = Wclust.clusterToSavedModel(model, output, options, !noSize, stage -> {
+        if (interactive) {
+          out.println(stage + " ...");
+          out.flush();
+        }
+      }, training);
+    }
     out.printf("%-40s %-22s %-18s %8s %9s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "CODEBOOKS",
         "DISTINCT", "SSE");
     for (LayerReport l : result.layers()) {
       out.printf("%-40s %-22s %-18s %8d %9d %9d %12.6g%n", l.name(), l.op(), Arrays.toString(l.shape()),
           l.clusters(), l.codebooks(), l.distinctValues(), l.sse());
     }
-    out.printf("wrote %s (load %.2fs, cluster %.2fs, export %.2fs)%n", output,
-        result.loadSeconds(), result.clusterSeconds(), result.exportSeconds());
+    if (result.accuracy() != null) {
+      AccuracyReport a = result.accuracy();
+      if (a.metric().equals(AccuracyReport.ACCURACY)) {
+        out.printf("accuracy on %d examples of the %s: original %.2f%%, clustered %.2f%%%s%n", a.examples(),
+            a.dataset(), 100 * a.original(), 100 * a.clustered(),
+            Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.2f%%", 100 * a.fineTuned()));
+      } else {
+        out.printf("mean squared error on %d examples of the %s: original %.6g, clustered %.6g%s%n", a.examples(),
+            a.dataset(), a.original(), a.clustered(),
+            Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.6g", a.fineTuned()));
+      }
+    }
+    out.printf("wrote %s (load %.2fs, cluster %.2fs, %sexport %.2fs)%n", output,
+        result.loadSeconds(), result.clusterSeconds(), result.fineTuning() == null ? ""
+            : String.format("fine-tune %.1fs, ", result.fineTuning().seconds()), result.exportSeconds());
     out.flush();
     return 0;
   }

@@ -2,9 +2,11 @@ package org.wclust.cluster;
 
 import com.google.common.collect.ImmutableList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
@@ -12,6 +14,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.VarHandleOp;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.wclust.bridge.GraphDefs;
@@ -23,12 +26,13 @@ import org.wclust.graph.WeightDiscovery;
 import org.wclust.graph.WeightTensor;
 
 /**
- * Clusters the planned weights of a flat model and rewrites their reads into centroid-gather
- * subgraphs: a centroids variable (float[k]) and an int32 indices constant feeding
- * {@link CentroidGather}. The subgraphs are built with {@link Ops} in a scratch graph and merged into
- * the flat GraphDef; every consumer of the original weight's reads is rewired to the gather. The
- * original variable stays in the model (fine-tuning updates it straight-through), unread by the
- * forward pass.
+ * Clusters the planned weights of a flat model and rewrites their reads into trainable
+ * centroid-gather subgraphs ({@link ClusteredWeight#forward}): a centroids variable (float[K]), an
+ * int32 indices variable (re-assigned during fine-tuning), a gradient-scale variable and, with
+ * preserve-sparsity, a constant zero mask. The subgraphs are built with {@link Ops} in a scratch
+ * graph and merged into the flat GraphDef; every consumer of the original weight's reads is rewired
+ * to the clustered weight. The original variable stays in the model and feeds the straight-through
+ * term, whose forward value is exactly zero, so the forward pass computes {@code centroids[indices]}.
  */
 public final class ClusterRewriter {
   static final String SCOPE = "wclust_clustered";
@@ -63,6 +67,7 @@ public final class ClusterRewriter {
         .toList();
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     Map<String, String> rewire = new HashMap<>();
+    Set<String> standIns = new HashSet<>();
     ImmutableList.Builder<ClusteredLayer> layers = ImmutableList.builder();
     GraphDef subgraphs;
     try (Graph scratch = new Graph()) {
@@ -70,31 +75,81 @@ public final class ClusterRewriter {
       for (int t = 0; t < targets.size(); t++) {
         WeightTensor weight = targets.get(t);
         TensorClustering clustering = clusterings.get(t);
+        ClusterSettings layerSettings = settings.withClusters(plan.get(weight.name()));
         HostTensor value = model.variables().get(weight.handleNode()).value();
-        Ops tf = subScope(root, weight.name());
-        String centroidsName = scopeName(weight.name()) + "/centroids";
-        VarHandleOp handle = tf.withName("centroids").varHandleOp(TFloat32.class,
-            Shape.of(clustering.codebook().length), VarHandleOp.sharedName(SCOPE + "/" + centroidsName));
-        Operand<TFloat32> centroids = tf.withName("read_centroids").readVariableOp(handle, TFloat32.class);
+        float[] codebook = clustering.codebook();
         Shape shape = Shape.of(value.shape());
-        Operand<TInt32> indices = tf.withName("indices")
-            .constant(shape, DataBuffers.of(clustering.indices(), true, false));
-        Operand<TFloat32> out = CentroidGather.apply(tf, centroids, indices, shape);
+        Ops tf = subScope(root, weight.name());
+        String scope = SCOPE + "/" + scopeName(weight.name());
 
-        String handleNode = handle.op().name();
-        variables.put(handleNode, new ModelVariable(handleNode, weight.name() + "/centroids",
-            HostTensor.ofFloats(new long[] {clustering.codebook().length}, clustering.codebook())));
+        VarHandleOp centroids = variable(tf, "centroids", TFloat32.class, Shape.of(codebook.length), scope);
+        VarHandleOp indices = variable(tf, "indices", TInt32.class, shape, scope);
+        VarHandleOp scale = variable(tf, "gradient_scale", TFloat32.class, Shape.of(codebook.length), scope);
+        float[] trainable = trainableEntries(codebook, layerSettings.preserveSparsity());
+        float[] mask = layerSettings.preserveSparsity() ? sparsityMask(value.toFloats()) : null;
+        // The original weight enters through a stand-in placeholder, rewired below to the model's own
+        // read of the variable (which lives in the model graph, not in this scratch graph).
+        Operand<TFloat32> original = tf.withName("original").placeholder(TFloat32.class);
+        standIns.add(original.op().name());
+        Operand<TFloat32> out = ClusteredWeight.forward(tf,
+            tf.withName("read_centroids").readVariableOp(centroids, TFloat32.class),
+            tf.withName("read_gradient_scale").readVariableOp(scale, TFloat32.class),
+            tf.withName("read_indices").readVariableOp(indices, TInt32.class),
+            original,
+            mask == null ? null : tf.withName("sparsity_mask").constant(shape, DataBuffers.of(mask, true, false)),
+            shape);
+
+        long[] k = {codebook.length};
+        put(variables, centroids, weight.name() + "/centroids", HostTensor.ofFloats(k, codebook));
+        put(variables, indices, weight.name() + "/indices", HostTensor.ofInts(value.shape(), clustering.indices()));
+        put(variables, scale, weight.name() + "/gradient_scale", HostTensor.ofFloats(k, trainable));
         String outTensor = TensorRef.of(out.op().name(), 0).toString();
-        WeightDiscovery.reads(model, weight.handleNode())
-            .forEach(read -> rewire.put(read.getName(), outTensor));
-        layers.add(new ClusteredLayer(weight, settings.withClusters(plan.get(weight.name())), clustering,
-            handleNode, outTensor));
+        List<NodeDef> reads = WeightDiscovery.reads(model, weight.handleNode());
+        reads.forEach(read -> rewire.put(TensorRef.of(read.getName(), 0).toString(), outTensor));
+        rewire.put(TensorRef.of(original.op().name(), 0).toString(),
+            TensorRef.of(reads.get(0).getName(), 0).toString());
+        Granularity layoutGranularity = int8Aware ? Granularity.CHANNEL : layerSettings.granularity();
+        CodebookLayout layout = CodebookLayout.of(clustering.indices(), layoutGranularity, weight.channels());
+        layers.add(new ClusteredLayer(weight, layerSettings, clustering, centroids.op().name(),
+            indices.op().name(), scale.op().name(), trainable, mask != null, layout, outTensor));
       }
       subgraphs = scratch.toGraphDef();
     }
-    GraphDef merged = model.graph().toBuilder().addAllNode(subgraphs.getNodeList()).build();
-    GraphDef rewired = GraphDefs.rewireInputs(merged, rewire);
+    GraphDef.Builder merged = model.graph().toBuilder();
+    subgraphs.getNodeList().stream().filter(n -> !standIns.contains(n.getName())).forEach(merged::addNode);
+    GraphDef rewired = GraphDefs.rewireInputs(merged.build(), rewire);
     return new ClusteredModel(FlatModel.of(rewired, model.signature(), variables), layers.build());
+  }
+
+  private static <T extends org.tensorflow.types.family.TType> VarHandleOp variable(Ops tf, String name,
+      Class<T> type, Shape shape, String scope) {
+    // An explicit shared_name: handles without one alias each other once the graph is imported.
+    return tf.withName(name).varHandleOp(type, shape, VarHandleOp.sharedName(scope + "/" + name));
+  }
+
+  private static void put(Map<String, ModelVariable> variables, VarHandleOp handle, String name, HostTensor value) {
+    String node = handle.op().name();
+    variables.put(node, new ModelVariable(node, name, value));
+  }
+
+  /** 1 for each centroid fine-tuning may move; 0 for the centroid pinned at zero by preserve-sparsity. */
+  private static float[] trainableEntries(float[] codebook, boolean preserveSparsity) {
+    float[] trainable = new float[codebook.length];
+    for (int i = 0; i < codebook.length; i++) {
+      trainable[i] = preserveSparsity && codebook[i] == 0f ? 0f : 1f;
+    }
+    return trainable;
+  }
+
+  /** 1 where the weight is non-zero, 0 where it is exactly zero and must stay so; null if none is. */
+  private static float[] sparsityMask(float[] values) {
+    float[] mask = new float[values.length];
+    boolean anyZero = false;
+    for (int i = 0; i < values.length; i++) {
+      mask[i] = values[i] == 0f ? 0f : 1f;
+      anyZero |= values[i] == 0f;
+    }
+    return anyZero ? mask : null;
   }
 
   /** Entropy-constrained refinement of a single-codebook clustering (see {@link EntropyConstrained}). */

@@ -49,6 +49,29 @@ public final class Int8Snapper {
         clustering.maxDistinctPerGroup(), clustering.keptOriginalValues(), clustering.emptyClusters());
   }
 
+  /**
+   * Snaps a codebook in place of its entries, for a clustering whose entries each serve one output
+   * channel (as {@link #snap} makes them, and as fine-tuning keeps them): each entry goes onto the
+   * grid of the channel that uses it. Indices are unchanged.
+   */
+  public static float[] snapCodebook(float[] codebook, int[] indices, OutputChannels channels) {
+    float[] maxAbs = new float[channels.count()];
+    int[] channelOf = new int[codebook.length];
+    java.util.Arrays.fill(channelOf, -1);
+    for (int i = 0; i < indices.length; i++) {
+      int ch = channels.channelOf(i);
+      maxAbs[ch] = Math.max(maxAbs[ch], Math.abs(codebook[indices[i]]));
+      channelOf[indices[i]] = ch;
+    }
+    float[] snapped = codebook.clone();
+    for (int j = 0; j < codebook.length; j++) {
+      if (channelOf[j] >= 0) {
+        snapped[j] = onGrid(codebook[j], maxAbs[channelOf[j]]);
+      }
+    }
+    return snapped;
+  }
+
   /** {@code value} rounded to the nearest multiple of {@code maxAbs / 127}. */
   static float onGrid(float value, float maxAbs) {
     if (maxAbs == 0f) {

@@ -85,6 +85,11 @@ public final class ModelSession implements AutoCloseable {
         model.signature().outputs().stream().map(TensorSpec::key).toList());
   }
 
+  /** Runs the graph on the given inputs (by signature key) and returns the named tensors by name. */
+  public Map<String, HostTensor> run(Map<String, HostTensor> inputs, List<String> tensorNames) {
+    return fetch(inputs, tensorNames, tensorNames);
+  }
+
   /** Evaluates graph tensors (by name, {@code node:index}) that need no feeds, e.g. weight reads. */
   public Map<String, HostTensor> evaluate(List<String> tensorNames) {
     return fetch(Map.of(), tensorNames, tensorNames);

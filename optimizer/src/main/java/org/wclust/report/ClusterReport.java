@@ -6,15 +6,45 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.wclust.api.AccuracyReport;
 import org.wclust.api.ClusterResult;
 import org.wclust.api.LayerReport;
+import org.wclust.train.FineTuneOptions;
+import org.wclust.train.FineTuner;
 
 /**
  * Writes {@code wclust-report.json}: per clustered layer figures, the {@code size} section (see
- * {@link SizeReport}) and the timings of each stage.
+ * {@link SizeReport}), the {@code accuracy} before clustering, after clustering and after
+ * fine-tuning, the {@code fine_tuning} run, and the timings of each stage.
  */
 public final class ClusterReport {
   private ClusterReport() {}
+
+  private static JsonObject fineTuning(FineTuner.Result r) {
+    FineTuneOptions o = r.options();
+    JsonObject t = new JsonObject();
+    t.addProperty("objective", r.objective());
+    t.addProperty("epochs", o.epochs());
+    t.addProperty("steps", r.steps());
+    t.addProperty("batch_size", o.batchSize());
+    t.addProperty("optimizer", o.optimizer().toString());
+    t.addProperty("learning_rate", o.learningRate());
+    t.addProperty("learning_rate_decay", o.schedule().toString());
+    t.addProperty("gradient_aggregation", o.aggregation().name().toLowerCase(java.util.Locale.ROOT));
+    t.addProperty("reassign_every", o.reassignEvery());
+    t.addProperty("seed", o.seed());
+    t.addProperty("final_loss", r.finalLoss());
+    if (!Double.isNaN(r.finalAccuracy())) {
+      t.addProperty(o.distill() ? "final_teacher_agreement" : "final_training_accuracy", r.finalAccuracy());
+    }
+    if (o.distill() && o.loss() != FineTuneOptions.LossKind.MSE) {
+      t.addProperty("temperature", o.temperature());
+    }
+    JsonArray trained = new JsonArray();
+    r.trainableVariables().forEach(trained::add);
+    t.add("trained_variables", trained);
+    return t;
+  }
 
   public static void write(Path file, Path input, ClusterResult result) throws IOException {
     JsonObject root = new JsonObject();
@@ -58,10 +88,28 @@ public final class ClusterReport {
     if (result.size() != null) {
       root.add("size", result.size().toJson());
     }
+    if (result.accuracy() != null) {
+      AccuracyReport a = result.accuracy();
+      JsonObject accuracy = new JsonObject();
+      accuracy.addProperty("dataset", a.dataset());
+      accuracy.addProperty("examples", a.examples());
+      accuracy.addProperty("original", a.original());
+      accuracy.addProperty("clustered", a.clustered());
+      if (!Double.isNaN(a.fineTuned())) {
+        accuracy.addProperty("fine_tuned", a.fineTuned());
+      }
+      root.add(a.metric(), accuracy);
+    }
+    if (result.fineTuning() != null) {
+      root.add("fine_tuning", fineTuning(result.fineTuning()));
+    }
     JsonObject timings = new JsonObject();
     timings.addProperty("load_s", result.loadSeconds());
     timings.addProperty("cluster_s", result.clusterSeconds());
     timings.addProperty("export_s", result.exportSeconds());
+    if (result.fineTuning() != null) {
+      timings.addProperty("fine_tune_s", result.fineTuning().seconds());
+    }
     if (result.size() != null) {
       timings.addProperty("size_s", result.sizeSeconds());
     }

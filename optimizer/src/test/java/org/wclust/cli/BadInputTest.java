@@ -11,7 +11,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.wclust.TfJavaModels;
+import org.wclust.data.TestFiles;
 import picocli.CommandLine;
 
 /**
@@ -173,6 +176,58 @@ class BadInputTest {
   void unknownOptionIsOneLineToo() throws IOException {
     String message = fails(model.toString(), "-o", out.toString(), "--clusters", "4", "--frobnicate");
     assertTrue(message.contains("--frobnicate"), message);
+    assertNoOut();
+  }
+
+  /** Four float inputs per example (the model's [-1, 4]), with integer labels unless {@code labels} is false. */
+  private Path data(String name, int width, boolean labels) throws IOException {
+    float[] x = new float[3 * width];
+    byte[] inputs = TestFiles.npy(1, "<f4", false, new long[] {3, width}, TestFiles.f4(x));
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put("x.npy", inputs);
+    if (labels) {
+      entries.put("y.npy", TestFiles.npy(1, "<i8", false, new long[] {3}, TestFiles.i8(0, 1, 2)));
+    }
+    return TestFiles.zip(tmp.resolve(name), false, entries);
+  }
+
+  @Test
+  void missingTrainingData() throws IOException {
+    Path missing = tmp.resolve("train.npz");
+    assertEquals("no such file: " + missing,
+        fails(model.toString(), "-o", out.toString(), "--clusters", "2", "--data", missing.toString()));
+    assertNoOut();
+  }
+
+  @Test
+  void trainingDataWithoutLabelsNeedsDistill() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
+        "--data", data("images.npz", 4, false).toString());
+    assertTrue(msg.contains("no labels") && msg.contains("--distill"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void trainingDataOfTheWrongShape() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
+        "--data", data("wide.npz", 5, true).toString());
+    assertTrue(msg.contains("[5]") && msg.contains("[4]"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void zeroEpochs() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
+        "--data", data("train.npz", 4, true).toString(), "--epochs", "0");
+    assertEquals("epochs must be at least 1, got 0", msg);
+    assertNoOut();
+  }
+
+  @Test
+  void unknownOptimizerNamesTheValidOnes() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
+        "--data", data("train.npz", 4, true).toString(), "--optimizer", "rmsprop");
+    assertTrue(msg.contains("'rmsprop'") && msg.contains("adam") && msg.contains("sgd"), msg);
     assertNoOut();
   }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.wclust.bridge.TfliteSize;
 import org.wclust.cluster.ClusterSettings;
 import org.wclust.cluster.ClusteredLayer;
+import org.wclust.cluster.CodebookLayout;
 import org.wclust.cluster.Granularity;
 import org.wclust.cluster.InitMethod;
 import org.wclust.cluster.TensorClustering;
@@ -25,7 +26,8 @@ class SizeReportTest {
         "DT_FLOAT", true, "clusterable", channels);
     ClusterSettings settings = new ClusterSettings(k, InitMethod.DEFAULT, true, granularity, false, 0);
     return new ClusteredLayer(w, settings, new TensorClustering(codebook, indices, groups, 0, k, false, 0),
-        "centroids", "gather:0");
+        "centroids", "indices", "gradient_scale", new float[codebook.length], false,
+        CodebookLayout.of(indices, granularity, channels), "gather:0");
   }
 
   /** 9 weights of one codebook with the histogram {5, 2, 1, 1} (plus 4 unused centroids, k = 8). */

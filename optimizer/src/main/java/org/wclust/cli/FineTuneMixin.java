@@ -1,0 +1,154 @@
+package org.wclust.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.wclust.data.DataSpec;
+import org.wclust.data.Dataset;
+import org.wclust.data.DatasetLoader;
+import org.wclust.train.FineTuneOptions;
+import org.wclust.train.LearningRateSchedule;
+import org.wclust.train.TrainingOptimizer;
+import picocli.CommandLine.Option;
+
+/** The fine-tuning and evaluation options of {@code wclust cluster}. */
+final class FineTuneMixin {
+  @Option(names = "--data", paramLabel = "FILE",
+      description = {"fine-tune the clustered model on FILE before exporting it: .npz (arrays x and, unless "
+          + "--distill, y: integer labels), .npy (inputs only) or .tfrecord of tf.train.Example (see "
+          + "--features). Inputs may be float32 or integer (then see --scale)."})
+  Path data;
+
+  @Option(names = "--val", paramLabel = "FILE",
+      description = "labelled data (same formats) on which the original, the clustered and the fine-tuned "
+          + "model are evaluated; the accuracies go into wclust-report.json under 'accuracy'. Without it the "
+          + "training data is used when it has labels. Works without --data too (no fine-tuning).")
+  Path validation;
+
+  @Option(names = "--scale", paramLabel = "S", defaultValue = "1",
+      description = "multiply every input value by S, e.g. 0.00392156862745098 (1/255) for uint8 images "
+          + "fed to a model trained on [0, 1] (default: ${DEFAULT-VALUE})")
+  double scale;
+
+  @Option(names = "--features", paramLabel = "x:KEY[,y:KEY]",
+      description = "TFRecord feature names of the inputs and labels (default: x:x,y:y); inputs as "
+          + "float_list, int64_list or raw uint8 bytes_list, labels as int64_list")
+  String features;
+
+  @Option(names = "--epochs", paramLabel = "N", defaultValue = "1",
+      description = "passes over the training data (default: ${DEFAULT-VALUE})")
+  int epochs;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64",
+      description = "examples per step (default: ${DEFAULT-VALUE})")
+  int batchSize;
+
+  @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adam",
+      description = "adam or sgd (with --momentum) (default: ${DEFAULT-VALUE})")
+  String optimizer;
+
+  @Option(names = "--learning-rate", paramLabel = "LR",
+      description = "initial learning rate (default: 1e-4 for adam, 1e-3 for sgd)")
+  Float learningRate;
+
+  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
+      description = "sgd momentum (default: ${DEFAULT-VALUE})")
+  float momentum;
+
+  @Option(names = "--lr-decay", paramLabel = "KIND", defaultValue = "none",
+      description = "learning-rate decay: none, cosine (to 0 at the end) or exponential (by --decay-rate "
+          + "per epoch) (default: ${DEFAULT-VALUE})")
+  String decay;
+
+  @Option(names = "--decay-rate", paramLabel = "R", defaultValue = "0.5",
+      description = "with --lr-decay exponential: factor per epoch (default: ${DEFAULT-VALUE})")
+  double decayRate;
+
+  @Option(names = "--gradient-aggregation", paramLabel = "HOW", defaultValue = "sum",
+      description = "a centroid's gradient is the sum or the mean of its members' gradients "
+          + "(default: ${DEFAULT-VALUE}, as tfmot)")
+  String aggregation;
+
+  @Option(names = "--reassign-every", paramLabel = "N", defaultValue = "1",
+      description = "re-assign each weight to its nearest centroid (from the straight-through-trained "
+          + "original weights) every N steps; 0 keeps the first assignment (default: ${DEFAULT-VALUE})")
+  int reassignEvery;
+
+  @Option(names = "--loss", paramLabel = "KIND", defaultValue = "auto",
+      description = {"the training loss (default: ${DEFAULT-VALUE}):",
+          "  auto, crossentropy  cross-entropy against integer labels y, on the logits before a final "
+              + "softmax or on log-probabilities when the output holds probabilities",
+          "  mse                 mean squared error against float targets y of shape [N, ...] (regression); "
+              + "with --distill, against the original model's outputs",
+          "--val is then scored by accuracy or by mean squared error."})
+  String loss;
+
+  @Option(names = "--distill",
+      description = "no labels needed: the original model is the teacher and the loss is the KL divergence "
+          + "between its outputs and the clustered model's (inputs only, e.g. unlabelled images)")
+  boolean distill;
+
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "1",
+      description = "with --distill: softmax temperature of teacher and student (default: ${DEFAULT-VALUE})")
+  float temperature;
+
+  @Option(names = "--output-key", paramLabel = "KEY",
+      description = "the signature output to train and evaluate (default: the first)")
+  String outputKey;
+
+  boolean fineTunes() {
+    return data != null;
+  }
+
+  FineTuneOptions options(long seed) {
+    TrainingOptimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
+      case "adam" -> TrainingOptimizer.Adam.DEFAULT;
+      case "sgd" -> new TrainingOptimizer.Sgd(momentum, false);
+      default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer + "'; expected adam or sgd");
+    };
+    float lr = learningRate != null ? learningRate : opt instanceof TrainingOptimizer.Adam ? 1e-4f : 1e-3f;
+    FineTuneOptions.GradientAggregation agg = switch (aggregation.toLowerCase(Locale.ROOT)) {
+      case "sum" -> FineTuneOptions.GradientAggregation.SUM;
+      case "mean" -> FineTuneOptions.GradientAggregation.MEAN;
+      default -> throw new IllegalArgumentException(
+          "unknown gradient aggregation '" + aggregation + "'; expected sum or mean");
+    };
+    FineTuneOptions.LossKind lossKind = switch (loss.toLowerCase(Locale.ROOT)) {
+      case "auto" -> FineTuneOptions.LossKind.AUTO;
+      case "crossentropy", "cross-entropy" -> FineTuneOptions.LossKind.CROSSENTROPY;
+      case "mse" -> FineTuneOptions.LossKind.MSE;
+      default -> throw new IllegalArgumentException(
+          "unknown loss '" + loss + "'; expected auto, crossentropy or mse");
+    };
+    return new FineTuneOptions(epochs, batchSize, opt, lr, LearningRateSchedule.parse(decay, decayRate),
+        lossKind, distill, temperature, agg, reassignEvery, outputKey, seed);
+  }
+
+  Dataset trainingData() throws IOException {
+    return DatasetLoader.load(existing(data), distill ? inputsOnly() : spec());
+  }
+
+  Dataset validationData() throws IOException {
+    return validation == null ? null : DatasetLoader.load(existing(validation), spec());
+  }
+
+  /** Inputs, optional labels, or with --loss mse required regression targets. */
+  private DataSpec spec() {
+    DataSpec spec = DataSpec.defaults().withScale(scale);
+    spec = features == null ? spec : spec.withFeatures(features);
+    return loss.equalsIgnoreCase("mse") ? spec.withRegressionTargets() : spec;
+  }
+
+  /** Inputs only: distillation needs no labels, even if the file has them. */
+  private DataSpec inputsOnly() {
+    return spec().withoutLabels();
+  }
+
+  private static Path existing(Path file) {
+    if (!Files.exists(file)) {
+      throw new IllegalArgumentException("no such file: " + file);
+    }
+    return file;
+  }
+}

@@ -1,0 +1,92 @@
+package org.wclust.cluster;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
+import java.util.TreeSet;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * Which codebook entries each element of a clustered tensor may use, laid out for re-assignment as
+ * dense {@code [groups, members]} and {@code [groups, entries]} matrices, so that one batched search
+ * over the sorted centroids of every group re-assigns the whole tensor.
+ *
+ * <p>An element of group {@code g} may only take an entry of its own group's codebook (a per-channel
+ * weight stays per-channel). Groups of unequal size are padded: {@code order} repeats the group's first
+ * element, {@code entryTable} its last entry; padded results are never read back.
+ *
+ * @param groups number of codebooks
+ * @param members elements per group after padding (the largest group)
+ * @param order for row-major {@code [groups, members]}, the tensor element at each position
+ * @param position for each tensor element, its position in {@code order}
+ * @param entries entries per group after padding (the largest codebook)
+ * @param entryTable for row-major {@code [groups, entries]}, the index into the concatenated codebook
+ * @param identity true when there is one group and {@code order} is the identity (no gathers needed)
+ */
+public record CodebookLayout(int groups, int members, int[] order, int[] position, int entries,
+    int[] entryTable, boolean identity) {
+
+  /**
+   * The layout of a clustering: element {@code e} belongs to group {@code groupOf(e)}; a group's
+   * entries are the codebook indices its elements use (entries nobody uses are left out).
+   */
+  public static CodebookLayout of(int[] indices, int groups, IntUnaryOperator groupOf) {
+    checkArgument(groups >= 1, "groups must be positive, got %s", groups);
+    int n = indices.length;
+    int[] sizes = new int[groups];
+    int[] groupOfElement = new int[n];
+    @SuppressWarnings("unchecked")
+    TreeSet<Integer>[] used = new TreeSet[groups];
+    for (int g = 0; g < groups; g++) {
+      used[g] = new TreeSet<>();
+    }
+    for (int e = 0; e < n; e++) {
+      int g = groupOf.applyAsInt(e);
+      groupOfElement[e] = g;
+      sizes[g]++;
+      used[g].add(indices[e]);
+    }
+    int members = Arrays.stream(sizes).max().orElse(0);
+    int entries = Arrays.stream(used).mapToInt(TreeSet::size).max().orElse(0);
+    int[] order = new int[groups * members];
+    int[] position = new int[n];
+    int[] fill = new int[groups];
+    int[] first = new int[groups];
+    Arrays.fill(first, -1);
+    for (int e = 0; e < n; e++) {
+      int g = groupOfElement[e];
+      int p = g * members + fill[g]++;
+      order[p] = e;
+      position[e] = p;
+      if (first[g] < 0) {
+        first[g] = e;
+      }
+    }
+    int[] entryTable = new int[groups * entries];
+    for (int g = 0; g < groups; g++) {
+      for (int p = fill[g]; p < members; p++) {
+        order[g * members + p] = Math.max(first[g], 0);
+      }
+      int j = 0;
+      int last = 0;
+      for (int entry : used[g]) {
+        entryTable[g * entries + j++] = entry;
+        last = entry;
+      }
+      for (; j < entries; j++) {
+        entryTable[g * entries + j] = last;
+      }
+    }
+    return new CodebookLayout(groups, members, order, position, entries, entryTable, groups == 1);
+  }
+
+  /**
+   * The layout of a tensor clustered with {@code granularity} over {@code channels}: one group per
+   * codebook as {@link WeightClusterer} made them.
+   */
+  public static CodebookLayout of(int[] indices, Granularity granularity,
+      org.wclust.graph.OutputChannels channels) {
+    int groups = granularity.groups(channels.count());
+    return of(indices, groups, e -> groups == 1 ? 0 : granularity.groupOf(channels.channelOf(e)));
+  }
+}
