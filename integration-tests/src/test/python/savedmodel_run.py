@@ -26,7 +26,9 @@ def main():
     with open(args.input) as f:
         inputs = json.load(f)["inputs"]
     fn = tf.saved_model.load(args.model).signatures[args.signature]
-    feeds = {k: tf.constant(np.asarray(v["data"], np.float32).reshape(v["shape"])) for k, v in inputs.items()}
+    specs = fn.structured_input_signature[1]
+    feeds = {k: tf.constant(np.asarray(v["data"]).reshape(v["shape"]), dtype=specs[k].dtype)
+             for k, v in inputs.items()}
     outputs = fn(**feeds)
     result = {k: {"shape": list(v.shape), "data": [float(x) for x in v.numpy().reshape(-1)]}
               for k, v in outputs.items()}

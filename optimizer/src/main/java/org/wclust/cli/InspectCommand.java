@@ -12,6 +12,8 @@ import org.wclust.graph.FlatModel;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.graph.WeightTensor;
 import org.wclust.load.ModelLoader;
+import org.wclust.load.keras.layers.LayerRegistry;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -30,8 +32,13 @@ public final class InspectCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "a SavedModel directory")
+  @Parameters(paramLabel = "MODEL", arity = "0..1",
+      description = "a SavedModel directory, a .keras or an .h5 file")
   Path model;
+
+  @Option(names = "--keras-layers",
+      description = "list the Keras layer classes wclust reads from .keras/.h5 files, and exit")
+  boolean kerasLayers;
 
   @Option(names = "--json", description = "print JSON instead of a table")
   boolean json;
@@ -42,6 +49,17 @@ public final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (kerasLayers) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("Keras layer classes read from .keras/.h5 files (channels-last), besides InputLayer and "
+          + "nested Sequential/functional models:");
+      LayerRegistry.supported().forEach(c -> out.println("  " + c));
+      out.flush();
+      return 0;
+    }
+    if (model == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'MODEL'");
+    }
     FlatModel flat = ModelLoader.load(model, signature);
     List<WeightTensor> weights = WeightDiscovery.discover(flat);
     PrintWriter out = spec.commandLine().getOut();

@@ -3,6 +3,8 @@ package org.wclust.load;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.wclust.graph.FlatModel;
+import org.wclust.load.keras.KerasFile;
+import org.wclust.load.keras.KerasModelLoader;
 
 /** Loads any supported model file or directory into a {@link FlatModel}. */
 public final class ModelLoader {
@@ -17,10 +19,8 @@ public final class ModelLoader {
     if (Files.isDirectory(path)) {
       return SavedModelLoader.load(path, signature);
     }
-    String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-    if (name.endsWith(".keras") || name.endsWith(".h5")) {
-      throw new ModelLoadException("Keras files are not supported yet: " + path
-          + " (export a SavedModel with model.export(DIR) and pass DIR)");
+    if (KerasFile.isKerasFile(path)) {
+      return KerasModelLoader.load(path, signature);
     }
     throw new ModelLoadException("not a model: " + path
         + " (expected a SavedModel directory, a .keras or an .h5 file)");

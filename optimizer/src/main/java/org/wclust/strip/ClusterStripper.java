@@ -35,9 +35,11 @@ public final class ClusterStripper {
         tensors.add(TensorRef.of(node.getName(), 0).withIndex());
       }
     }
-    Map<String, HostTensor> values;
-    try (ModelSession session = new ModelSession(model)) {
-      values = session.evaluate(tensors);
+    Map<String, HostTensor> values = Map.of();
+    if (!tensors.isEmpty()) { // a model without weights has nothing to evaluate
+      try (ModelSession session = new ModelSession(model)) {
+        values = session.evaluate(tensors);
+      }
     }
     Map<String, HostTensor> canonical = new LinkedHashMap<>();
     values.forEach((tensor, value) -> canonical.put(TensorRef.parse(tensor).toString(), value));

@@ -1,0 +1,113 @@
+package org.wclust.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.wclust.bridge.HostTensor;
+import org.wclust.graph.FlatModel;
+import org.wclust.graph.ModelSession;
+import org.wclust.load.ModelLoader;
+
+/**
+ * {@code wclust cluster model.keras --clusters 8}: the SavedModel output converts to .tflite, every
+ * FULLY_CONNECTED weight there has at most 8 distinct values, and the interpreter computes what the
+ * clustered SavedModel computes in TensorFlow.
+ */
+class KerasClusterTest {
+  private static final int K = 8;
+
+  static List<KerasFixtures.Case> cases() {
+    return KerasFixtures.all().stream()
+        .filter(c -> List.of("convs.keras", "activations.h5", "merge_multi_io.keras", "sequence.h5",
+            "tf_keras_functional.h5").contains(c.toString()))
+        .toList();
+  }
+
+  /**
+   * {@code -o OUT.keras}: Keras 3 loads the file, every kernel there has at most K values, and
+   * Keras predict equals both wclust's graph of that file and the SavedModel clustered with the same
+   * settings ({@code --no-fold-bn}, as the Keras file keeps BatchNorm).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"convs", "merge_multi_io", "sequence"})
+  void clusteredKerasFileLoadsInKerasWithTheSameOutputs(String name, @TempDir Path tmp) throws Exception {
+    KerasFixtures.Case c = KerasFixtures.keras(name);
+    Path keras = tmp.resolve("clustered.keras");
+    Path savedModel = tmp.resolve("clustered");
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", keras.toString(),
+        "--clusters", String.valueOf(K)));
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", savedModel.toString(),
+        "--clusters", String.valueOf(K), "--no-fold-bn", "--no-size"));
+
+    Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
+    Path in = tmp.resolve("in.json");
+    Path result = tmp.resolve("keras.json");
+    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), keras.toString(),
+        in.toString(), result.toString());
+    JsonObject keras3 = JsonParser.parseString(Files.readString(result)).getAsJsonObject();
+    assertFalse(keras3.getAsJsonObject("weights").isEmpty());
+    keras3.getAsJsonObject("weights").entrySet().forEach(w ->
+        assertTrue(w.getValue().getAsInt() <= K, w.getKey() + " has " + w.getValue() + " values in Keras"));
+    Map<String, HostTensor> predicted = Fixtures.readTensorsJson(result, "outputs");
+
+    for (Path model : List.of(keras, savedModel)) {
+      Map<String, HostTensor> ours;
+      try (ModelSession session = new ModelSession(ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE))) {
+        ours = session.run(inputs);
+      }
+      KerasParityTest.assertClose(predicted, ours, "wclust " + model.getFileName() + " vs Keras predict");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void clusterConvertAndRunInTflite(KerasFixtures.Case c, @TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("clustered");
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", out.toString(),
+        "--clusters", String.valueOf(K), "--no-size"));
+    Path tflite = tmp.resolve("model.tflite");
+    assertEquals(0, EndToEndFixturesTest.cli("convert", out.toString(), "-o", tflite.toString()));
+
+    JsonObject weights = Fixtures.python().runTool("weights", tflite.toString());
+    int fullyConnected = 0;
+    for (JsonElement e : weights.getAsJsonArray("weights")) {
+      JsonObject w = e.getAsJsonObject();
+      if (w.get("op").getAsString().equals("FULLY_CONNECTED")) {
+        fullyConnected++;
+        int distinct = w.get("distinct").getAsInt();
+        assertTrue(distinct <= K, w.get("tensor").getAsString() + " has " + distinct + " distinct values");
+      }
+    }
+    assertTrue(fullyConnected > 0, "expected a FULLY_CONNECTED op");
+
+    Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
+    FlatModel exported = ModelLoader.load(out, ModelLoader.DEFAULT_SIGNATURE);
+    Map<String, HostTensor> tf;
+    try (ModelSession session = new ModelSession(exported)) {
+      tf = session.run(inputs);
+    }
+    Path in = tmp.resolve("in.json");
+    Path result = tmp.resolve("out.json");
+    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Fixtures.python().runTool("run", tflite.toString(), in.toString(), result.toString());
+    Map<String, HostTensor> lite = Fixtures.readTensorsJson(result, "outputs");
+    assertEquals(tf.keySet(), lite.keySet());
+    for (String key : tf.keySet()) {
+      double diff = Fixtures.maxAbsDiff(tf.get(key), lite.get(key));
+      assertTrue(diff <= 1e-4, key + ": tflite vs SavedModel max abs diff " + diff);
+    }
+  }
+}

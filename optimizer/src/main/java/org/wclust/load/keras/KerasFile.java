@@ -1,0 +1,322 @@
+package org.wclust.load.keras;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.jhdf.HdfFile;
+import io.jhdf.api.Attribute;
+import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.wclust.bridge.HostTensor;
+import org.wclust.load.ModelLoadException;
+
+/**
+ * A Keras model file read without Python: the model config (JSON) and its weights (HDF5, read with
+ * the pure-Java jHDF). Two layouts are read:
+ *
+ * <ul>
+ *   <li>{@code .keras} (Keras 3): a zip with {@code config.json}, {@code metadata.json} and
+ *       {@code model.weights.h5}, whose weights live under {@code layers/<path>/vars/0..n}, the
+ *       path being the layer's attribute name (its class in snake case, numbered when repeated);
+ *       nested models add {@code layers/<model>/layers/...}.
+ *   <li>legacy {@code .h5} (tf.keras 2.x, and Keras 3 {@code model.save("x.h5")}): the config in the
+ *       root attribute {@code model_config}, the weights in {@code model_weights/<layer>}, listed in
+ *       order by that group's {@code weight_names} attribute (e.g. {@code dense/kernel:0}).
+ * </ul>
+ */
+public final class KerasFile implements AutoCloseable {
+  /** The two weight layouts. */
+  public enum Format { KERAS_V3, LEGACY_H5 }
+
+  /** One step of a layer's path inside the (possibly nested) model: its name and Keras 3 save path. */
+  public record LayerRef(String name, String savePath) {}
+
+  private final Path path;
+  private final Format format;
+  private final JsonObject modelConfig;
+  private final HdfFile hdf;
+
+  private KerasFile(Path path, Format format, JsonObject modelConfig, HdfFile hdf) {
+    this.path = path;
+    this.format = format;
+    this.modelConfig = modelConfig;
+    this.hdf = hdf;
+  }
+
+  public static boolean isKerasFile(Path path) {
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    return name.endsWith(".keras") || name.endsWith(".h5") || name.endsWith(".hdf5");
+  }
+
+  public static KerasFile open(Path path) throws ModelLoadException {
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    try {
+      if (isZip(path)) {
+        return openZip(path);
+      }
+      if (name.endsWith(".keras")) {
+        throw new ModelLoadException("not a Keras 3 file: " + path + " is not a zip archive");
+      }
+      return openH5(path);
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot read " + path + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      if (e instanceof JsonParseException) {
+        throw new ModelLoadException("corrupt Keras file " + path + ": the model config is not JSON", e);
+      }
+      throw new ModelLoadException("corrupt Keras file " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean isZip(Path path) throws IOException {
+    try (InputStream in = Files.newInputStream(path)) {
+      byte[] magic = in.readNBytes(4);
+      return magic.length == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+    }
+  }
+
+  private static KerasFile openZip(Path path) throws IOException, ModelLoadException {
+    try (ZipFile zip = new ZipFile(path.toFile())) {
+      ZipEntry config = zip.getEntry("config.json");
+      ZipEntry weights = zip.getEntry("model.weights.h5");
+      if (config == null) {
+        throw new ModelLoadException("not a Keras 3 file: " + path + " has no config.json");
+      }
+      JsonObject json;
+      try (InputStream in = zip.getInputStream(config)) {
+        json = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+      }
+      HdfFile hdf = null;
+      if (weights != null) {
+        try (InputStream in = zip.getInputStream(weights)) {
+          hdf = HdfFile.fromBytes(in.readAllBytes());
+        }
+      }
+      return new KerasFile(path, Format.KERAS_V3, json, hdf);
+    }
+  }
+
+  private static KerasFile openH5(Path path) throws ModelLoadException {
+    HdfFile hdf;
+    try {
+      hdf = new HdfFile(path);
+    } catch (RuntimeException e) {
+      throw new ModelLoadException("not an HDF5 file: " + path + " (" + e.getMessage() + ")", e);
+    }
+    Attribute config = hdf.getAttribute("model_config");
+    if (config == null) {
+      hdf.close();
+      throw new ModelLoadException("no model in " + path
+          + ": it has no 'model_config' attribute (a weights-only file, e.g. from save_weights?)");
+    }
+    JsonObject json = JsonParser.parseString(attributeString(config)).getAsJsonObject();
+    return new KerasFile(path, Format.LEGACY_H5, json, hdf);
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public Format format() {
+    return format;
+  }
+
+  /** The model config: {@code {"class_name": "Functional"|"Sequential"|..., "config": {...}}}. */
+  public JsonObject modelConfig() {
+    return modelConfig;
+  }
+
+  /**
+   * The weights of a layer, in the order Keras creates them (e.g. kernel, bias), each with the name
+   * the file gives it (legacy files only; Keras 3 files store them by index, names are empty).
+   */
+  public List<NamedValue> weights(List<LayerRef> layerPath) throws ModelLoadException {
+    if (hdf == null) {
+      throw new ModelLoadException(path + " holds no weights (model.weights.h5 is missing)");
+    }
+    return format == Format.KERAS_V3 ? weightsV3(layerPath) : weightsLegacy(layerPath);
+  }
+
+  /** Where a weight lives in the file: its layer's path, its index among the layer's weights, its shape there. */
+  public record WeightLocation(List<LayerRef> layerPath, int index, long[] shape) {}
+
+  /** A weight value with its name in the file (empty when the file stores weights by index). */
+  public record NamedValue(String name, HostTensor value) {}
+
+  /**
+   * The HDF5 path of a weight in a Keras 3 weights file ({@code /layers/dense/vars/0}), for
+   * writing it back.
+   */
+  public String datasetPath(WeightLocation location) throws ModelLoadException {
+    if (format != Format.KERAS_V3 || hdf == null) {
+      throw new ModelLoadException("only Keras 3 .keras files can be written back; " + path + " is a legacy .h5");
+    }
+    Group group = layerGroup(location.layerPath());
+    String groupPath = group.getPath();
+    return (groupPath.endsWith("/") ? groupPath : groupPath + "/") + "vars/" + location.index();
+  }
+
+  private List<NamedValue> weightsV3(List<LayerRef> layerPath) throws ModelLoadException {
+    Group group = layerGroup(layerPath);
+    List<NamedValue> out = new ArrayList<>();
+    if (group.getChild("vars") instanceof Group vars) {
+      for (int i = 0; vars.getChild(Integer.toString(i)) instanceof Dataset d; i++) {
+        out.add(new NamedValue("", read(d)));
+      }
+    }
+    return out;
+  }
+
+  /** The group of a layer in a Keras 3 weights file: matched by its vars' name attribute, else by save path. */
+  private Group layerGroup(List<LayerRef> layerPath) throws ModelLoadException {
+    Group group = hdf;
+    for (LayerRef ref : layerPath) {
+      Node layers = group.getChild("layers");
+      if (!(layers instanceof Group layersGroup)) {
+        throw missing(layerPath);
+      }
+      Group found = null;
+      for (Node child : layersGroup) {
+        if (child instanceof Group g && g.getChild("vars") instanceof Group vars) {
+          Attribute name = vars.getAttribute("name");
+          if (name != null && ref.name().equals(attributeString(name))) {
+            found = g;
+            break;
+          }
+        }
+      }
+      if (found == null && layersGroup.getChild(ref.savePath()) instanceof Group byPath) {
+        found = byPath;
+      }
+      if (found == null) {
+        throw missing(layerPath);
+      }
+      group = found;
+    }
+    return group;
+  }
+
+  private List<NamedValue> weightsLegacy(List<LayerRef> layerPath) throws ModelLoadException {
+    Node root = hdf.getChild("model_weights");
+    Group weights = root instanceof Group g ? g : hdf; // a file saved by save_weights has no model_weights
+    if (!(weights.getChild(layerPath.get(0).name()) instanceof Group layer)) {
+      return List.of(); // layers without weights may have no group
+    }
+    Attribute namesAttr = layer.getAttribute("weight_names");
+    List<String> names = namesAttr == null ? List.of() : attributeStrings(namesAttr);
+    String inner = layerPath.get(layerPath.size() - 1).name();
+    List<NamedValue> out = new ArrayList<>();
+    for (String name : names) {
+      if (layerPath.size() > 1) {
+        String[] parts = name.split("/");
+        if (parts.length < 2 || !parts[parts.length - 2].equals(inner)) {
+          continue;
+        }
+      }
+      Node node = layer.getByPath(name);
+      if (!(node instanceof Dataset d)) {
+        throw new ModelLoadException("corrupt Keras file " + path + ": weight " + name
+            + " of layer " + layerPath.get(0).name() + " is missing");
+      }
+      out.add(new NamedValue(name, read(d)));
+    }
+    return out;
+  }
+
+  private ModelLoadException missing(List<LayerRef> layerPath) {
+    return new ModelLoadException("corrupt Keras file " + path + ": no weights for layer "
+        + String.join("/", layerPath.stream().map(LayerRef::name).toList()));
+  }
+
+  private HostTensor read(Dataset d) throws ModelLoadException {
+    long[] shape = Arrays.stream(d.getDimensions()).mapToLong(i -> i).toArray();
+    Object data = d.getDataFlat();
+    if (data instanceof float[] f) {
+      return HostTensor.ofFloats(shape, f);
+    }
+    if (data instanceof double[] dd) {
+      float[] f = new float[dd.length];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = (float) dd[i];
+      }
+      return HostTensor.ofFloats(shape, f);
+    }
+    throw new ModelLoadException("unsupported weight dtype in " + path + ": " + d.getPath() + " is "
+        + d.getJavaType().getSimpleName() + " (float32 weights are supported)");
+  }
+
+  static String attributeString(Attribute attribute) {
+    Object data = attribute.getData();
+    if (data instanceof String s) {
+      return s;
+    }
+    if (data instanceof String[] a && a.length == 1) {
+      return a[0];
+    }
+    if (data instanceof byte[] b) {
+      return new String(b, StandardCharsets.UTF_8);
+    }
+    throw new IllegalArgumentException("attribute " + attribute.getName() + " is not a string");
+  }
+
+  static List<String> attributeStrings(Attribute attribute) {
+    Object data = attribute.getData();
+    if (data instanceof String s) {
+      return List.of(s);
+    }
+    if (data instanceof String[] a) {
+      return List.of(a);
+    }
+    return List.of(); // an empty list is stored as an empty float64 array
+  }
+
+  /** Keras' {@code naming.to_snake_case}: the attribute name a layer of this class is saved under. */
+  public static String snakeCase(String className) {
+    String name = className.replaceAll("\\W+", "");
+    name = name.replaceAll("(.)([A-Z][a-z]+)", "$1_$2");
+    return name.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+  }
+
+  /** Keras 3 save paths for a list of layer class names: snake case, repeated ones numbered. */
+  public static List<String> savePaths(List<String> classNames) {
+    Map<String, Integer> used = new java.util.HashMap<>();
+    List<String> out = new ArrayList<>();
+    for (String className : classNames) {
+      String name = snakeCase(className);
+      Integer n = used.get(name);
+      if (n == null) {
+        used.put(name, 0);
+        out.add(name);
+      } else {
+        used.put(name, n + 1);
+        out.add(name + "_" + (n + 1));
+      }
+    }
+    return out;
+  }
+
+  /** The weights file (HDF5), for {@link KerasWriter}; null when the file holds no weights. */
+  HdfFile hdf() {
+    return hdf;
+  }
+
+  @Override
+  public void close() {
+    if (hdf != null) {
+      hdf.close();
+    }
+  }
+}
