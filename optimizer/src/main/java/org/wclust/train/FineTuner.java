@@ -42,6 +42,7 @@ public final class FineTuner {
    * @param model the clustered model with its variables at their trained values
    * @param options how it was trained
    * @param objective what the loss compared (see {@link #describe})
+   * @param graph which graph was trained (see {@link TrainingMode})
    * @param steps optimizer steps taken
    * @param finalLoss mean loss over the last epoch
    * @param finalAccuracy mean accuracy over the last epoch (against labels, or agreement with the
@@ -49,8 +50,14 @@ public final class FineTuner {
    * @param trainableVariables names of the variables the optimizer updated
    * @param seconds wall time of the training loop
    */
-  public record Result(FlatModel model, FineTuneOptions options, String objective, long steps,
+  public record Result(FlatModel model, FineTuneOptions options, String objective, String graph, long steps,
       double finalLoss, double finalAccuracy, ImmutableList<String> trainableVariables, double seconds) {}
+
+  /** The graph trained: an inference graph (as exported), or a Keras training-mode graph with its update ops. */
+  public record TrainingMode(String description, List<String> updateOps) {
+    public static final TrainingMode INFERENCE = new TrainingMode(
+        "inference graph (BatchNorm statistics frozen, no dropout)", List.of());
+  }
 
   /**
    * @param teacher the model before clustering (the teacher when distilling; also used to tell
@@ -60,6 +67,15 @@ public final class FineTuner {
    */
   public static Result fineTune(FlatModel teacher, ClusteredModel clustered, Dataset data,
       FineTuneOptions options, Listener listener) {
+    return fineTune(teacher, clustered, data, options, listener, TrainingMode.INFERENCE);
+  }
+
+  /**
+   * As {@link #fineTune(FlatModel, ClusteredModel, Dataset, FineTuneOptions, Listener)} on a graph
+   * built for training: {@code mode}'s update ops (e.g. BatchNorm moving averages) run with every step.
+   */
+  public static Result fineTune(FlatModel teacher, ClusteredModel clustered, Dataset data,
+      FineTuneOptions options, Listener listener, TrainingMode mode) {
     if (data.size() == 0) {
       throw new IllegalArgumentException("the training data is empty");
     }
@@ -98,7 +114,7 @@ public final class FineTuner {
     }
 
     long t0 = System.nanoTime();
-    try (TrainingGraph graph = new TrainingGraph(clustered, output, objective, options)) {
+    try (TrainingGraph graph = new TrainingGraph(clustered, output, objective, options, mode.updateOps())) {
       int n = data.size();
       int batch = Math.min(options.batchSize(), n);
       int stepsPerEpoch = (n + batch - 1) / batch;
@@ -137,7 +153,8 @@ public final class FineTuner {
       if (options.reassignEvery() > 0) {
         graph.reassign(); // the exported indices follow the final original weights
       }
-      return new Result(graph.trainedModel(), options, describe(objective, options), step, epochLoss, epochAccuracy,
+      return new Result(graph.trainedModel(), options, describe(objective, options), mode.description(), step,
+          epochLoss, epochAccuracy,
           graph.trainableVariables(), (System.nanoTime() - t0) / 1e9);
     }
   }

@@ -60,7 +60,8 @@ final class TrainingGraph implements AutoCloseable {
   private final Placeholder<TFloat32> beta2Power;
   private final Operand<TFloat32> loss;
   private final Operand<TFloat32> correct;
-  private final List<Op> updates = new ArrayList<>();
+  /** Run with every step: the optimizer updates and the model's own update ops. */
+  private final List<org.tensorflow.Operation> updates = new ArrayList<>();
   private final List<Op> reassignments = new ArrayList<>();
   private final Map<String, ReadVariableOp<?>> readBack = new LinkedHashMap<>();
   private final ImmutableList<String> trainable;
@@ -81,7 +82,12 @@ final class TrainingGraph implements AutoCloseable {
   /** The outcome of one step: the batch's mean loss and how many examples it got right (-1: n/a). */
   record StepResult(float loss, int correct) {}
 
-  TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options) {
+  /**
+   * @param updateOps ops of the model graph to run with every step (BatchNorm moving averages of a
+   *     training-mode graph)
+   */
+  TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options,
+      List<String> updateOps) {
     this.model = clustered.model();
     this.objective = objective;
     this.optimizer = options.optimizer();
@@ -139,6 +145,7 @@ final class TrainingGraph implements AutoCloseable {
       beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       this.trainable = addUpdates(tf, graph, clustered, output.tensorName());
+      updateOps.forEach(name -> updates.add(graph.operationOrThrow(name)));
       addReassignments(tf, graph, clustered, options.aggregation());
       addReadBack(tf, graph);
       initialize(tf, clustered, options.aggregation());
@@ -212,6 +219,7 @@ final class TrainingGraph implements AutoCloseable {
       bookkeeping.add(layer.gradientScaleHandle());
     }
     Set<String> needed = ancestors(model, outputTensor);
+    refuseDilatedConvolutions(needed);
     Map<String, List<Output<?>>> readsByVariable = new LinkedHashMap<>();
     for (NodeDef node : model.graph().getNodeList()) {
       if (node.getOp().equals("ReadVariableOp") && needed.contains(node.getName())) {
@@ -244,7 +252,7 @@ final class TrainingGraph implements AutoCloseable {
       TrainingOptimizer.Slots slots = optimizer.slots(scoped, SCOPE + "/slots_" + v,
           Shape.of(variable.value().shape()));
       slotInit.addAll(List.of(slots.initializers()));
-      updates.add(optimizer.apply(scoped, graph.operationOrThrow(e.getKey()).output(0), slots, grad, hyper));
+      updates.add(optimizer.apply(scoped, graph.operationOrThrow(e.getKey()).output(0), slots, grad, hyper).op());
       names.add(variable.name());
       v++;
     }
@@ -254,6 +262,25 @@ final class TrainingGraph implements AutoCloseable {
       runner.run().close();
     }
     return names.build();
+  }
+
+  /**
+   * TensorFlow's CPU convolution gradients do not support dilations, and the oneDNN kernels of TF
+   * Java's natives crash the JVM on them: refuse with a message rather than die.
+   */
+  private void refuseDilatedConvolutions(Set<String> needed) {
+    for (NodeDef node : model.graph().getNodeList()) {
+      boolean conv = node.getOp().startsWith("Conv2D") || node.getOp().startsWith("DepthwiseConv2dNative");
+      if (!conv || !needed.contains(node.getName())) {
+        continue;
+      }
+      org.tensorflow.proto.AttrValue dilations = node.getAttrMap().get("dilations");
+      if (dilations != null && dilations.getList().getIList().stream().anyMatch(d -> d > 1)) {
+        throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a dilated "
+            + node.getOp() + ", whose gradient TensorFlow's CPU kernels do not compute (a Keras file "
+            + "with --no-fold-bn is trained in its training-mode graph, which handles dilations)");
+      }
+    }
   }
 
   private static boolean isTrainable(ModelVariable v, Set<String> bookkeeping) {
