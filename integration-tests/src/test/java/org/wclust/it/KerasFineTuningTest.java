@@ -122,4 +122,57 @@ class KerasFineTuningTest {
         () -> Wclust.clusterToSavedModel(model, tmp.resolve("dilated"), options(true, data)));
     assertTrue(e.getMessage().contains("dilated"), e.getMessage());
   }
+
+  /**
+   * {@code -o OUT.keras} with {@code --data}: the file holds the fine-tuned weights (clustered kernels,
+   * biases, BatchNorm parameters and moving statistics), so Keras predict on it equals the SavedModel
+   * fine-tuned the same way (same seed, --no-fold-bn), and differs from the file without fine-tuning.
+   */
+  @Test
+  void fineTunedKerasFileLoadsInKerasWithTheFineTunedOutputs() throws Exception {
+    KerasFixtures.Case c = KerasFixtures.keras("convs");
+    Path data = tmp.resolve("data.npz");
+    Fixtures.runPython("-c", "import numpy as np; r = np.random.default_rng(0); np.savez('" + data + "', "
+        + "x=r.standard_normal((256, 12, 12, 3)).astype(np.float32), y=r.integers(0, 5, 256))");
+    Path tuned = tmp.resolve("tuned.keras");
+    Path plain = tmp.resolve("plain.keras");
+    Path savedModel = tmp.resolve("tuned");
+    String[] tuning = {"--clusters", String.valueOf(K), "--data", data.toString(), "--epochs", "2",
+        "--learning-rate", "0.001"};
+    assertEquals(0, EndToEndFixturesTest.cli(concat(new String[] {"cluster", c.file().toString(), "-o",
+        tuned.toString()}, tuning)));
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", plain.toString(),
+        "--clusters", String.valueOf(K)));
+    assertEquals(0, EndToEndFixturesTest.cli(concat(new String[] {"cluster", c.file().toString(), "-o",
+        savedModel.toString(), "--no-fold-bn", "--no-size"}, tuning)));
+
+    Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
+    Path in = tmp.resolve("in.json");
+    java.nio.file.Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Map<String, HostTensor> tunedKeras = kerasPredict(tuned, in);
+    Map<String, HostTensor> exported;
+    try (ModelSession session = new ModelSession(ModelLoader.load(savedModel, ModelLoader.DEFAULT_SIGNATURE))) {
+      exported = session.run(inputs);
+    }
+    KerasParityTest.assertClose(tunedKeras, exported, "fine-tuned .keras (Keras predict) vs fine-tuned SavedModel");
+    double change = Fixtures.maxAbsDiff(tunedKeras.get("output_0"), kerasPredict(plain, in).get("output_0"));
+    assertTrue(change > 1e-3, "fine-tuning changed the outputs by only " + change);
+  }
+
+  private Map<String, HostTensor> kerasPredict(Path keras, Path inputs) throws Exception {
+    Path result = tmp.resolve(keras.getFileName() + ".json");
+    Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), keras.toString(),
+        inputs.toString(), result.toString());
+    com.google.gson.JsonObject predicted = com.google.gson.JsonParser.parseString(
+        java.nio.file.Files.readString(result)).getAsJsonObject();
+    predicted.getAsJsonObject("weights").entrySet().forEach(w ->
+        assertTrue(w.getValue().getAsInt() <= K, w.getKey() + " has " + w.getValue() + " values in Keras"));
+    return Fixtures.readTensorsJson(result, "outputs");
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
 }

@@ -167,7 +167,7 @@ public final class Wclust {
    * {@code target} with each variable's value taken from the variable of the same VarHandleOp name in
    * {@code trained} (a graph built from the same layers).
    */
-  private static FlatModel withValuesOf(FlatModel target, FlatModel trained) {
+  static FlatModel withValuesOf(FlatModel target, FlatModel trained) {
     Map<String, ModelVariable> variables = new java.util.LinkedHashMap<>();
     target.variables().forEach((handle, v) -> {
       ModelVariable t = trained.variables().get(handle);
@@ -186,7 +186,7 @@ public final class Wclust {
   }
 
   /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); null stays null. */
-  private static Dataset fitToInput(Dataset data, FlatModel model) {
+  static Dataset fitToInput(Dataset data, FlatModel model) {
     if (data == null || model.signature().inputs().size() != 1) {
       return data;
     }

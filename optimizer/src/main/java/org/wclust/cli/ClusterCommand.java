@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.wclust.api.AccuracyReport;
@@ -147,12 +148,19 @@ public final class ClusterCommand implements Callable<Integer> {
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
         !noFoldBatchNorm, int8Aware);
     if (ClusterToKeras.isKerasOutput(output)) {
-      // -o OUT.keras: the same Keras model with its clustered weights (BatchNorm not folded)
-      if (fineTune.fineTunes()) {
-        throw new IllegalArgumentException("fine-tuning is not supported with -o OUT.keras yet; "
-            + "write a SavedModel directory instead");
+      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights, BatchNorm not folded
+      if (fineTune.validation != null) {
+        throw new IllegalArgumentException("--val is not supported with -o OUT.keras; "
+            + "evaluate the written file, or write a SavedModel directory for the accuracy report");
       }
-      for (LayerReport l : ClusterToKeras.cluster(model, output, options)) {
+      if (fineTune.fineTunes()) {
+        options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), null);
+      }
+      List<LayerReport> reports;
+      try (TrainingProgress training = new TrainingProgress(out, System.console() != null)) {
+        reports = ClusterToKeras.cluster(model, output, options, training);
+      }
+      for (LayerReport l : reports) {
         out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
       }
       out.printf("wrote %s%n", output);
