@@ -97,8 +97,9 @@ public final class FineTuneBenchmark {
             + " (known: --model --data --scale --batch --k --granularity --steps --warmup --runs)");
       }
     }
-    if (steps < 1 || warmup < 0 || runs < 1) {
-      throw new IllegalArgumentException("--steps and --runs must be >= 1 and --warmup >= 0");
+    if (steps < 1 || warmup < 1 || runs < 1) {
+      // The first step is never timed: it starts when the graph is built, not at a turn.
+      throw new IllegalArgumentException("--steps, --warmup and --runs must be >= 1");
     }
 
     String modelName;
