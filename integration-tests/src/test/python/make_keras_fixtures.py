@@ -12,7 +12,8 @@ and for the BatchNorm training fixture also
    "training_outputs": {...}                                   # model(x, training=True)
    "moving_after_training": {"<layer>/moving_mean": ..., ...}  # after that one training call
 plus OUTDIR/manifest.json listing the fixtures and the layer classes each one uses, and
-OUTDIR/unsupported.keras (a LayerNormalization, which wclust does not build).
+OUTDIR/unsupported.keras (a LayerNormalization, which wclust does not build) and
+OUTDIR/unsupported_op.keras (a keras.ops multiplication in a functional model).
 Weights are random (seeded); BatchNorm statistics and PReLU slopes are randomised so that no layer
 is an identity.
 """
@@ -234,6 +235,10 @@ def main(argv):
     inp = keras.Input((4,), name="features")
     unsupported = keras.Model(inp, layers.Dense(2)(layers.LayerNormalization()(inp)), name="unsupported")
     unsupported.save(os.path.join(outdir, "unsupported.keras"))
+    # keras.ops called in a functional model: Keras 3 records an operation named like a layer
+    inp = keras.Input((4,), name="features")
+    dense = layers.Dense(3)(inp)
+    keras.Model(inp, dense * 2.0, name="unsupported_op").save(os.path.join(outdir, "unsupported_op.keras"))
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -262,6 +262,14 @@ public final class KerasGraphBuilder {
       Model nested = KerasConfig.parse(layer.spec());
       return buildModel(nested, path, args, scope);
     }
+    JsonElement module = layer.spec().get("module");
+    if (module != null && module.isJsonPrimitive() && module.getAsString().matches("keras(\\.src)?\\.ops(\\..*)?")) {
+      // Keras 3 records keras.ops calls in a functional model (x * 2, ops.add...) as operations
+      // whose class names can equal layer names (Multiply, Add): they are not layers
+      throw new ModelLoadException("unsupported Keras operation '" + layer.name() + "' of class "
+          + layer.className() + " from " + module.getAsString() + " (keras.ops calls in a functional model "
+          + "are not supported; run 'wclust inspect --keras-layers' for the supported layer classes)");
+    }
     String dtype = dtypeName(layer.config().get("dtype"));
     if (!dtype.equals("float32")) {
       throw new ModelLoadException("layer '" + layer.name() + "' (" + layer.className() + "): dtype policy "
