@@ -103,8 +103,16 @@ public final class Wclust {
       FineTuner.Result tuned = null;
       if (train != null) {
         progress.accept("fine-tuning on " + train.size() + " examples");
-        tuned = FineTuner.fineTune(model, clustered, train, options.fineTune(), listener);
-        clustered = clustered.withTrainedValues(tuned.model(), model, options.int8Aware());
+        if (KerasTraining.applies(input)) {
+          // a Keras input trains on its training-mode graph (dropout; BatchNorm batch statistics)
+          ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
+          tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener);
+          clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),
+              model, options.int8Aware());
+        } else {
+          tuned = FineTuner.fineTune(model, clustered, train, options.fineTune(), listener);
+          clustered = clustered.withTrainedValues(tuned.model(), model, options.int8Aware());
+        }
       }
       long t3 = System.nanoTime();
 
