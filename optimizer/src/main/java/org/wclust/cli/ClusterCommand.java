@@ -146,23 +146,19 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
         !noFoldBatchNorm, int8Aware);
+    if (fineTune.fineTunes()) {
+      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
+    } else if (fineTune.validation != null) {
+      options = options.withValidation(fineTune.validationData());
+    }
     if (ClusterToKeras.isKerasOutput(output)) {
-      // -o OUT.keras: the same Keras model with its clustered weights (BatchNorm not folded)
-      if (fineTune.fineTunes()) {
-        throw new IllegalArgumentException("fine-tuning is not supported with -o OUT.keras yet; "
-            + "write a SavedModel directory instead");
-      }
+      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights, BN not folded
       for (LayerReport l : ClusterToKeras.cluster(model, output, options)) {
         out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
       }
       out.printf("wrote %s%n", output);
       out.flush();
       return 0;
-    }
-    if (fineTune.fineTunes()) {
-      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
-    } else if (fineTune.validation != null) {
-      options = options.withValidation(fineTune.validationData());
     }
     // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
     boolean interactive = System.console() != null;
