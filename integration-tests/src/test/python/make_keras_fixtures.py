@@ -12,7 +12,9 @@ and for the BatchNorm training fixture also
    "training_outputs": {...}                                   # model(x, training=True)
    "moving_after_training": {"<layer>/moving_mean": ..., ...}  # after that one training call
 plus OUTDIR/manifest.json listing the fixtures and the layer classes each one uses, and
-OUTDIR/unsupported.keras (a LayerNormalization, which wclust does not build).
+OUTDIR/unsupported.keras (a LayerNormalization, which wclust does not build) and
+OUTDIR/unsupported_op.keras (a keras.ops multiplication in a functional model), and
+OUTDIR/bn_train_data.npz (x, y: 64 random examples to fine-tune bn_train on).
 Weights are random (seeded); BatchNorm statistics and PReLU slopes are randomised so that no layer
 is an identity.
 """
@@ -230,10 +232,18 @@ def main(argv):
         manifest.append({"name": name, "layers": sorted(layer_classes(model) | {"InputLayer"}),
                          "inputs": list(inputs), "outputs": len(record["outputs"])})
         print(f"{name}: {len(model.layers)} layers, outputs {list(record['outputs'])}")
+    # training data for fine-tuning bn_train (3 classes)
+    data_rng = np.random.default_rng(99)
+    np.savez(os.path.join(outdir, "bn_train_data.npz"),
+             x=data_rng.normal(size=(64, 6, 6, 2)).astype("float32"), y=data_rng.integers(0, 3, 64).astype("int32"))
     # a layer wclust does not build: loading must fail naming it
     inp = keras.Input((4,), name="features")
     unsupported = keras.Model(inp, layers.Dense(2)(layers.LayerNormalization()(inp)), name="unsupported")
     unsupported.save(os.path.join(outdir, "unsupported.keras"))
+    # keras.ops called in a functional model: Keras 3 records an operation named like a layer
+    inp = keras.Input((4,), name="features")
+    dense = layers.Dense(3)(inp)
+    keras.Model(inp, dense * 2.0, name="unsupported_op").save(os.path.join(outdir, "unsupported_op.keras"))
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

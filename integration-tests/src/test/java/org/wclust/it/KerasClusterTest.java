@@ -72,6 +72,42 @@ class KerasClusterTest {
     }
   }
 
+  /**
+   * {@code -o OUT.keras --data}: fine-tuned on the training-mode graph; Keras loads the file, its
+   * kernels keep K values, BatchNorm's moving statistics in it have moved, and Keras predict
+   * equals wclust's graph of the file.
+   */
+  @org.junit.jupiter.api.Test
+  void fineTunedKerasFileLoadsInKeras(@TempDir Path tmp) throws Exception {
+    KerasFixtures.Case c = KerasFixtures.keras("bn_train");
+    Path keras = tmp.resolve("tuned.keras");
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", keras.toString(),
+        "--clusters", "4", "--data", KerasFixtures.DIR.resolve("bn_train_data.npz").toString(), "--epochs", "2"));
+    Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
+    Path in = tmp.resolve("in.json");
+    Path result = tmp.resolve("keras.json");
+    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), keras.toString(),
+        in.toString(), result.toString());
+    JsonObject keras3 = JsonParser.parseString(Files.readString(result)).getAsJsonObject();
+    keras3.getAsJsonObject("weights").entrySet().forEach(w ->
+        assertTrue(w.getValue().getAsInt() <= 4, w.getKey() + " has " + w.getValue() + " values in Keras"));
+    FlatModel tuned = ModelLoader.load(keras, ModelLoader.DEFAULT_SIGNATURE);
+    Map<String, HostTensor> ours;
+    try (ModelSession session = new ModelSession(tuned)) {
+      ours = session.run(inputs);
+    }
+    KerasParityTest.assertClose(Fixtures.readTensorsJson(result, "outputs"), ours, "fine-tuned .keras");
+    FlatModel original = ModelLoader.load(c.file(), ModelLoader.DEFAULT_SIGNATURE);
+    for (var v : original.variables().values()) {
+      if (v.name().endsWith("moving_mean")) {
+        float[] after = tuned.variables().values().stream().filter(t -> t.name().equals(v.name())).findFirst()
+            .orElseThrow().value().toFloats();
+        assertFalse(java.util.Arrays.equals(v.value().toFloats(), after), v.name() + " did not move");
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void clusterConvertAndRunInTflite(KerasFixtures.Case c, @TempDir Path tmp) throws Exception {

@@ -17,18 +17,22 @@ import org.wclust.bridge.HostTensor;
 /**
  * Keras files made by real Keras 3 ({@code make_keras_fixtures.py}, run once per build into
  * {@code target/keras-fixtures}) in both formats, plus the checked-in legacy .h5 files written by
- * tf_keras 2.21 ({@code src/test/resources/keras}, see {@code make_tf_keras_fixture.py}); each with
- * its inputs and the outputs of Keras {@code predict}.
+ * tf_keras 2.21 ({@code src/test/resources/keras}, see {@code make_tf_keras_fixture.py}) and a
+ * TensorFlow.js layers model saved by tfjs 4.22 ({@code src/test/resources/tfjs}); each with its
+ * inputs and the outputs of {@code predict}.
  */
 final class KerasFixtures {
   static final Path DIR = Paths.get("target/keras-fixtures").toAbsolutePath();
   static final Path LEGACY = Paths.get("src/test/resources/keras").toAbsolutePath();
+  /** A TensorFlow.js layers model saved by tfjs 4.22 ({@code src/test/js/make_tfjs_fixture.js}). */
+  static final Path TFJS = Paths.get("src/test/resources/tfjs").toAbsolutePath();
 
   /** One model file and the JSON record of what Keras computed for it. */
   record Case(String name, Path file, Path record) {
     @Override
     public String toString() {
-      return file.getFileName().toString();
+      String fileName = file.getFileName().toString();
+      return fileName.equals("model.json") ? file.getParent().getFileName() + "/" + fileName : fileName;
     }
   }
 
@@ -61,6 +65,7 @@ final class KerasFixtures {
     for (String name : List.of("tf_keras_functional", "tf_keras_sequential")) {
       cases.add(new Case(name, LEGACY.resolve(name + ".h5"), LEGACY.resolve(name + ".json")));
     }
+    cases.add(new Case("tfjs_cnn", TFJS.resolve("tfjs_cnn/model.json"), TFJS.resolve("tfjs_cnn.json")));
     return cases;
   }
 

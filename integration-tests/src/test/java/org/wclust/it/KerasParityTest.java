@@ -95,6 +95,12 @@ class KerasParityTest {
         + "(run 'wclust inspect --keras-layers' for the supported classes)", err.toString().strip());
     assertFalse(Files.exists(tmp.resolve("out")));
 
+    err.getBuffer().setLength(0);
+    Path op = KerasFixtures.DIR.resolve("unsupported_op.keras");
+    assertEquals(2, cli.execute("inspect", op.toString()));
+    assertTrue(err.toString().strip().matches("wclust: error: unsupported Keras operation 'multiply(_\\d+)?' of class "
+        + "Multiply from keras\\.src\\.ops\\.numpy \\(.*\\)"), err.toString());
+
     StringWriter out = new StringWriter();
     cli.setOut(new PrintWriter(out));
     assertEquals(0, cli.execute("inspect", "--keras-layers"));

@@ -29,6 +29,19 @@ import org.wclust.graph.ModelVariable;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.load.keras.KerasGraphBuilder.KerasGraph;
 import org.wclust.load.keras.KerasModelLoader;
+import org.wclust.api.ClusterOptions;
+import org.wclust.api.KerasTraining;
+import org.wclust.cluster.ClusterPlan;
+import org.wclust.cluster.ClusterRewriter;
+import org.wclust.cluster.ClusterSettings;
+import org.wclust.cluster.ClusteredLayer;
+import org.wclust.cluster.ClusteredModel;
+import org.wclust.data.Dataset;
+import org.wclust.load.ModelLoader;
+import org.wclust.strip.ClusterStripper;
+import org.wclust.train.FineTuneOptions;
+import org.wclust.train.FineTuner;
+import java.util.OptionalInt;
 
 /**
  * The training-mode graph built from the same layer code: BatchNormalization normalises with the
@@ -150,6 +163,67 @@ class KerasTrainingModeTest {
         fed.forEach(Tensor::close);
       }
     }
+  }
+
+  /**
+   * Fine-tuning a Keras file trains its training-mode graph: BatchNorm's moving statistics move
+   * during training (they are frozen when training an inference graph), and the trained values put
+   * back into the inference graph keep K values per clustered kernel.
+   */
+  @Test
+  void fineTuningAKerasFileTrainsItsTrainingGraph() throws Exception {
+    Path file = KerasFixtures.keras("bn_train").file();
+    FlatModel model = ModelLoader.load(file, ModelLoader.DEFAULT_SIGNATURE);
+    Map<String, Integer> plan = ClusterPlan.of(OptionalInt.of(4), null, null).resolve(WeightDiscovery.discover(model));
+    ClusterOptions options = new ClusterOptions(ClusterPlan.of(OptionalInt.of(4), null, null),
+        ClusterSettings.of(2, 0), ModelLoader.DEFAULT_SIGNATURE, false, false);
+    ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), false);
+    ClusteredModel twin = KerasTraining.twin(file, options, plan, clustered);
+    assertTrue(twin.model().graph().getNodeList().stream().anyMatch(n -> n.getOp().equals("AssignVariableOp")),
+        "the twin updates BatchNorm statistics");
+
+    java.util.Random random = new java.util.Random(3);
+    float[] x = new float[64 * 6 * 6 * 2];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    int[] y = random.ints(64, 0, 3).toArray();
+    FineTuner.Result tuned = FineTuner.fineTune(model, twin, Dataset.of(new long[] {6, 6, 2}, x, y),
+        FineTuneOptions.defaults().withEpochs(2), FineTuner.Listener.NONE);
+    int moved = 0;
+    for (ModelVariable v : model.variables().values()) {
+      if (v.name().endsWith("moving_mean") || v.name().endsWith("moving_variance")) {
+        float[] before = v.value().toFloats();
+        float[] after = tuned.model().variables().get(v.handleNode()).value().toFloats();
+        moved += java.util.Arrays.equals(before, after) ? 0 : 1;
+      }
+    }
+    assertEquals(4, moved, "every moving statistic of both BatchNorm layers moved");
+
+    ClusteredModel back = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),
+        model, false);
+    List<String> weights = back.layers().stream().map(ClusteredLayer::weightTensor).toList();
+    Map<String, HostTensor> frozen = ClusterStripper.strip(back.model(), weights).values();
+    for (String w : weights) {
+      int distinct = WeightDiscovery.distinct(frozen.get(org.wclust.bridge.TensorRef.parse(w).toString()).toFloats());
+      assertTrue(distinct <= 4, w + " has " + distinct + " values after fine-tuning");
+    }
+  }
+
+  /** The same through the CLI, with BatchNorm folded (the default) and not. */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void clusterWithDataFineTunesAKerasFile(boolean foldBatchNorm, @org.junit.jupiter.api.io.TempDir Path tmp) {
+    KerasFixtures.manifest();
+    Path out = tmp.resolve("out");
+    List<String> args = new ArrayList<>(List.of("cluster", KerasFixtures.keras("bn_train").file().toString(),
+        "-o", out.toString(), "--clusters", "4", "--data", KerasFixtures.DIR.resolve("bn_train_data.npz").toString(),
+        "--epochs", "1", "--no-size"));
+    if (!foldBatchNorm) {
+      args.add("--no-fold-bn");
+    }
+    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])));
+    assertTrue(java.nio.file.Files.isRegularFile(out.resolve("saved_model.pb")));
   }
 
   @Test

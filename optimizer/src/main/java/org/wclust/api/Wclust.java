@@ -16,13 +16,9 @@ import org.wclust.cluster.ClusteredModel;
 import org.wclust.data.Dataset;
 import org.wclust.fold.BatchNormFolder;
 import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelVariable;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.load.ModelLoadException;
 import org.wclust.load.ModelLoader;
-import org.wclust.load.keras.KerasFile;
-import org.wclust.load.keras.KerasGraphBuilder;
-import org.wclust.load.keras.KerasModelLoader;
 import org.wclust.report.ClusterReport;
 import org.wclust.report.SizeReport;
 import org.wclust.report.TfliteSizes;
@@ -41,6 +37,8 @@ public final class Wclust {
   public static final String SIZE_SKIPPED = "not measured (--no-size)";
   static final String KERAS_TRAINING_MODE =
       "Keras training mode (BatchNorm batch statistics and moving averages, active dropout)";
+  static final String KERAS_TRAINING_MODE_FOLDED =
+      "Keras training mode with BatchNorm folded (frozen statistics, active dropout)";
 
   private Wclust() {}
 
@@ -109,17 +107,14 @@ public final class Wclust {
       FineTuner.Result tuned = null;
       if (train != null) {
         progress.accept("fine-tuning on " + train.size() + " examples");
-        if (KerasFile.isKerasFile(input) && folded.isEmpty()) {
-          // A Keras file can be rebuilt in training mode (BatchNorm batch statistics and moving-average
-          // updates, active dropout). Its weights are the inference model's (nothing was folded), so it
-          // clusters identically; the trained values then go back into the inference graph for export.
-          KerasGraphBuilder.KerasGraph training = KerasModelLoader.loadTraining(input, options.signature());
-          ClusteredModel trainable = ClusterRewriter.cluster(training.model(), plan, options.settings(),
-              options.int8Aware());
-          tuned = FineTuner.fineTune(model, trainable, train, options.fineTune(), listener,
-              new FineTuner.TrainingMode(KERAS_TRAINING_MODE, training.updateOps()));
-          clustered = clustered.withTrainedValues(withValuesOf(clustered.model(), tuned.model()), model,
-              options.int8Aware());
+        if (KerasTraining.applies(input)) {
+          // A Keras input trains on its training-mode graph: dropout active and, unless folded,
+          // BatchNorm with batch statistics and moving-average updates.
+          ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
+          tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener,
+              new FineTuner.TrainingMode(options.foldBatchNorm() ? KERAS_TRAINING_MODE_FOLDED : KERAS_TRAINING_MODE));
+          clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),
+              model, options.int8Aware());
         } else {
           tuned = FineTuner.fineTune(model, clustered, train, options.fineTune(), listener);
           clustered = clustered.withTrainedValues(tuned.model(), model, options.int8Aware());
@@ -161,22 +156,6 @@ public final class Wclust {
       out.commit();
       return result;
     }
-  }
-
-  /**
-   * {@code target} with each variable's value taken from the variable of the same VarHandleOp name in
-   * {@code trained} (a graph built from the same layers).
-   */
-  static FlatModel withValuesOf(FlatModel target, FlatModel trained) {
-    Map<String, ModelVariable> variables = new java.util.LinkedHashMap<>();
-    target.variables().forEach((handle, v) -> {
-      ModelVariable t = trained.variables().get(handle);
-      if (t == null || !java.util.Arrays.equals(t.value().shape(), v.value().shape())) {
-        throw new IllegalStateException("the training-mode graph has no variable like " + v.name());
-      }
-      variables.put(handle, v.withValue(t.value()));
-    });
-    return FlatModel.of(target.graph(), target.signature(), variables);
   }
 
   /** Top-1 accuracy against labels, or the mean squared error against regression targets. */

@@ -147,14 +147,16 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
         !noFoldBatchNorm, int8Aware);
+    if (fineTune.fineTunes()) {
+      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
+    } else if (fineTune.validation != null) {
+      options = options.withValidation(fineTune.validationData());
+    }
     if (ClusterToKeras.isKerasOutput(output)) {
-      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights, BatchNorm not folded
+      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights, BN not folded
       if (fineTune.validation != null) {
-        throw new IllegalArgumentException("--val is not supported with -o OUT.keras; "
+        throw new IllegalArgumentException("--val is not supported with -o OUT.keras (it has no report); "
             + "evaluate the written file, or write a SavedModel directory for the accuracy report");
-      }
-      if (fineTune.fineTunes()) {
-        options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), null);
       }
       List<LayerReport> reports;
       try (TrainingProgress training = new TrainingProgress(out, System.console() != null)) {
@@ -166,11 +168,6 @@ public final class ClusterCommand implements Callable<Integer> {
       out.printf("wrote %s%n", output);
       out.flush();
       return 0;
-    }
-    if (fineTune.fineTunes()) {
-      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
-    } else if (fineTune.validation != null) {
-      options = options.withValidation(fineTune.validationData());
     }
     // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
     boolean interactive = System.console() != null;

@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
     description = {"Export a model as a TFLite-ready SavedModel, without clustering.",
-        "Reads MODEL (a SavedModel directory, a Keras 3 .keras file, or a .h5 file from Keras 3 or "
-            + "tf.keras 2.x) and writes OUT: a SavedModel holding constants only, with one serving "
+        "Reads MODEL (a SavedModel directory, a Keras 3 .keras file, a .h5 file from Keras 3 or "
+            + "tf.keras 2.x, or a TensorFlow.js layers model.json) and writes OUT: a SavedModel holding constants only, with one serving "
             + "signature (for Keras files: one input per Keras input, keyed by the input layer's name; "
             + "outputs output_0, output_1, ... in the model's output order), ready for the TFLite "
             + "converter ('wclust convert OUT -o model.tflite'). OUT must not exist; it appears only "
@@ -31,7 +31,7 @@ public final class ExportCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "a SavedModel directory, a .keras or an .h5 file")
+  @Parameters(paramLabel = "MODEL", description = "a SavedModel directory, a .keras or .h5 file, or a TensorFlow.js model.json")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT",

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     usageHelpAutoWidth = true,
     description = {
         "Weight clustering (k-means weight sharing) for TensorFlow models, on TensorFlow Java.",
-        "Reads a SavedModel, replaces the weights of its conv/dense layers by k shared values each, "
+        "Reads a SavedModel or a Keras file (.keras, .h5, TensorFlow.js model.json), replaces the weights of its conv/dense layers by k shared values each, "
             + "and writes a constants-only SavedModel that the TFLite converter turns into a small .tflite.",
         "",
         "Exit status: 0 on success, 2 on bad input (one line on stderr), 1 on other failures. "

@@ -16,13 +16,16 @@ public final class ModelLoader {
     if (!Files.exists(path)) {
       throw new ModelLoadException("no such file or directory: " + path);
     }
+    if (Files.isDirectory(path) && !SavedModelLoader.looksLikeSavedModel(path) && KerasFile.isTfjsModel(path)) {
+      return KerasModelLoader.load(path, signature);
+    }
     if (Files.isDirectory(path)) {
       return SavedModelLoader.load(path, signature);
     }
-    if (KerasFile.isKerasFile(path)) {
+    if (KerasFile.isKerasFile(path) || KerasFile.isTfjsModel(path)) {
       return KerasModelLoader.load(path, signature);
     }
     throw new ModelLoadException("not a model: " + path
-        + " (expected a SavedModel directory, a .keras or an .h5 file)");
+        + " (expected a SavedModel directory, a .keras or an .h5 file, or a TensorFlow.js model.json)");
   }
 }

@@ -53,10 +53,14 @@ public final class FineTuner {
   public record Result(FlatModel model, FineTuneOptions options, String objective, String graph, long steps,
       double finalLoss, double finalAccuracy, ImmutableList<String> trainableVariables, double seconds) {}
 
-  /** The graph trained: an inference graph (as exported), or a Keras training-mode graph with its update ops. */
-  public record TrainingMode(String description, List<String> updateOps) {
-    public static final TrainingMode INFERENCE = new TrainingMode(
-        "inference graph (BatchNorm statistics frozen, no dropout)", List.of());
+  /**
+   * Which graph is trained: the inference graph that is exported, or a training-mode twin of it (a
+   * Keras model rebuilt with active dropout and BatchNorm batch statistics, whose moving-average
+   * updates are control dependencies of its outputs).
+   */
+  public record TrainingMode(String description) {
+    public static final TrainingMode INFERENCE =
+        new TrainingMode("inference graph (BatchNorm statistics frozen, no dropout)");
   }
 
   /**
@@ -71,8 +75,8 @@ public final class FineTuner {
   }
 
   /**
-   * As {@link #fineTune(FlatModel, ClusteredModel, Dataset, FineTuneOptions, Listener)} on a graph
-   * built for training: {@code mode}'s update ops (e.g. BatchNorm moving averages) run with every step.
+   * As {@link #fineTune(FlatModel, ClusteredModel, Dataset, FineTuneOptions, Listener)}, saying in the
+   * result which graph {@code clustered} is ({@code mode}).
    */
   public static Result fineTune(FlatModel teacher, ClusteredModel clustered, Dataset data,
       FineTuneOptions options, Listener listener, TrainingMode mode) {
@@ -114,7 +118,7 @@ public final class FineTuner {
     }
 
     long t0 = System.nanoTime();
-    try (TrainingGraph graph = new TrainingGraph(clustered, output, objective, options, mode.updateOps())) {
+    try (TrainingGraph graph = new TrainingGraph(clustered, output, objective, options)) {
       int n = data.size();
       int batch = Math.min(options.batchSize(), n);
       int stepsPerEpoch = (n + batch - 1) / batch;

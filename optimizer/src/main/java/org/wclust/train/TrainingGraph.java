@@ -60,8 +60,7 @@ final class TrainingGraph implements AutoCloseable {
   private final Placeholder<TFloat32> beta2Power;
   private final Operand<TFloat32> loss;
   private final Operand<TFloat32> correct;
-  /** Run with every step: the optimizer updates and the model's own update ops. */
-  private final List<org.tensorflow.Operation> updates = new ArrayList<>();
+  private final List<Op> updates = new ArrayList<>();
   private final List<Op> reassignments = new ArrayList<>();
   private final Map<String, ReadVariableOp<?>> readBack = new LinkedHashMap<>();
   private final ImmutableList<String> trainable;
@@ -82,12 +81,7 @@ final class TrainingGraph implements AutoCloseable {
   /** The outcome of one step: the batch's mean loss and how many examples it got right (-1: n/a). */
   record StepResult(float loss, int correct) {}
 
-  /**
-   * @param updateOps ops of the model graph to run with every step (BatchNorm moving averages of a
-   *     training-mode graph)
-   */
-  TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options,
-      List<String> updateOps) {
+  TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options) {
     this.model = clustered.model();
     this.objective = objective;
     this.optimizer = options.optimizer();
@@ -145,7 +139,6 @@ final class TrainingGraph implements AutoCloseable {
       beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       this.trainable = addUpdates(tf, graph, clustered, output.tensorName());
-      updateOps.forEach(name -> updates.add(graph.operationOrThrow(name)));
       addReassignments(tf, graph, clustered, options.aggregation());
       addReadBack(tf, graph);
       initialize(tf, clustered, options.aggregation());
@@ -277,7 +270,7 @@ final class TrainingGraph implements AutoCloseable {
       TrainingOptimizer.Slots slots = optimizer.slots(scoped, SCOPE + "/slots_" + v,
           Shape.of(variable.value().shape()));
       slotInit.addAll(List.of(slots.initializers()));
-      updates.add(optimizer.apply(scoped, graph.operationOrThrow(e.getKey()).output(0), slots, e.getValue(), hyper).op());
+      updates.add(optimizer.apply(scoped, graph.operationOrThrow(e.getKey()).output(0), slots, e.getValue(), hyper));
       names.add(variable.name());
       v++;
     }

@@ -99,7 +99,7 @@ public final class KerasConfig {
           implicit.add("dtype", layerConfig.get("dtype"));
         }
         inputSpec = implicit;
-        inputName = "input_1";
+        inputName = layerName + "_input"; // as tf.keras 2.x and TensorFlow.js name it
         previous = inputName;
       }
       layers.add(new Layer(layerName, className, layerConfig, spec,

@@ -39,7 +39,7 @@ import org.wclust.load.ModelLoadException;
  */
 public final class KerasFile implements AutoCloseable {
   /** The two weight layouts. */
-  public enum Format { KERAS_V3, LEGACY_H5 }
+  public enum Format { KERAS_V3, LEGACY_H5, TFJS_LAYERS }
 
   /** One step of a layer's path inside the (possibly nested) model: its name and Keras 3 save path. */
   public record LayerRef(String name, String savePath) {}
@@ -48,12 +48,25 @@ public final class KerasFile implements AutoCloseable {
   private final Format format;
   private final JsonObject modelConfig;
   private final HdfFile hdf;
+  /** TensorFlow.js weights in manifest order (TFJS_LAYERS only). */
+  private final List<NamedValue> tfjsWeights;
 
   private KerasFile(Path path, Format format, JsonObject modelConfig, HdfFile hdf) {
+    this(path, format, modelConfig, hdf, List.of());
+  }
+
+  private KerasFile(Path path, Format format, JsonObject modelConfig, HdfFile hdf, List<NamedValue> tfjsWeights) {
     this.path = path;
     this.format = format;
     this.modelConfig = modelConfig;
     this.hdf = hdf;
+    this.tfjsWeights = tfjsWeights;
+  }
+
+  /** A TensorFlow.js layers model: a {@code model.json}, or a directory holding one. */
+  public static boolean isTfjsModel(Path path) {
+    Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
+    return json.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json") && Files.isRegularFile(json);
   }
 
   public static boolean isKerasFile(Path path) {
@@ -64,6 +77,9 @@ public final class KerasFile implements AutoCloseable {
   public static KerasFile open(Path path) throws ModelLoadException {
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     try {
+      if (isTfjsModel(path)) {
+        return openTfjs(Files.isDirectory(path) ? path.resolve("model.json") : path);
+      }
       if (isZip(path)) {
         return openZip(path);
       }
@@ -126,6 +142,54 @@ public final class KerasFile implements AutoCloseable {
     return new KerasFile(path, Format.LEGACY_H5, json, hdf);
   }
 
+  /**
+   * TensorFlow.js layers format ({@code tf.LayersModel.save}, or tensorflowjs_converter from Keras):
+   * {@code modelTopology} holds the Keras config (directly, or under {@code model_config}), and
+   * {@code weightsManifest} lists float32 weights stored little-endian in the binary shards.
+   */
+  private static KerasFile openTfjs(Path json) throws IOException, ModelLoadException {
+    JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    if (!root.has("modelTopology") || !root.has("weightsManifest")) {
+      throw new ModelLoadException("not a TensorFlow.js layers model: " + json
+          + " has no modelTopology/weightsManifest");
+    }
+    if (root.has("format") && !root.get("format").getAsString().equals("layers-model")) {
+      throw new ModelLoadException("unsupported TensorFlow.js format '" + root.get("format").getAsString()
+          + "' in " + json + " (layers-model is supported, graph-model is not)");
+    }
+    JsonObject topology = root.getAsJsonObject("modelTopology");
+    JsonObject config = topology.has("model_config") ? topology.getAsJsonObject("model_config") : topology;
+    List<NamedValue> weights = new ArrayList<>();
+    for (com.google.gson.JsonElement g : root.getAsJsonArray("weightsManifest")) {
+      JsonObject group = g.getAsJsonObject();
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      for (com.google.gson.JsonElement p : group.getAsJsonArray("paths")) {
+        bytes.write(Files.readAllBytes(json.resolveSibling(p.getAsString())));
+      }
+      java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(bytes.toByteArray()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (com.google.gson.JsonElement w : group.getAsJsonArray("weights")) {
+        JsonObject spec = w.getAsJsonObject();
+        String name = spec.get("name").getAsString();
+        if (!spec.get("dtype").getAsString().equals("float32") || spec.has("quantization")) {
+          throw new ModelLoadException("unsupported TensorFlow.js weight " + name + " in " + json
+              + ": only unquantized float32 weights are supported");
+        }
+        long[] shape = new long[spec.getAsJsonArray("shape").size()];
+        for (int i = 0; i < shape.length; i++) {
+          shape[i] = spec.getAsJsonArray("shape").get(i).getAsLong();
+        }
+        float[] values = new float[Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b))];
+        if (data.remaining() < values.length * 4) {
+          throw new ModelLoadException("corrupt TensorFlow.js model " + json + ": the weight files end before " + name);
+        }
+        data.asFloatBuffer().get(values);
+        data.position(data.position() + values.length * 4);
+        weights.add(new NamedValue(name, HostTensor.ofFloats(shape, values)));
+      }
+    }
+    return new KerasFile(json, Format.TFJS_LAYERS, config, null, List.copyOf(weights));
+  }
+
   public Path path() {
     return path;
   }
@@ -144,6 +208,15 @@ public final class KerasFile implements AutoCloseable {
    * the file gives it (legacy files only; Keras 3 files store them by index, names are empty).
    */
   public List<NamedValue> weights(List<LayerRef> layerPath) throws ModelLoadException {
+    if (format == Format.TFJS_LAYERS) {
+      // names are <layer>/<weight> (nested: <model>/<layer>/<weight>); a layer's weights keep their
+      // manifest order (trainable ones first, so BatchNorm's come as gamma, beta, moving_mean, moving_variance)
+      String inner = layerPath.get(layerPath.size() - 1).name();
+      return tfjsWeights.stream().filter(w -> {
+        String[] parts = w.name().split("/");
+        return parts.length >= 2 && parts[parts.length - 2].equals(inner);
+      }).toList();
+    }
     if (hdf == null) {
       throw new ModelLoadException(path + " holds no weights (model.weights.h5 is missing)");
     }

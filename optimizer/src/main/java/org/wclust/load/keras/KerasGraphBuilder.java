@@ -56,8 +56,20 @@ public final class KerasGraphBuilder {
   public record KerasGraph(FlatModel model, ImmutableList<String> updateOps,
       ImmutableMap<String, KerasFile.WeightLocation> locations) {}
 
+  /** Which graph to build. */
+  public enum Mode {
+    /** BatchNorm with its moving statistics, no dropout: what predict computes. */
+    INFERENCE,
+    /** BatchNorm with batch statistics and moving-average updates, active dropout: what fit trains. */
+    TRAINING,
+    /** Active dropout, BatchNorm in its inference form: for training a model whose BN is folded. */
+    TRAINING_FROZEN_BATCH_NORM
+  }
+
   private final KerasFile file;
   private final boolean training;
+  private final boolean frozenBatchNorm;
+  private long seeds;
   private final Map<String, ModelVariable> variables = new LinkedHashMap<>();
   private final Map<String, LayerContext.Weight> weightsByKey = new HashMap<>();
   private final Map<String, List<KerasFile.NamedValue>> fileWeights = new HashMap<>();
@@ -65,9 +77,10 @@ public final class KerasGraphBuilder {
   private final List<String> updates = new ArrayList<>();
   private final Map<String, KerasFile.WeightLocation> locations = new LinkedHashMap<>();
 
-  private KerasGraphBuilder(KerasFile file, boolean training) {
+  private KerasGraphBuilder(KerasFile file, Mode mode) {
     this.file = file;
-    this.training = training;
+    this.training = mode != Mode.INFERENCE;
+    this.frozenBatchNorm = mode == Mode.TRAINING_FROZEN_BATCH_NORM;
   }
 
   /** Builds the inference-mode graph of {@code file}. */
@@ -76,7 +89,11 @@ public final class KerasGraphBuilder {
   }
 
   public static KerasGraph build(KerasFile file, String signatureName, boolean training) throws ModelLoadException {
-    return new KerasGraphBuilder(file, training).build(signatureName);
+    return build(file, signatureName, training ? Mode.TRAINING : Mode.INFERENCE);
+  }
+
+  public static KerasGraph build(KerasFile file, String signatureName, Mode mode) throws ModelLoadException {
+    return new KerasGraphBuilder(file, mode).build(signatureName);
   }
 
   private KerasGraph build(String signatureName) throws ModelLoadException {
@@ -262,6 +279,14 @@ public final class KerasGraphBuilder {
       Model nested = KerasConfig.parse(layer.spec());
       return buildModel(nested, path, args, scope);
     }
+    JsonElement module = layer.spec().get("module");
+    if (module != null && module.isJsonPrimitive() && module.getAsString().matches("keras(\\.src)?\\.ops(\\..*)?")) {
+      // Keras 3 records keras.ops calls in a functional model (x * 2, ops.add...) as operations
+      // whose class names can equal layer names (Multiply, Add): they are not layers
+      throw new ModelLoadException("unsupported Keras operation '" + layer.name() + "' of class "
+          + layer.className() + " from " + module.getAsString() + " (keras.ops calls in a functional model "
+          + "are not supported; run 'wclust inspect --keras-layers' for the supported layer classes)");
+    }
     String dtype = dtypeName(layer.config().get("dtype"));
     if (!dtype.equals("float32")) {
       throw new ModelLoadException("layer '" + layer.name() + "' (" + layer.className() + "): dtype policy "
@@ -271,7 +296,8 @@ public final class KerasGraphBuilder {
         "unsupported Keras layer '" + layer.name() + "' of class " + layer.className()
             + " (run 'wclust inspect --keras-layers' for the supported classes)"));
     LayerWeights weights = new LayerWeights(path, scope);
-    LayerContext ctx = new LayerContext(scope, layer.name(), layer.className(), layer.config(), training, weights);
+    LayerContext ctx = new LayerContext(scope, layer.name(), layer.className(), layer.config(), training,
+        frozenBatchNorm, weights);
     Operand<?> out = builder.build(ctx, args);
     int stored = weights.count();
     if (ctx.weightsUsed() != stored) {
@@ -367,6 +393,11 @@ public final class KerasGraphBuilder {
     @Override
     public void addUpdate(Op op) {
       updates.add(op.op().name());
+    }
+
+    @Override
+    public long nextSeed() {
+      return ++seeds;
     }
   }
 }

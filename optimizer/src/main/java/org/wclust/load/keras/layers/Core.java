@@ -91,10 +91,8 @@ public final class Core {
           tf.constant(new int[] {1}), org.tensorflow.op.core.StridedSlice.endMask(1L));
       shape = tf.concat(java.util.List.of(batch, tf.constant(new int[] {1, 1}), channels), tf.constant(0));
     }
-    // Seeded by the layer name: the same masks from run to run, so fine-tuning is deterministic.
-    long seed = ctx.name().hashCode() & 0x7fffffffL;
     Operand<TFloat32> u = tf.random.randomUniform(shape, TFloat32.class,
-        org.tensorflow.op.random.RandomUniform.seed(1L + seed), org.tensorflow.op.random.RandomUniform.seed2(seed));
+        org.tensorflow.op.random.RandomUniform.seed(1L), org.tensorflow.op.random.RandomUniform.seed2(ctx.nextSeed()));
     Operand<TFloat32> keep = tf.dtypes.cast(tf.math.greaterEqual(u, tf.constant((float) rate)), TFloat32.class);
     return tf.math.mul(tf.math.mul(x, keep), tf.constant((float) (1.0 / (1.0 - rate))));
   }

@@ -29,6 +29,9 @@ public final class LayerContext {
 
     /** Registers an op that training-mode runs must execute (e.g. a moving-average update). */
     void addUpdate(Op op);
+
+    /** A fresh op-level seed for a random op, so training graphs are deterministic run to run. */
+    long nextSeed();
   }
 
   private final Ops tf;
@@ -36,16 +39,18 @@ public final class LayerContext {
   private final String className;
   private final JsonObject config;
   private final boolean training;
+  private final boolean frozenBatchNorm;
   private final Weights weights;
   private int nextWeight;
 
   public LayerContext(Ops tf, String name, String className, JsonObject config, boolean training,
-      Weights weights) {
+      boolean frozenBatchNorm, Weights weights) {
     this.tf = tf;
     this.name = name;
     this.className = className;
     this.config = config;
     this.training = training;
+    this.frozenBatchNorm = frozenBatchNorm;
     this.weights = weights;
   }
 
@@ -65,9 +70,18 @@ public final class LayerContext {
     return config;
   }
 
-  /** True when building the training-mode graph (batch statistics, active dropout). */
+  /** True when building a training-mode graph (active dropout; batch statistics unless frozen). */
   public boolean training() {
     return training;
+  }
+
+  /** True when BatchNormalization normalises with the batch's statistics and updates the moving ones. */
+  public boolean batchNormTraining() {
+    return training && !frozenBatchNorm;
+  }
+
+  public long nextSeed() {
+    return weights.nextSeed();
   }
 
   /** The next weight of the layer, named {@code varName} (e.g. {@code kernel}). */

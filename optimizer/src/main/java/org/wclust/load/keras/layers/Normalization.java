@@ -20,7 +20,8 @@ public final class Normalization {
    * ({@code inv = rsqrt(var + eps) · gamma; x · inv + (beta - mean · inv)}), which is the
    * Mul/Add pattern the BatchNorm folder recognises. Training: the batch's mean and (biased)
    * variance over all axes but the last, and update ops moving the statistics towards them with
-   * {@code momentum}, as Keras does.
+   * {@code momentum}, as Keras does; the normalised input depends on them (control dependencies).
+   * With frozen BatchNorm (a training graph for a model whose BN is folded), the inference form.
    */
   private static Operand<?> batchNorm(LayerContext ctx, java.util.List<Operand<?>> in) throws ModelLoadException {
     Ops tf = ctx.tf();
@@ -42,7 +43,7 @@ public final class Normalization {
     LayerContext.Weight movingVariance = ctx.nextWeight("moving_variance");
     Operand<TFloat32> mean = movingMean.value();
     Operand<TFloat32> variance = movingVariance.value();
-    if (ctx.training()) {
+    if (ctx.batchNormTraining()) {
       int[] axes = new int[rank - 1];
       for (int i = 0; i < axes.length; i++) {
         axes[i] = i;
@@ -51,10 +52,15 @@ public final class Normalization {
       Operand<TFloat32> batchVariance = tf.math.mean(
           tf.math.squaredDifference(x, tf.stopGradient(batchMean)), tf.constant(axes), Mean.keepDims(false));
       float momentum = (float) ctx.number("momentum", 0.99);
-      ctx.addUpdate(tf.assignVariableOp(movingMean.handle(), tf.math.add(
-          tf.math.mul(mean, tf.constant(momentum)), tf.math.mul(batchMean, tf.constant(1f - momentum)))));
-      ctx.addUpdate(tf.assignVariableOp(movingVariance.handle(), tf.math.add(
-          tf.math.mul(variance, tf.constant(momentum)), tf.math.mul(batchVariance, tf.constant(1f - momentum)))));
+      org.tensorflow.op.Op meanUpdate = tf.assignVariableOp(movingMean.handle(), tf.math.add(
+          tf.math.mul(mean, tf.constant(momentum)), tf.math.mul(batchMean, tf.constant(1f - momentum))));
+      org.tensorflow.op.Op varianceUpdate = tf.assignVariableOp(movingVariance.handle(), tf.math.add(
+          tf.math.mul(variance, tf.constant(momentum)), tf.math.mul(batchVariance, tf.constant(1f - momentum))));
+      ctx.addUpdate(meanUpdate);
+      ctx.addUpdate(varianceUpdate);
+      // the output waits for the updates, so every training step that computes it also moves the
+      // statistics (as Keras' fit does), without the trainer knowing about update ops
+      x = tf.withControlDependencies(java.util.List.of(meanUpdate, varianceUpdate)).identity(x);
       mean = batchMean;
       variance = batchVariance;
     }

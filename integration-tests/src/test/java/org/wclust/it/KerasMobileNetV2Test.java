@@ -1,0 +1,69 @@
+package org.wclust.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.wclust.bridge.HostTensor;
+import org.wclust.graph.ModelSession;
+import org.wclust.load.ModelLoader;
+
+/**
+ * keras.applications.MobileNetV2 saved as .keras ({@code make_keras_mobilenet_v2.py}): wclust's graph
+ * computes Keras' logits, and clustering it at k = 32 keeps at most 32 values in each of the 53
+ * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED weights of the .tflite.
+ */
+class KerasMobileNetV2Test {
+  private static final int K = 32;
+  private static Path model;
+  private static JsonObject record;
+
+  @BeforeAll
+  static void make() throws IOException, InterruptedException {
+    Path dir = KerasFixtures.DIR.getParent().resolve("keras-mobilenet-v2");
+    model = dir.resolve("mobilenet_v2.keras");
+    if (!Files.exists(dir.resolve("mobilenet_v2.json"))) {
+      Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("make_keras_mobilenet_v2.py").toString(), dir.toString());
+    }
+    record = com.google.gson.JsonParser.parseString(Files.readString(dir.resolve("mobilenet_v2.json"))).getAsJsonObject();
+  }
+
+  @Test
+  void graphMatchesKerasPredict() throws Exception {
+    Map<String, HostTensor> ours;
+    try (ModelSession session = new ModelSession(ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE))) {
+      ours = session.run(KerasFixtures.tensors(record.getAsJsonObject("inputs")));
+    }
+    KerasParityTest.assertClose(KerasFixtures.tensors(record.getAsJsonObject("outputs")), ours, "MobileNetV2");
+  }
+
+  @Test
+  void clusteredAt32KeepsAtMost32ValuesPerWeightInTflite(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("k32");
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", model.toString(), "-o", out.toString(),
+        "--clusters", String.valueOf(K), "--no-size"));
+    Path tflite = tmp.resolve("k32.tflite");
+    assertEquals(0, EndToEndFixturesTest.cli("convert", out.toString(), "-o", tflite.toString()));
+    List<String> tooMany = new ArrayList<>();
+    int counted = 0;
+    for (JsonElement e : Fixtures.python().runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
+      JsonObject w = e.getAsJsonObject();
+      counted++;
+      if (w.get("distinct").getAsInt() > K) {
+        tooMany.add(w.get("op").getAsString() + " " + w.get("tensor").getAsString() + ": " + w.get("distinct"));
+      }
+    }
+    assertEquals(53, counted, "MobileNetV2 has 52 conv/depthwise weights and one dense");
+    assertTrue(tooMany.isEmpty(), "weights with more than " + K + " values: " + tooMany);
+  }
+}
