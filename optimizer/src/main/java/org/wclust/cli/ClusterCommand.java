@@ -152,7 +152,7 @@ public final class ClusterCommand implements Callable<Integer> {
       options = options.withValidation(fineTune.validationData());
     }
     if (ClusterToKeras.isKerasOutput(output)) {
-      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights, BN not folded
+      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
       for (LayerReport l : ClusterToKeras.cluster(model, output, options)) {
         out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
       }
