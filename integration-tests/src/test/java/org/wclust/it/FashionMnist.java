@@ -3,22 +3,16 @@ package org.wclust.it;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
+import org.wclust.data.NpyArray;
+import org.wclust.data.NpzReader;
 
 /**
  * The real-data acceptance fixture: Fashion-MNIST (from the Debian package {@code dataset-fashion-mnist},
@@ -103,70 +97,19 @@ final class FashionMnist {
     return result.get("accuracy").getAsDouble();
   }
 
-  /** An array's header in an .npz: numpy dtype descriptor (e.g. {@code |u1}, {@code <i8}) and shape. */
-  record NpyArray(String descr, long[] shape) {}
-
-  /** The arrays of an (uncompressed or compressed) .npz file by name, read from their .npy headers. */
+  /**
+   * The arrays of an .npz file by name, read with wclust's own reader (itself checked against NumPy
+   * in {@code DataReadersTest}).
+   */
   static Map<String, NpyArray> arrays(Path npz) throws IOException {
-    Map<String, NpyArray> out = new LinkedHashMap<>();
-    try (ZipFile zip = new ZipFile(npz.toFile())) {
-      for (ZipEntry e : java.util.Collections.list(zip.entries())) {
-        try (DataInputStream in = new DataInputStream(zip.getInputStream(e))) {
-          out.put(e.getName().replaceFirst("\\.npy$", ""), readHeader(in, npz + ":" + e.getName()));
-        }
-      }
-    }
-    return out;
+    return NpzReader.readAll(npz);
   }
 
-  /** The values of an int64 array of an .npz (e.g. the labels {@code y}). */
+  /** The values of an integer array of an .npz (e.g. the labels {@code y}). */
   static long[] longs(Path npz, String name) throws IOException {
-    try (ZipFile zip = new ZipFile(npz.toFile())) {
-      ZipEntry e = zip.getEntry(name + ".npy");
-      if (e == null) {
-        throw new IOException(npz + " has no array " + name);
-      }
-      try (DataInputStream in = new DataInputStream(zip.getInputStream(e))) {
-        NpyArray header = readHeader(in, npz + ":" + name);
-        if (!header.descr().equals("<i8") || header.shape().length != 1) {
-          throw new IOException(npz + ":" + name + " is " + header.descr() + " of rank " + header.shape().length
-              + ", expected a vector of <i8");
-        }
-        ByteBuffer data = ByteBuffer.wrap(in.readNBytes(Math.toIntExact(header.shape()[0] * 8)))
-            .order(ByteOrder.LITTLE_ENDIAN);
-        long[] values = new long[(int) header.shape()[0]];
-        data.asLongBuffer().get(values);
-        return values;
-      }
+    try (NpzReader reader = NpzReader.open(npz)) {
+      return reader.read(name).toLongs();
     }
-  }
-
-  private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([^']+)'");
-  private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
-
-  private static NpyArray readHeader(DataInputStream in, String what) throws IOException {
-    byte[] magic = in.readNBytes(6);
-    if (magic.length != 6 || (magic[0] & 0xff) != 0x93 || !new String(magic, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
-      throw new IOException(what + " is not an .npy array");
-    }
-    int major = in.readUnsignedByte();
-    in.readUnsignedByte();
-    int length = major == 1
-        ? Short.toUnsignedInt(Short.reverseBytes(in.readShort()))
-        : Integer.reverseBytes(in.readInt());
-    String header = new String(in.readNBytes(length), StandardCharsets.ISO_8859_1);
-    Matcher descr = DESCR.matcher(header);
-    Matcher shape = SHAPE.matcher(header);
-    if (!descr.find() || !shape.find() || header.contains("'fortran_order': True")) {
-      throw new IOException(what + ": unsupported .npy header " + header.strip());
-    }
-    List<Long> dims = new ArrayList<>();
-    for (String d : shape.group(1).split(",")) {
-      if (!d.isBlank()) {
-        dims.add(Long.parseLong(d.strip()));
-      }
-    }
-    return new NpyArray(descr.group(1), dims.stream().mapToLong(Long::longValue).toArray());
   }
 
   /** Runs a Python script of the project's virtualenv and parses the last line of its stdout as JSON. */

@@ -77,12 +77,12 @@ class FashionMnistFixtureTest {
   }
 
   private static void assertSplit(Path npz, long examples, boolean labelled) throws Exception {
-    Map<String, FashionMnist.NpyArray> arrays = FashionMnist.arrays(npz);
+    Map<String, org.wclust.data.NpyArray> arrays = FashionMnist.arrays(npz);
     assertEquals(labelled ? Set.of("x", "y") : Set.of("x"), arrays.keySet(), npz.toString());
-    assertEquals("|u1", arrays.get("x").descr(), npz + " x dtype");
+    assertEquals("|u1", arrays.get("x").dtype().descr(), npz + " x dtype");
     assertArrayEquals(new long[] {examples, 28, 28, 1}, arrays.get("x").shape(), npz + " x shape");
     if (labelled) {
-      assertEquals("<i8", arrays.get("y").descr(), npz + " y dtype");
+      assertEquals("<i8", arrays.get("y").dtype().descr(), npz + " y dtype");
       assertArrayEquals(new long[] {examples}, arrays.get("y").shape(), npz + " y shape");
     }
   }

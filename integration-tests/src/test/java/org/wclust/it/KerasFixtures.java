@@ -70,6 +70,7 @@ final class KerasFixtures {
   }
 
   static Case keras(String name) {
+    manifest(); // makes the fixtures on first use
     return new Case(name, DIR.resolve(name + ".keras"), DIR.resolve(name + ".json"));
   }
 

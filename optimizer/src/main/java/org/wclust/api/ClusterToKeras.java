@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.wclust.data.Dataset;
 import org.wclust.fold.BatchNormFolder;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelVariable;
@@ -45,6 +44,12 @@ public final class ClusterToKeras {
    */
   public static List<LayerReport> cluster(Path input, Path output, ClusterOptions options)
       throws ModelLoadException, IOException {
+    return cluster(input, output, options, FineTuner.Listener.NONE);
+  }
+
+  /** As {@link #cluster(Path, Path, ClusterOptions)}, with fine-tuning progress to {@code listener}. */
+  public static List<LayerReport> cluster(Path input, Path output, ClusterOptions options,
+      FineTuner.Listener listener) throws ModelLoadException, IOException {
     try (KerasFile file = KerasFile.open(input)) {
       if (file.format() != KerasFile.Format.KERAS_V3) {
         throw new ModelLoadException("-o OUT.keras needs a Keras 3 .keras input; " + input
@@ -63,8 +68,9 @@ public final class ClusterToKeras {
       boolean tuned = options.trainData() != null;
       if (tuned) {
         ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
-        FineTuner.Result result = FineTuner.fineTune(model, twin, fitToInput(options.trainData(), model),
-            options.fineTune(), FineTuner.Listener.NONE);
+        FineTuner.Result result = FineTuner.fineTune(model, twin, Wclust.fitToInput(options.trainData(), model),
+            options.fineTune(), listener, new FineTuner.TrainingMode(options.foldBatchNorm()
+                ? Wclust.KERAS_TRAINING_MODE_FOLDED : Wclust.KERAS_TRAINING_MODE));
         clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, result.model()), model,
             options.int8Aware());
       }
@@ -161,20 +167,5 @@ public final class ClusterToKeras {
     float[] v = new float[n];
     java.util.Arrays.fill(v, value);
     return HostTensor.ofFloats(new long[] {n}, v);
-  }
-
-  /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]). */
-  private static Dataset fitToInput(Dataset data, FlatModel model) {
-    long[] dims = model.signature().inputs().get(0).dims();
-    if (model.signature().inputs().size() != 1 || dims.length == 0) {
-      return data;
-    }
-    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
-    for (long d : example) {
-      if (d < 0) {
-        return data;
-      }
-    }
-    return java.util.Arrays.equals(example, data.exampleShape()) ? data : data.withExampleShape(example);
   }
 }

@@ -35,6 +35,10 @@ public final class Wclust {
   public static final String REPORT_FILE = "wclust-report.json";
   /** The report's {@code size.tflite} when the .tflite sizes were not asked for. */
   public static final String SIZE_SKIPPED = "not measured (--no-size)";
+  static final String KERAS_TRAINING_MODE =
+      "Keras training mode (BatchNorm batch statistics and moving averages, active dropout)";
+  static final String KERAS_TRAINING_MODE_FOLDED =
+      "Keras training mode with BatchNorm folded (frozen statistics, active dropout)";
 
   private Wclust() {}
 
@@ -104,9 +108,11 @@ public final class Wclust {
       if (train != null) {
         progress.accept("fine-tuning on " + train.size() + " examples");
         if (KerasTraining.applies(input)) {
-          // a Keras input trains on its training-mode graph (dropout; BatchNorm batch statistics)
+          // A Keras input trains on its training-mode graph: dropout active and, unless folded,
+          // BatchNorm with batch statistics and moving-average updates.
           ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
-          tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener);
+          tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener,
+              new FineTuner.TrainingMode(options.foldBatchNorm() ? KERAS_TRAINING_MODE_FOLDED : KERAS_TRAINING_MODE));
           clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),
               model, options.int8Aware());
         } else {
@@ -159,21 +165,14 @@ public final class Wclust {
   }
 
   /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); null stays null. */
-  private static Dataset fitToInput(Dataset data, FlatModel model) {
+  static Dataset fitToInput(Dataset data, FlatModel model) {
     if (data == null || model.signature().inputs().size() != 1) {
       return data;
     }
-    long[] dims = model.signature().inputs().get(0).dims();
-    if (dims.length == 0) {
-      return data;
-    }
-    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
-    for (long d : example) {
-      if (d < 0) {
-        return data; // unknown dimensions: feed the data as it is
-      }
-    }
-    return java.util.Arrays.equals(example, data.exampleShape()) ? data : data.withExampleShape(example);
+    return model.signature().inputs().get(0).exampleDims()
+        .filter(example -> !java.util.Arrays.equals(example, data.exampleShape()))
+        .map(data::withExampleShape)
+        .orElse(data); // unknown dimensions: feed the data as it is
   }
 
   private static double seconds(long nanos) {

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.wclust.api.AccuracyReport;
@@ -153,7 +154,15 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (ClusterToKeras.isKerasOutput(output)) {
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
-      for (LayerReport l : ClusterToKeras.cluster(model, output, options)) {
+      if (fineTune.validation != null) {
+        throw new IllegalArgumentException("--val is not supported with -o OUT.keras (it has no report); "
+            + "evaluate the written file, or write a SavedModel directory for the accuracy report");
+      }
+      List<LayerReport> reports;
+      try (TrainingProgress training = new TrainingProgress(out, System.console() != null)) {
+        reports = ClusterToKeras.cluster(model, output, options, training);
+      }
+      for (LayerReport l : reports) {
         out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
       }
       out.printf("wrote %s%n", output);

@@ -91,13 +91,14 @@ public final class ClusterRewriter {
         // read of the variable (which lives in the model graph, not in this scratch graph).
         Operand<TFloat32> original = tf.withName("original").placeholder(TFloat32.class);
         standIns.add(original.op().name());
-        Operand<TFloat32> out = ClusteredWeight.forward(tf,
+        ClusteredWeight.Parts parts = ClusteredWeight.forwardParts(tf,
             tf.withName("read_centroids").readVariableOp(centroids, TFloat32.class),
             tf.withName("read_gradient_scale").readVariableOp(scale, TFloat32.class),
             tf.withName("read_indices").readVariableOp(indices, TInt32.class),
             original,
             mask == null ? null : tf.withName("sparsity_mask").constant(shape, DataBuffers.of(mask, true, false)),
             shape);
+        Operand<TFloat32> out = parts.weight();
 
         long[] k = {codebook.length};
         put(variables, centroids, weight.name() + "/centroids", HostTensor.ofFloats(k, codebook));
@@ -111,7 +112,8 @@ public final class ClusterRewriter {
         Granularity layoutGranularity = int8Aware ? Granularity.CHANNEL : layerSettings.granularity();
         CodebookLayout layout = CodebookLayout.of(clustering.indices(), layoutGranularity, weight.channels());
         layers.add(new ClusteredLayer(weight, layerSettings, clustering, centroids.op().name(),
-            indices.op().name(), scale.op().name(), trainable, mask != null, layout, outTensor));
+            indices.op().name(), scale.op().name(), trainable, mask != null, layout, outTensor,
+            TensorRef.of(parts.gathered().op().name(), 0).toString()));
       }
       subgraphs = scratch.toGraphDef();
     }

@@ -15,10 +15,12 @@ import org.wclust.graph.WeightTensor;
  * @param sparsityMasked whether a zero mask keeps the original zeros at zero
  * @param layout which centroids each element may be re-assigned to
  * @param weightTensor the graph tensor that now computes the weight ({@code centroids[indices]})
+ * @param gatheredTensor the gathered centroids inside it, before the sparsity mask (see
+ *     {@link ClusteredWeight.Parts})
  */
 public record ClusteredLayer(WeightTensor weight, ClusterSettings settings, TensorClustering clustering,
     String centroidsHandle, String indicesHandle, String gradientScaleHandle, float[] trainableEntries,
-    boolean sparsityMasked, CodebookLayout layout, String weightTensor) {
+    boolean sparsityMasked, CodebookLayout layout, String weightTensor, String gatheredTensor) {
 
   /** Bits of a packed codebook format: ⌈log2 k⌉ per weight plus a float32 per centroid. */
   public long packedBits() {

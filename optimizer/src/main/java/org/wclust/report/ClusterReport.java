@@ -24,6 +24,7 @@ public final class ClusterReport {
     FineTuneOptions o = r.options();
     JsonObject t = new JsonObject();
     t.addProperty("objective", r.objective());
+    t.addProperty("graph", r.graph());
     t.addProperty("epochs", o.epochs());
     t.addProperty("steps", r.steps());
     t.addProperty("batch_size", o.batchSize());

@@ -89,17 +89,10 @@ public final class Evaluation {
     if (!data.hasTargets()) {
       throw new IllegalArgumentException("the data has no regression targets");
     }
-    long[] dims = output.dims();
-    if (dims.length == 0) {
-      return data;
-    }
-    long[] example = java.util.Arrays.copyOfRange(dims, 1, dims.length);
-    for (long d : example) {
-      if (d < 0) {
-        return data;
-      }
-    }
-    return java.util.Arrays.equals(example, data.targetShape()) ? data : data.withTargetShape(example);
+    return output.exampleDims()
+        .filter(example -> !java.util.Arrays.equals(example, data.targetShape()))
+        .map(data::withTargetShape)
+        .orElse(data);
   }
 
   static int argMax(float[] values, int offset, int length) {

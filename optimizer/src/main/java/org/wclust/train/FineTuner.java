@@ -42,6 +42,7 @@ public final class FineTuner {
    * @param model the clustered model with its variables at their trained values
    * @param options how it was trained
    * @param objective what the loss compared (see {@link #describe})
+   * @param graph which graph was trained (see {@link TrainingMode})
    * @param steps optimizer steps taken
    * @param finalLoss mean loss over the last epoch
    * @param finalAccuracy mean accuracy over the last epoch (against labels, or agreement with the
@@ -49,8 +50,18 @@ public final class FineTuner {
    * @param trainableVariables names of the variables the optimizer updated
    * @param seconds wall time of the training loop
    */
-  public record Result(FlatModel model, FineTuneOptions options, String objective, long steps,
+  public record Result(FlatModel model, FineTuneOptions options, String objective, String graph, long steps,
       double finalLoss, double finalAccuracy, ImmutableList<String> trainableVariables, double seconds) {}
+
+  /**
+   * Which graph is trained: the inference graph that is exported, or a training-mode twin of it (a
+   * Keras model rebuilt with active dropout and BatchNorm batch statistics, whose moving-average
+   * updates are control dependencies of its outputs).
+   */
+  public record TrainingMode(String description) {
+    public static final TrainingMode INFERENCE =
+        new TrainingMode("inference graph (BatchNorm statistics frozen, no dropout)");
+  }
 
   /**
    * @param teacher the model before clustering (the teacher when distilling; also used to tell
@@ -60,6 +71,15 @@ public final class FineTuner {
    */
   public static Result fineTune(FlatModel teacher, ClusteredModel clustered, Dataset data,
       FineTuneOptions options, Listener listener) {
+    return fineTune(teacher, clustered, data, options, listener, TrainingMode.INFERENCE);
+  }
+
+  /**
+   * As {@link #fineTune(FlatModel, ClusteredModel, Dataset, FineTuneOptions, Listener)}, saying in the
+   * result which graph {@code clustered} is ({@code mode}).
+   */
+  public static Result fineTune(FlatModel teacher, ClusteredModel clustered, Dataset data,
+      FineTuneOptions options, Listener listener, TrainingMode mode) {
     if (data.size() == 0) {
       throw new IllegalArgumentException("the training data is empty");
     }
@@ -137,7 +157,8 @@ public final class FineTuner {
       if (options.reassignEvery() > 0) {
         graph.reassign(); // the exported indices follow the final original weights
       }
-      return new Result(graph.trainedModel(), options, describe(objective, options), step, epochLoss, epochAccuracy,
+      return new Result(graph.trainedModel(), options, describe(objective, options), mode.description(), step,
+          epochLoss, epochAccuracy,
           graph.trainableVariables(), (System.nanoTime() - t0) / 1e9);
     }
   }

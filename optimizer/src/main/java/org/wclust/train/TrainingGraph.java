@@ -205,46 +205,72 @@ final class TrainingGraph implements AutoCloseable {
     return FlatModel.of(model.graph(), model.signature(), variables);
   }
 
+  /**
+   * Gradients and optimizer updates. Plain variables get the sum of the gradients of their reads;
+   * each centroids variable gets its gradient from the gradient with respect to its gathered weight
+   * ({@link ClusteredWeight#centroidGradient}, a Bincount), so TensorFlow never builds the gather's
+   * own gradient (an UnsortedSegmentSum, which dominated the step time).
+   */
   private ImmutableList<String> addUpdates(Ops tf, Graph graph, ClusteredModel clustered, String outputTensor) {
-    Set<String> bookkeeping = new HashSet<>();
+    Set<String> handledApart = new HashSet<>();
     for (ClusteredLayer layer : clustered.layers()) {
-      bookkeeping.add(layer.indicesHandle());
-      bookkeeping.add(layer.gradientScaleHandle());
+      handledApart.add(layer.indicesHandle());
+      handledApart.add(layer.gradientScaleHandle());
+      handledApart.add(layer.centroidsHandle());
     }
     Set<String> needed = ancestors(model, outputTensor);
+    refuseDilatedConvolutions(needed);
     Map<String, List<Output<?>>> readsByVariable = new LinkedHashMap<>();
     for (NodeDef node : model.graph().getNodeList()) {
       if (node.getOp().equals("ReadVariableOp") && needed.contains(node.getName())) {
         String handle = TensorRef.parse(node.getInput(0)).node();
         ModelVariable v = model.variables().get(handle);
-        if (v != null && isTrainable(v, bookkeeping)) {
+        if (v != null && isTrainable(v, handledApart)) {
           readsByVariable.computeIfAbsent(handle, h -> new ArrayList<>())
               .add(graph.operationOrThrow(node.getName()).output(0));
         }
       }
     }
+    List<ClusteredLayer> layers = clustered.layers().stream()
+        .filter(l -> needed.contains(TensorRef.parse(l.gatheredTensor()).node())).toList();
     List<Output<?>> xs = new ArrayList<>();
     readsByVariable.values().forEach(xs::addAll);
+    for (ClusteredLayer layer : layers) {
+      TensorRef gathered = TensorRef.parse(layer.gatheredTensor());
+      xs.add(graph.operationOrThrow(gathered.node()).output(gathered.index()));
+    }
     Output<?>[] grads = graph.addGradients("wclust_gradients", new Output<?>[] {loss.asOutput()},
         xs.toArray(new Output<?>[0]), null);
-    TrainingOptimizer.Hyper hyper = new TrainingOptimizer.Hyper(learningRate, beta1Power, beta2Power);
-    List<Op> slotInit = new ArrayList<>();
+
+    Map<String, Operand<TFloat32>> gradients = new LinkedHashMap<>();
     int g = 0;
-    int v = 0;
-    ImmutableList.Builder<String> names = ImmutableList.builder();
     for (Map.Entry<String, List<Output<?>>> e : readsByVariable.entrySet()) {
       Operand<TFloat32> grad = null;
       for (int r = 0; r < e.getValue().size(); r++) {
-        @SuppressWarnings("unchecked")
-        Operand<TFloat32> part = (Operand<TFloat32>) grads[g++];
+        Operand<TFloat32> part = floats(grads[g++]);
         grad = grad == null ? part : tf.math.add(grad, part);
       }
+      gradients.put(e.getKey(), grad);
+    }
+    for (ClusteredLayer layer : layers) {
+      Ops scoped = tf.withSubScope("centroid_gradient_" + gradients.size());
+      Operand<TInt32> indices = scoped.readVariableOp(handle(graph, layer.indicesHandle()), TInt32.class);
+      Operand<TFloat32> scale = scoped.readVariableOp(handle(graph, layer.gradientScaleHandle()), TFloat32.class);
+      gradients.put(layer.centroidsHandle(), ClusteredWeight.centroidGradient(scoped, floats(grads[g++]), indices,
+          scale, layer.trainableEntries().length));
+    }
+
+    TrainingOptimizer.Hyper hyper = new TrainingOptimizer.Hyper(learningRate, beta1Power, beta2Power);
+    List<Op> slotInit = new ArrayList<>();
+    int v = 0;
+    ImmutableList.Builder<String> names = ImmutableList.builder();
+    for (Map.Entry<String, Operand<TFloat32>> e : gradients.entrySet()) {
       ModelVariable variable = model.variables().get(e.getKey());
       Ops scoped = tf.withSubScope("update_" + v);
       TrainingOptimizer.Slots slots = optimizer.slots(scoped, SCOPE + "/slots_" + v,
           Shape.of(variable.value().shape()));
       slotInit.addAll(List.of(slots.initializers()));
-      updates.add(optimizer.apply(scoped, graph.operationOrThrow(e.getKey()).output(0), slots, grad, hyper));
+      updates.add(optimizer.apply(scoped, graph.operationOrThrow(e.getKey()).output(0), slots, e.getValue(), hyper));
       names.add(variable.name());
       v++;
     }
@@ -256,9 +282,33 @@ final class TrainingGraph implements AutoCloseable {
     return names.build();
   }
 
-  private static boolean isTrainable(ModelVariable v, Set<String> bookkeeping) {
+  @SuppressWarnings("unchecked")
+  private static Operand<TFloat32> floats(Output<?> output) {
+    return (Operand<TFloat32>) output;
+  }
+
+  /**
+   * TensorFlow's CPU convolution gradients do not support dilations, and the oneDNN kernels of TF
+   * Java's natives crash the JVM on them: refuse with a message rather than die.
+   */
+  private void refuseDilatedConvolutions(Set<String> needed) {
+    for (NodeDef node : model.graph().getNodeList()) {
+      boolean conv = node.getOp().startsWith("Conv2D") || node.getOp().startsWith("DepthwiseConv2dNative");
+      if (!conv || !needed.contains(node.getName())) {
+        continue;
+      }
+      org.tensorflow.proto.AttrValue dilations = node.getAttrMap().get("dilations");
+      if (dilations != null && dilations.getList().getIList().stream().anyMatch(d -> d > 1)) {
+        throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a dilated "
+            + node.getOp() + ", whose gradient TensorFlow's CPU kernels do not compute (a Keras file "
+            + "with --no-fold-bn is trained in its training-mode graph, which handles dilations)");
+      }
+    }
+  }
+
+  private static boolean isTrainable(ModelVariable v, Set<String> handledApart) {
     String name = v.name();
-    return v.value().dtype() == DataType.DT_FLOAT && !bookkeeping.contains(v.handleNode())
+    return v.value().dtype() == DataType.DT_FLOAT && !handledApart.contains(v.handleNode())
         && !name.endsWith("moving_mean") && !name.endsWith("moving_variance");
   }
 

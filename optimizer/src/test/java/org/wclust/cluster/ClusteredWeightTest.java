@@ -222,6 +222,68 @@ class ClusteredWeightTest {
   }
 
   /**
+   * One codebook of k shuffled centroids, values drawn around them and placed exactly on midpoints:
+   * the re-assignment (counted comparisons up to {@link ClusteredWeight#COUNTED_ENTRIES} centroids,
+   * LowerBound above) is each value's nearest centroid, a tie at a midpoint going to the smaller one.
+   */
+  @ParameterizedTest(name = "k={0}")
+  @ValueSource(ints = {2, 3, 8, 16, 17, 32})
+  void reassignOfOneCodebookGivesTiesAtMidpointsToTheSmallerCentroid(int k) {
+    Random random = new Random(11 + k);
+    float[] sorted = new float[k];
+    for (int j = 0; j < k; j++) {
+      sorted[j] = j == 0 ? -1f : sorted[j - 1] + 0.125f * (1 + random.nextInt(4)); // exact midpoints
+    }
+    int[] slotOf = new int[k]; // codebook position of the j-th smallest centroid
+    for (int j = 0; j < k; j++) {
+      slotOf[j] = j;
+    }
+    for (int j = k - 1; j > 0; j--) {
+      int r = random.nextInt(j + 1);
+      int t = slotOf[j];
+      slotOf[j] = slotOf[r];
+      slotOf[r] = t;
+    }
+    float[] codebook = new float[k];
+    for (int j = 0; j < k; j++) {
+      codebook[slotOf[j]] = sorted[j];
+    }
+    int n = 500;
+    float[] weights = new float[n];
+    int[] expected = new int[n];
+    for (int e = 0; e < n; e++) {
+      int j = random.nextInt(k);
+      if (e % 5 == 0 && j < k - 1) {
+        weights[e] = (sorted[j] + sorted[j + 1]) * 0.5f; // a tie: the smaller centroid wins
+        expected[e] = slotOf[j];
+        continue;
+      }
+      weights[e] = sorted[j] + (float) random.nextGaussian() * 0.04f;
+      int best = 0;
+      for (int i = 1; i < k; i++) {
+        if (Math.abs(weights[e] - sorted[i]) < Math.abs(weights[e] - sorted[best])) {
+          best = i;
+        }
+      }
+      expected[e] = slotOf[best];
+    }
+    int[] initial = new int[n];
+    for (int e = 0; e < n; e++) {
+      initial[e] = e % k; // every entry in use: the entry table is the identity
+    }
+    CodebookLayout layout = CodebookLayout.of(initial, Granularity.TENSOR, new OutputChannels(1, 1));
+    Shape shape = Shape.of(n / 10, 10);
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Operand<TInt32> got = ClusteredWeight.reassign(tf, tf.constant(codebook),
+          tf.constant(shape, DataBuffers.of(weights, true, false)), layout, shape);
+      try (Result r = s.runner().fetch(got).run()) {
+        assertArrayEquals(expected, ints((TInt32) r.get(0)));
+      }
+    }
+  }
+
+  /**
    * One SGD-with-momentum step on resource variables (centroids and original weight), eagerly with
    * the explicit gradients and in a graph with autodiff: the same updated values, equal to the
    * plain-Java update.

@@ -27,7 +27,7 @@ class SizeReportTest {
     ClusterSettings settings = new ClusterSettings(k, InitMethod.DEFAULT, true, granularity, false, 0);
     return new ClusteredLayer(w, settings, new TensorClustering(codebook, indices, groups, 0, k, false, 0),
         "centroids", "indices", "gradient_scale", new float[codebook.length], false,
-        CodebookLayout.of(indices, granularity, channels), "gather:0");
+        CodebookLayout.of(indices, granularity, channels), "gather:0", "gather:0");
   }
 
   /** 9 weights of one codebook with the histogram {5, 2, 1, 1} (plus 4 unused centroids, k = 8). */
