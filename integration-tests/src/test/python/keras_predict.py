@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Loads a Keras file with Keras 3 and runs predict: the check that a file wclust wrote loads in Keras.
 
-Usage: keras_predict.py MODEL.keras INPUT.json OUTPUT.json
+Usage: keras_predict.py MODEL.keras INPUT.json OUTPUT.json [MODEL.tflite]
 INPUT.json:  {"inputs": {"<input name>": {"shape": [...], "data": [...]}}}  (in model.inputs order)
 OUTPUT.json: {"outputs": {"output_<i>": {"shape", "data"}},
-              "weights": {"<layer>/<variable>": distinct values}}   # kernels and embeddings only
+              "weights": {"<layer>/<variable>": distinct values}}   # kernels only
+With MODEL.tflite, also converts the Keras model with TFLiteConverter.from_keras_model (which folds
+BatchNormalization into the convolutions before it) and writes the .tflite there.
 """
 import json
 import os
@@ -27,6 +29,10 @@ def main(argv):
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
     weights = {v.path: int(np.unique(v.numpy()).size) for v in model.weights if "kernel" in v.path}
+    if len(argv) > 4:
+        import tensorflow as tf
+        with open(argv[4], "wb") as f:
+            f.write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     with open(argv[3], "w") as f:
         json.dump({"outputs": {f"output_{i}": {"shape": list(o.shape), "data": o.reshape(-1).tolist()}
                                for i, o in enumerate(outputs)},

@@ -9,12 +9,13 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.wclust.bridge.HostTensor;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelSession;
@@ -36,27 +37,36 @@ class KerasClusterTest {
   }
 
   /**
-   * {@code -o OUT.keras}: Keras 3 loads the file, every kernel there has at most K values, and
-   * Keras predict equals both wclust's graph of that file and the SavedModel clustered with the same
-   * settings ({@code --no-fold-bn}, as the Keras file keeps BatchNorm).
+   * {@code -o OUT.keras}: Keras 3 loads the file, every kernel there has at most K values, and Keras
+   * predict equals both wclust's graph of that file and the SavedModel clustered with the same
+   * settings. With BatchNorm folding (the default), Keras' own TFLite conversion of the file
+   * ({@code from_keras_model}, which folds BN itself) keeps at most K values in every conv and
+   * dense weight: the folded BN stays in the file as an exact shift.
    */
-  @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"convs", "merge_multi_io", "sequence"})
-  void clusteredKerasFileLoadsInKerasWithTheSameOutputs(String name, @TempDir Path tmp) throws Exception {
+  @ParameterizedTest(name = "{0} fold={1}")
+  @CsvSource({"convs,true", "bn_train,true", "bn_train,false", "merge_multi_io,true", "sequence,true"})
+  void clusteredKerasFileLoadsInKerasWithTheSameOutputs(String name, boolean fold, @TempDir Path tmp)
+      throws Exception {
     KerasFixtures.Case c = KerasFixtures.keras(name);
     Path keras = tmp.resolve("clustered.keras");
     Path savedModel = tmp.resolve("clustered");
-    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", keras.toString(),
-        "--clusters", String.valueOf(K)));
-    assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", savedModel.toString(),
-        "--clusters", String.valueOf(K), "--no-fold-bn", "--no-size"));
+    List<String> common = fold ? List.of("--clusters", String.valueOf(K))
+        : List.of("--clusters", String.valueOf(K), "--no-fold-bn");
+    List<String> toKeras = new ArrayList<>(List.of("cluster", c.file().toString(), "-o", keras.toString()));
+    toKeras.addAll(common);
+    List<String> toSavedModel = new ArrayList<>(List.of("cluster", c.file().toString(), "-o", savedModel.toString(),
+        "--no-size"));
+    toSavedModel.addAll(common);
+    assertEquals(0, EndToEndFixturesTest.cli(toKeras.toArray(new String[0])));
+    assertEquals(0, EndToEndFixturesTest.cli(toSavedModel.toArray(new String[0])));
 
     Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
     Path in = tmp.resolve("in.json");
     Path result = tmp.resolve("keras.json");
+    Path tflite = tmp.resolve("from_keras.tflite");
     Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
     Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), keras.toString(),
-        in.toString(), result.toString());
+        in.toString(), result.toString(), tflite.toString());
     JsonObject keras3 = JsonParser.parseString(Files.readString(result)).getAsJsonObject();
     assertFalse(keras3.getAsJsonObject("weights").isEmpty());
     keras3.getAsJsonObject("weights").entrySet().forEach(w ->
@@ -70,10 +80,17 @@ class KerasClusterTest {
       }
       KerasParityTest.assertClose(predicted, ours, "wclust " + model.getFileName() + " vs Keras predict");
     }
+    if (fold) {
+      for (JsonElement e : Fixtures.python().runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
+        JsonObject w = e.getAsJsonObject();
+        assertTrue(w.get("distinct").getAsInt() <= K, w.get("op").getAsString() + " "
+            + w.get("tensor").getAsString() + " has " + w.get("distinct") + " values in Keras' own .tflite");
+      }
+    }
   }
 
   /**
-   * {@code -o OUT.keras --data}: fine-tuned on the training-mode graph; Keras loads the file, its
+   * {@code -o OUT.keras --data --no-fold-bn}: fine-tuned on the training-mode graph; Keras loads the file, its
    * kernels keep K values, BatchNorm's moving statistics in it have moved, and Keras predict
    * equals wclust's graph of the file.
    */
@@ -82,7 +99,8 @@ class KerasClusterTest {
     KerasFixtures.Case c = KerasFixtures.keras("bn_train");
     Path keras = tmp.resolve("tuned.keras");
     assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", keras.toString(),
-        "--clusters", "4", "--data", KerasFixtures.DIR.resolve("bn_train_data.npz").toString(), "--epochs", "2"));
+        "--clusters", "4", "--data", KerasFixtures.DIR.resolve("bn_train_data.npz").toString(), "--epochs", "2",
+        "--no-fold-bn")); // BatchNorm kept, so its moving statistics are trained, not folded away
     Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
     Path in = tmp.resolve("in.json");
     Path result = tmp.resolve("keras.json");

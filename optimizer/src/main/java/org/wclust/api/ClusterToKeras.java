@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.HashSet;
-import java.util.Set;
-import org.wclust.data.Dataset;
+import org.wclust.fold.BatchNormFolder;
 import org.wclust.graph.FlatModel;
+import org.wclust.graph.ModelVariable;
+import org.wclust.load.keras.KerasConfig;
 import org.wclust.train.FineTuner;
 import org.wclust.bridge.HostTensor;
 import org.wclust.cluster.ClusterRewriter;
@@ -25,9 +25,9 @@ import org.wclust.load.keras.KerasWriter;
 /**
  * Clusters a Keras 3 {@code .keras} file into another {@code .keras} file: the same config, the
  * clustered weights (each kernel holding the centroid of its cluster) in place of the originals, every
- * other weight unchanged (or, when fine-tuned, trained). Keras 3 loads it as it loads the source. BatchNormalization is not folded
- * (the file keeps its layers), so converting this file to TFLite folds BN into the clustered kernels
- * and multiplies their distinct values; the SavedModel output of {@code wclust cluster} avoids that.
+ * other weight unchanged (or, when fine-tuned, trained). Keras 3 loads it as it loads the source.
+ * With BatchNorm folding (as for the SavedModel output), a folded BN stays in the file as an exact
+ * shift and its conv holds the folded, clustered kernel, so the clusters survive TFLite conversion.
  */
 public final class ClusterToKeras {
   private ClusterToKeras() {}
@@ -57,15 +57,20 @@ public final class ClusterToKeras {
       }
       KerasGraphBuilder.KerasGraph graph = KerasGraphBuilder.build(file, options.signature(), false);
       FlatModel model = graph.model();
+      List<BatchNormFolder.Fold> folds = List.of();
+      if (options.foldBatchNorm()) {
+        BatchNormFolder.Result fold = BatchNormFolder.fold(model);
+        model = fold.model();
+        folds = fold.folds();
+      }
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), options.int8Aware());
       boolean tuned = options.trainData() != null;
       if (tuned) {
-        ClusterOptions unfolded = new ClusterOptions(options.plan(), options.settings(), options.signature(),
-            false, options.int8Aware());
-        ClusteredModel twin = KerasTraining.twin(input, unfolded, plan, clustered);
+        ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
         FineTuner.Result result = FineTuner.fineTune(model, twin, Wclust.fitToInput(options.trainData(), model),
-            options.fineTune(), listener, new FineTuner.TrainingMode(Wclust.KERAS_TRAINING_MODE));
+            options.fineTune(), listener, new FineTuner.TrainingMode(options.foldBatchNorm()
+                ? Wclust.KERAS_TRAINING_MODE_FOLDED : Wclust.KERAS_TRAINING_MODE));
         clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, result.model()), model,
             options.int8Aware());
       }
@@ -74,25 +79,93 @@ public final class ClusterToKeras {
       try (ModelSession session = new ModelSession(clustered.model())) {
         values = session.evaluate(tensors);
       }
-      Map<String, HostTensor> replacements = new LinkedHashMap<>();
+      // Every weight of the file, by VarHandleOp: the variables' current (folded, trained) values,
+      // clustered kernels as their centroids; folded BatchNorms rewritten below.
+      Map<String, HostTensor> byHandle = new LinkedHashMap<>();
+      for (String handle : graph.locations().keySet()) {
+        var variable = clustered.model().variables().get(handle);
+        if (variable != null && (tuned || !folds.isEmpty())) {
+          byHandle.put(handle, variable.value());
+        }
+      }
       List<LayerReport> reports = new ArrayList<>();
-      Set<String> clusteredHandles = new HashSet<>();
       for (ClusteredLayer layer : clustered.layers()) {
         HostTensor value = values.get(layer.weightTensor());
-        KerasFile.WeightLocation location = graph.locations().get(layer.weight().handleNode());
-        replacements.put(file.datasetPath(location), value);
-        clusteredHandles.add(layer.weight().handleNode());
+        byHandle.put(layer.weight().handleNode(), value);
         reports.add(LayerReport.of(layer, WeightDiscovery.distinct(value.toFloats())));
       }
-      if (tuned) {
-        for (Map.Entry<String, KerasFile.WeightLocation> e : graph.locations().entrySet()) {
-          if (!clusteredHandles.contains(e.getKey())) {
-            replacements.put(file.datasetPath(e.getValue()), clustered.model().variables().get(e.getKey()).value());
-          }
-        }
+      for (BatchNormFolder.Fold fold : folds) {
+        foldIntoFile(file, graph, clustered.model(), fold, byHandle);
+      }
+      Map<String, HostTensor> replacements = new LinkedHashMap<>();
+      for (Map.Entry<String, HostTensor> e : byHandle.entrySet()) {
+        replacements.put(file.datasetPath(graph.locations().get(e.getKey())), e.getValue());
       }
       KerasWriter.write(file, replacements, output);
       return reports;
     }
+  }
+
+  /**
+   * Writes a folded BatchNorm into the Keras weights: the conv keeps its folded kernel, and the BN
+   * becomes an exact shift, {@code x · 1 + beta} (gamma 1, moving mean 0, moving variance such that
+   * {@code variance + epsilon} is exactly 1 in float32), with the folded bias as beta (the conv's own
+   * bias, if any, set to 0). Keras then computes what the folded graph computes, and the TFLite
+   * converter's own BN folding multiplies the kernel by exactly 1, so its clusters survive.
+   */
+  private static void foldIntoFile(KerasFile file, KerasGraphBuilder.KerasGraph graph, FlatModel folded,
+      BatchNormFolder.Fold fold, Map<String, HostTensor> byHandle) throws ModelLoadException {
+    String kernelHandle = folded.variables().values().stream().filter(v -> v.name().equals(fold.kernel()))
+        .map(ModelVariable::handleNode).findFirst()
+        .orElseThrow(() -> new ModelLoadException("folded kernel " + fold.kernel() + " not found"));
+    String layer = fold.kernel().substring(0, fold.kernel().lastIndexOf('/'));
+    HostTensor shift = folded.variables().values().stream().filter(v -> v.name().equals(layer + "/folded_bias"))
+        .map(ModelVariable::value).findFirst()
+        .orElseThrow(() -> new ModelLoadException("folded bias of " + layer + " not found"));
+    String convScope = kernelHandle.substring(0, kernelHandle.lastIndexOf('/') + 1);
+    String bnScope = fold.batchNormOutput().substring(0, fold.batchNormOutput().lastIndexOf('/') + 1);
+    Map<String, String> bn = new LinkedHashMap<>();
+    for (String handle : graph.locations().keySet()) {
+      if (handle.startsWith(bnScope) && handle.indexOf('/', bnScope.length()) < 0) {
+        bn.put(handle.substring(bnScope.length()), handle);
+      }
+    }
+    String convBias = graph.locations().containsKey(convScope + "bias") ? convScope + "bias" : null;
+    if (!bn.containsKey("moving_mean") || !bn.containsKey("moving_variance")
+        || !bn.containsKey("beta") && convBias == null) {
+      throw new ModelLoadException("cannot write the BatchNorm folded into " + fold.kernel()
+          + " back into the Keras file (no beta and no conv bias to hold the shift); use --no-fold-bn");
+    }
+    int channels = (int) shift.size();
+    KerasFile.WeightLocation bnLocation = graph.locations().get(bn.get("moving_mean"));
+    double eps = KerasConfig.layerConfig(file.modelConfig(), bnLocation.layerPath())
+        .map(c -> c.has("epsilon") ? c.get("epsilon").getAsDouble() : 1e-3).orElse(1e-3);
+    float epsilon = (float) eps;
+    float variance = 1f - epsilon;
+    while (variance + epsilon > 1f) {
+      variance = Math.nextDown(variance);
+    }
+    while (variance + epsilon < 1f) {
+      variance = Math.nextUp(variance);
+    }
+    if (bn.containsKey("gamma")) {
+      byHandle.put(bn.get("gamma"), filled(channels, 1f));
+    }
+    byHandle.put(bn.get("moving_mean"), filled(channels, 0f));
+    byHandle.put(bn.get("moving_variance"), filled(channels, variance));
+    if (bn.containsKey("beta")) {
+      byHandle.put(bn.get("beta"), shift);
+      if (convBias != null) {
+        byHandle.put(convBias, filled(channels, 0f));
+      }
+    } else {
+      byHandle.put(convBias, shift);
+    }
+  }
+
+  private static HostTensor filled(int n, float value) {
+    float[] v = new float[n];
+    java.util.Arrays.fill(v, value);
+    return HostTensor.ofFloats(new long[] {n}, v);
   }
 }

@@ -153,7 +153,7 @@ public final class ClusterCommand implements Callable<Integer> {
       options = options.withValidation(fineTune.validationData());
     }
     if (ClusterToKeras.isKerasOutput(output)) {
-      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights, BN not folded
+      // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
       if (fineTune.validation != null) {
         throw new IllegalArgumentException("--val is not supported with -o OUT.keras (it has no report); "
             + "evaluate the written file, or write a SavedModel directory for the accuracy report");

@@ -55,6 +55,23 @@ public final class KerasConfig {
     }
   }
 
+  /** The config of the layer at {@code path} (nested models by name), if there is one. */
+  public static java.util.Optional<JsonObject> layerConfig(JsonObject modelSpec, List<KerasFile.LayerRef> path)
+      throws ModelLoadException {
+    Model model = parse(modelSpec);
+    for (int i = 0; i < path.size(); i++) {
+      Layer layer = model.layer(path.get(i).name());
+      if (layer == null) {
+        return java.util.Optional.empty();
+      }
+      if (i == path.size() - 1) {
+        return java.util.Optional.of(layer.config());
+      }
+      model = parse(layer.spec());
+    }
+    return java.util.Optional.empty();
+  }
+
   /** Parses {@code {"class_name": ..., "config": {...}}} (the whole file's config or a nested model). */
   public static Model parse(JsonObject spec) throws ModelLoadException {
     String className = string(spec, "class_name");

@@ -111,7 +111,8 @@ public final class KerasGraphBuilder {
       List<Operand<?>> outputs;
       try {
         outputs = buildModel(model, List.of(), placeholders, tf);
-      } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+      } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException
+          | org.tensorflow.exceptions.TensorFlowException e) {
         // TensorFlow rejects an op at graph construction (shape mismatch, bad attribute...)
         throw new ModelLoadException("cannot build the Keras model of " + file.path() + ": "
             + firstLine(e.getMessage()), e);
