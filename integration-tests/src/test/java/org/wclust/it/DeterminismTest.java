@@ -2,11 +2,18 @@ package org.wclust.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+import org.wclust.bridge.HostTensor;
+import org.wclust.load.ModelLoader;
 
 /** A fixed seed gives byte-identical output: users can diff and cache clustered models. */
 class DeterminismTest {
@@ -21,20 +28,43 @@ class DeterminismTest {
     assertArrayEquals(Files.readAllBytes(a.resolve("saved_model.pb")), Files.readAllBytes(b.resolve("saved_model.pb")));
   }
 
-  /** Fine-tuning too: same seed, same shuffle, same trained model, to the byte. */
+  /**
+   * Fine-tuning: the same seed gives the same shuffle, assignments and trained model, up to the last
+   * bits of a few values (TensorFlow's CPU kernels do not make every reduction bitwise reproducible
+   * from run to run, e.g. bias gradients; seen: 1e-9). Another seed gives a clearly different model,
+   * so the comparison is not vacuous.
+   */
   @Test
-  void sameSeedSameFineTunedBytes(@TempDir Path tmp) throws Exception {
+  void sameSeedSameFineTunedModel(@TempDir Path tmp) throws Exception {
     Path slice = tmp.resolve("slice.npz");
     Fixtures.runPython("-c", "import numpy as np; d = np.load('" + FashionMnist.test() + "'); "
         + "np.savez('" + slice + "', x=d['x'][:1000], y=d['y'][:1000])");
-    byte[][] runs = new byte[2][];
-    for (int i = 0; i < 2; i++) {
-      Path out = tmp.resolve("tuned" + i);
-      assertEquals(0, EndToEndFixturesTest.cli("cluster", FashionMnist.model().toString(), "-o", out.toString(),
-          "--clusters", "4", "--seed", "7", "--data", slice.toString(), "--scale", Double.toString(FashionMnist.SCALE),
-          "--epochs", "2", "--no-size"));
-      runs[i] = Files.readAllBytes(out.resolve("saved_model.pb"));
+    Map<String, HostTensor> a = fineTuned(tmp.resolve("a"), slice, 7);
+    Map<String, HostTensor> b = fineTuned(tmp.resolve("b"), slice, 7);
+    Map<String, HostTensor> other = fineTuned(tmp.resolve("other"), slice, 8);
+    assertEquals(a.keySet(), b.keySet());
+    double same = 0;
+    double different = 0;
+    for (String name : a.keySet()) {
+      same = Math.max(same, Fixtures.maxAbsDiff(a.get(name), b.get(name)));
+      different = Math.max(different, Fixtures.maxAbsDiff(a.get(name), other.get(name)));
     }
-    assertArrayEquals(runs[0], runs[1]);
+    assertTrue(same <= 1e-6, "same seed: constants differ by " + same);
+    assertTrue(different > 1e-3, "another seed: constants differ by only " + different);
+  }
+
+  /** The float constants of a model fine-tuned with {@code seed}, by node name. */
+  private static Map<String, HostTensor> fineTuned(Path out, Path data, long seed) throws Exception {
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", FashionMnist.model().toString(), "-o", out.toString(),
+        "--clusters", "4", "--seed", String.valueOf(seed), "--data", data.toString(),
+        "--scale", Double.toString(FashionMnist.SCALE), "--epochs", "2", "--no-size"));
+    Map<String, HostTensor> constants = new TreeMap<>();
+    for (NodeDef node : ModelLoader.load(out, ModelLoader.DEFAULT_SIGNATURE).graph().getNodeList()) {
+      if (node.getOp().equals("Const") && node.getAttrMap().get("dtype").getType() == DataType.DT_FLOAT) {
+        constants.put(node.getName(), HostTensor.fromProto(node.getAttrMap().get("value").getTensor()));
+      }
+    }
+    assertTrue(constants.size() >= 8, "kernels and biases as constants: " + constants.keySet());
+    return constants;
   }
 }
