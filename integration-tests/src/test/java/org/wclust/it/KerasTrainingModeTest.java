@@ -178,7 +178,7 @@ class KerasTrainingModeTest {
     ClusterOptions options = new ClusterOptions(ClusterPlan.of(OptionalInt.of(4), null, null),
         ClusterSettings.of(2, 0), ModelLoader.DEFAULT_SIGNATURE, false, false);
     ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), false);
-    ClusteredModel twin = KerasTraining.twin(file, options, plan, clustered);
+    ClusteredModel twin = KerasTraining.twin(file, options, clustered);
     assertTrue(twin.model().graph().getNodeList().stream().anyMatch(n -> n.getOp().equals("AssignVariableOp")),
         "the twin updates BatchNorm statistics");
 

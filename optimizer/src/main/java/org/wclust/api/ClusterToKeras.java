@@ -67,7 +67,7 @@ public final class ClusterToKeras {
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), options.int8Aware());
       boolean tuned = options.trainData() != null;
       if (tuned) {
-        ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
+        ClusteredModel twin = KerasTraining.twin(input, options, clustered);
         FineTuner.Result result = FineTuner.fineTune(model, twin, Wclust.fitToInput(options.trainData(), model),
             options.fineTune(), listener, new FineTuner.TrainingMode(options.foldBatchNorm()
                 ? Wclust.KERAS_TRAINING_MODE_FOLDED : Wclust.KERAS_TRAINING_MODE));

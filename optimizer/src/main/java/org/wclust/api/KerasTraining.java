@@ -3,7 +3,6 @@ package org.wclust.api;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
@@ -34,11 +33,11 @@ public final class KerasTraining {
 
   /**
    * The training twin of {@code clustered} (the inference graph of {@code input}, folded if
-   * {@code options.foldBatchNorm()}, clustered with {@code plan}): BatchNorm frozen when it was
+   * {@code options.foldBatchNorm()}, clustered): BatchNorm frozen when it was
    * folded (there is no BatchNorm left to train), in batch-statistics form otherwise.
    */
-  public static ClusteredModel twin(Path input, ClusterOptions options, Map<String, Integer> plan,
-      ClusteredModel clustered) throws ModelLoadException {
+  public static ClusteredModel twin(Path input, ClusterOptions options, ClusteredModel clustered)
+      throws ModelLoadException {
     FlatModel training;
     try (KerasFile file = KerasFile.open(input)) {
       training = KerasGraphBuilder.build(file, options.signature(), options.foldBatchNorm()
@@ -47,7 +46,8 @@ public final class KerasTraining {
     if (options.foldBatchNorm()) {
       training = BatchNormFolder.fold(training).model();
     }
-    ClusteredModel twin = ClusterRewriter.cluster(training, plan, options.settings(), options.int8Aware());
+    // The twin's weights equal the inference graph's: reuse its clusterings rather than cluster again.
+    ClusteredModel twin = ClusterRewriter.withClusteringsOf(training, clustered, options.int8Aware());
     List<String> handles = clustered.layers().stream().map(ClusteredLayer::centroidsHandle).toList();
     if (!twin.model().variables().keySet().equals(clustered.model().variables().keySet())
         || !twin.layers().stream().map(ClusteredLayer::centroidsHandle).toList().equals(handles)) {

@@ -110,7 +110,7 @@ public final class Wclust {
         if (KerasTraining.applies(input)) {
           // A Keras input trains on its training-mode graph: dropout active and, unless folded,
           // BatchNorm with batch statistics and moving-average updates.
-          ClusteredModel twin = KerasTraining.twin(input, options, plan, clustered);
+          ClusteredModel twin = KerasTraining.twin(input, options, clustered);
           tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener,
               new FineTuner.TrainingMode(options.foldBatchNorm() ? KERAS_TRAINING_MODE_FOLDED : KERAS_TRAINING_MODE));
           clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),

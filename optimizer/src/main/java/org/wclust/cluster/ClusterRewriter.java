@@ -65,6 +65,30 @@ public final class ClusterRewriter {
           return int8Aware ? Int8Snapper.snap(c, w.channels()) : c;
         })
         .toList();
+    List<ClusterSettings> layerSettings = targets.stream().map(w -> settings.withClusters(plan.get(w.name()))).toList();
+    return rewrite(model, targets, clusterings, layerSettings, int8Aware);
+  }
+
+  /**
+   * Rewrites {@code model} with the clusterings of {@code like}, weight by weight name, without
+   * clustering again: for a twin of the graph {@code like} was made from (e.g. a Keras model's
+   * training-mode graph), whose variables hold the same values.
+   */
+  public static ClusteredModel withClusteringsOf(FlatModel model, ClusteredModel like, boolean int8Aware) {
+    Map<String, ClusteredLayer> byName = new HashMap<>();
+    like.layers().forEach(l -> byName.put(l.weight().name(), l));
+    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
+        .filter(w -> byName.containsKey(w.name())).toList();
+    if (targets.size() != byName.size()) {
+      throw new IllegalArgumentException("the graph has " + targets.size() + " of the " + byName.size()
+          + " clustered weights");
+    }
+    return rewrite(model, targets, targets.stream().map(w -> byName.get(w.name()).clustering()).toList(),
+        targets.stream().map(w -> byName.get(w.name()).settings()).toList(), int8Aware);
+  }
+
+  private static ClusteredModel rewrite(FlatModel model, List<WeightTensor> targets,
+      List<TensorClustering> clusterings, List<ClusterSettings> settingsPerTarget, boolean int8Aware) {
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     Map<String, String> rewire = new HashMap<>();
     Set<String> standIns = new HashSet<>();
@@ -75,7 +99,7 @@ public final class ClusterRewriter {
       for (int t = 0; t < targets.size(); t++) {
         WeightTensor weight = targets.get(t);
         TensorClustering clustering = clusterings.get(t);
-        ClusterSettings layerSettings = settings.withClusters(plan.get(weight.name()));
+        ClusterSettings layerSettings = settingsPerTarget.get(t);
         HostTensor value = model.variables().get(weight.handleNode()).value();
         float[] codebook = clustering.codebook();
         Shape shape = Shape.of(value.shape());
