@@ -1,7 +1,6 @@
 package org.wclust.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -135,12 +134,7 @@ public final class ClusterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (Files.exists(output)) {
-      throw new IllegalArgumentException("output already exists: " + output);
-    }
-    if (!Files.exists(model)) {
-      throw new IllegalArgumentException("no such file or directory: " + model);
-    }
+    CommandChecks.inputExistsOutputDoesNot(model, output);
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();

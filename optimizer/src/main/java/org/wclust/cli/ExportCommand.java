@@ -1,7 +1,6 @@
 package org.wclust.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.wclust.api.Export;
@@ -44,12 +43,7 @@ public final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (Files.exists(output)) {
-      throw new IllegalArgumentException("output already exists: " + output);
-    }
-    if (!Files.exists(model)) {
-      throw new IllegalArgumentException("no such file or directory: " + model);
-    }
+    CommandChecks.inputExistsOutputDoesNot(model, output);
     FlatModel flat = Export.toSavedModel(model, output, signature);
     PrintWriter out = spec.commandLine().getOut();
     out.printf("wrote %s: inputs %s, outputs %s%n", output,

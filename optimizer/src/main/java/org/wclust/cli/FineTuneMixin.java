@@ -1,7 +1,6 @@
 package org.wclust.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.wclust.data.DataSpec;
@@ -126,11 +125,11 @@ final class FineTuneMixin {
   }
 
   Dataset trainingData() throws IOException {
-    return DatasetLoader.load(existing(data), distill ? inputsOnly() : spec());
+    return DatasetLoader.load(data, distill ? inputsOnly() : spec());
   }
 
   Dataset validationData() throws IOException {
-    return validation == null ? null : DatasetLoader.load(existing(validation), spec());
+    return validation == null ? null : DatasetLoader.load(validation, spec());
   }
 
   /** Inputs, optional labels, or with --loss mse required regression targets. */
@@ -143,12 +142,5 @@ final class FineTuneMixin {
   /** Inputs only: distillation needs no labels, even if the file has them. */
   private DataSpec inputsOnly() {
     return spec().withoutLabels();
-  }
-
-  private static Path existing(Path file) {
-    if (!Files.exists(file)) {
-      throw new IllegalArgumentException("no such file: " + file);
-    }
-    return file;
   }
 }
