@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -87,36 +85,12 @@ class EndToEndFixturesTest {
     assertTrue(Files.size(tflite) > 0);
 
     // The .tflite computes what the exported SavedModel computes in TensorFlow (Java).
-    FlatModel exported = ModelLoader.load(out, "serving_default");
-    String inputKey = exported.signature().inputs().get(0).key();
-    HostTensor input = Fixtures.randomInput(fixture.inputShape(), 3, 11);
-    Map<String, HostTensor> tf;
-    try (ModelSession session = new ModelSession(exported)) {
-      tf = session.run(Map.of(inputKey, input));
-    }
-    Path in = tmp.resolve("in.json");
-    Path result = tmp.resolve("out.json");
-    Files.writeString(in, Fixtures.tensorsJson("inputs", Map.of(inputKey, input)).toString());
-    Fixtures.python().runTool("run", tflite.toString(), in.toString(), result.toString());
-    Map<String, HostTensor> lite = Fixtures.readTensorsJson(result, "outputs");
-    assertEquals(tf.keySet(), lite.keySet());
-    for (String key : tf.keySet()) {
-      double diff = Fixtures.maxAbsDiff(tf.get(key), lite.get(key));
-      assertTrue(diff <= 1e-4, key + ": tflite vs SavedModel max abs diff " + diff);
-    }
+    String inputKey = ModelLoader.load(out, "serving_default").signature().inputs().get(0).key();
+    Fixtures.assertTfliteComputesSavedModel(tflite, out,
+        Map.of(inputKey, Fixtures.randomInput(fixture.inputShape(), 3, 11)), tmp);
 
     // Clusters survive conversion where nothing folds into them: FULLY_CONNECTED weights.
-    JsonObject weights = Fixtures.python().runTool("weights", tflite.toString());
-    int fullyConnected = 0;
-    for (JsonElement e : weights.getAsJsonArray("weights")) {
-      JsonObject w = e.getAsJsonObject();
-      if (w.get("op").getAsString().equals("FULLY_CONNECTED")) {
-        fullyConnected++;
-        int distinct = w.get("distinct").getAsInt();
-        assertTrue(distinct <= K, w.get("tensor").getAsString() + " has " + distinct + " distinct values");
-      }
-    }
-    assertTrue(fullyConnected > 0, "expected at least one FULLY_CONNECTED op");
+    Fixtures.assertFullyConnectedKeepAtMost(tflite, K);
   }
 
   /** Distinct value counts of the Const nodes feeding a conv filter or a matmul operand. */

@@ -1,5 +1,8 @@
 package org.wclust.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -15,6 +18,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.PythonTensorFlow;
+import org.wclust.graph.ModelSession;
+import org.wclust.load.ModelLoadException;
+import org.wclust.load.ModelLoader;
 
 /**
  * The Keras test fixtures, made once per test run by real Keras ({@code make_fixtures.py}) into
@@ -111,6 +117,7 @@ final class Fixtures {
     return HostTensor.ofFloats(shape, values);
   }
 
+  /** Tensors as the JSON the Python helpers read: {@code {wrapper: {key: {shape, data}}}}. */
   static JsonObject tensorsJson(String wrapper, Map<String, HostTensor> tensors) {
     JsonObject map = new JsonObject();
     tensors.forEach((key, t) -> {
@@ -120,8 +127,14 @@ final class Fixtures {
         shape.add(d);
       }
       JsonArray data = new JsonArray();
-      for (float v : t.toFloats()) {
-        data.add(v);
+      if (t.isFloat()) {
+        for (float v : t.toFloats()) {
+          data.add(v);
+        }
+      } else {
+        for (int v : t.toInts()) { // e.g. token ids: ints stay ints
+          data.add(v);
+        }
       }
       o.add("shape", shape);
       o.add("data", data);
@@ -149,6 +162,65 @@ final class Fixtures {
       out.put(e.getKey(), HostTensor.ofFloats(dims, values));
     }
     return out;
+  }
+
+  /** The conv/depthwise/dense weights of a .tflite as {@code tflite_tool.py weights} reports them. */
+  static List<JsonObject> tfliteWeights(Path tflite) throws IOException {
+    List<JsonObject> weights = new ArrayList<>();
+    for (JsonElement e : python().runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
+      weights.add(e.getAsJsonObject());
+    }
+    return weights;
+  }
+
+  /** Every FULLY_CONNECTED weight of the .tflite has at most {@code k} distinct values, and there is one. */
+  static void assertFullyConnectedKeepAtMost(Path tflite, int k) throws IOException {
+    int fullyConnected = 0;
+    for (JsonObject w : tfliteWeights(tflite)) {
+      if (w.get("op").getAsString().equals("FULLY_CONNECTED")) {
+        fullyConnected++;
+        int distinct = w.get("distinct").getAsInt();
+        assertTrue(distinct <= k, w.get("tensor").getAsString() + " has " + distinct + " distinct values");
+      }
+    }
+    assertTrue(fullyConnected > 0, "expected at least one FULLY_CONNECTED op");
+  }
+
+  /** The .tflite has {@code expected} conv/depthwise/dense weights, none with more than {@code k} values. */
+  static void assertEveryWeightKeepsAtMost(Path tflite, int k, int expected) throws IOException {
+    List<String> tooMany = new ArrayList<>();
+    List<JsonObject> weights = tfliteWeights(tflite);
+    for (JsonObject w : weights) {
+      if (w.get("distinct").getAsInt() > k) {
+        tooMany.add(w.get("op").getAsString() + " " + w.get("tensor").getAsString() + ": " + w.get("distinct"));
+      }
+    }
+    assertEquals(expected, weights.size(), "conv/depthwise/dense weights in the .tflite");
+    assertTrue(tooMany.isEmpty(), "weights with more than " + k + " values: " + tooMany);
+  }
+
+  /**
+   * The .tflite computes what the SavedModel computes in TensorFlow Java on {@code inputs} (max abs
+   * difference per output at most 1e-4); {@code tmp} holds the interpreter's input and output files.
+   */
+  static void assertTfliteComputesSavedModel(Path tflite, Path savedModel, Map<String, HostTensor> inputs,
+      Path tmp) throws IOException {
+    Map<String, HostTensor> tf;
+    try (ModelSession session = new ModelSession(ModelLoader.load(savedModel, ModelLoader.DEFAULT_SIGNATURE))) {
+      tf = session.run(inputs);
+    } catch (ModelLoadException e) {
+      throw new IllegalStateException(e);
+    }
+    Path in = tmp.resolve("in.json");
+    Path result = tmp.resolve("out.json");
+    Files.writeString(in, tensorsJson("inputs", inputs).toString());
+    python().runTool("run", tflite.toString(), in.toString(), result.toString());
+    Map<String, HostTensor> lite = readTensorsJson(result, "outputs");
+    assertEquals(tf.keySet(), lite.keySet());
+    for (String key : tf.keySet()) {
+      double diff = maxAbsDiff(tf.get(key), lite.get(key));
+      assertTrue(diff <= 1e-4, key + ": tflite vs SavedModel max abs diff " + diff);
+    }
   }
 
   static double maxAbsDiff(HostTensor a, HostTensor b) {

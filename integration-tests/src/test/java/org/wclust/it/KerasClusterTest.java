@@ -64,7 +64,7 @@ class KerasClusterTest {
     Path in = tmp.resolve("in.json");
     Path result = tmp.resolve("keras.json");
     Path tflite = tmp.resolve("from_keras.tflite");
-    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Files.writeString(in, Fixtures.tensorsJson("inputs", inputs).toString());
     Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), keras.toString(),
         in.toString(), result.toString(), tflite.toString());
     JsonObject keras3 = JsonParser.parseString(Files.readString(result)).getAsJsonObject();
@@ -104,7 +104,7 @@ class KerasClusterTest {
     Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
     Path in = tmp.resolve("in.json");
     Path result = tmp.resolve("keras.json");
-    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Files.writeString(in, Fixtures.tensorsJson("inputs", inputs).toString());
     Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), keras.toString(),
         in.toString(), result.toString());
     JsonObject keras3 = JsonParser.parseString(Files.readString(result)).getAsJsonObject();
@@ -135,33 +135,8 @@ class KerasClusterTest {
     Path tflite = tmp.resolve("model.tflite");
     assertEquals(0, EndToEndFixturesTest.cli("convert", out.toString(), "-o", tflite.toString()));
 
-    JsonObject weights = Fixtures.python().runTool("weights", tflite.toString());
-    int fullyConnected = 0;
-    for (JsonElement e : weights.getAsJsonArray("weights")) {
-      JsonObject w = e.getAsJsonObject();
-      if (w.get("op").getAsString().equals("FULLY_CONNECTED")) {
-        fullyConnected++;
-        int distinct = w.get("distinct").getAsInt();
-        assertTrue(distinct <= K, w.get("tensor").getAsString() + " has " + distinct + " distinct values");
-      }
-    }
-    assertTrue(fullyConnected > 0, "expected a FULLY_CONNECTED op");
-
-    Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));
-    FlatModel exported = ModelLoader.load(out, ModelLoader.DEFAULT_SIGNATURE);
-    Map<String, HostTensor> tf;
-    try (ModelSession session = new ModelSession(exported)) {
-      tf = session.run(inputs);
-    }
-    Path in = tmp.resolve("in.json");
-    Path result = tmp.resolve("out.json");
-    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
-    Fixtures.python().runTool("run", tflite.toString(), in.toString(), result.toString());
-    Map<String, HostTensor> lite = Fixtures.readTensorsJson(result, "outputs");
-    assertEquals(tf.keySet(), lite.keySet());
-    for (String key : tf.keySet()) {
-      double diff = Fixtures.maxAbsDiff(tf.get(key), lite.get(key));
-      assertTrue(diff <= 1e-4, key + ": tflite vs SavedModel max abs diff " + diff);
-    }
+    Fixtures.assertFullyConnectedKeepAtMost(tflite, K);
+    Fixtures.assertTfliteComputesSavedModel(tflite, out,
+        KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs")), tmp);
   }
 }

@@ -109,32 +109,4 @@ final class KerasFixtures {
     }
     return HostTensor.ofFloats(dims, values);
   }
-
-  /** Inputs as JSON for savedmodel_run.py (ints stay ints). */
-  static JsonObject inputsJson(Map<String, HostTensor> inputs) {
-    JsonObject map = new JsonObject();
-    inputs.forEach((key, t) -> {
-      JsonObject o = new JsonObject();
-      JsonArray shape = new JsonArray();
-      for (long d : t.shape()) {
-        shape.add(d);
-      }
-      JsonArray data = new JsonArray();
-      if (t.isFloat()) {
-        for (float v : t.toFloats()) {
-          data.add(v);
-        }
-      } else {
-        for (int v : t.toInts()) {
-          data.add(v);
-        }
-      }
-      o.add("shape", shape);
-      o.add("data", data);
-      map.add(key, o);
-    });
-    JsonObject root = new JsonObject();
-    root.add("inputs", map);
-    return root;
-  }
 }

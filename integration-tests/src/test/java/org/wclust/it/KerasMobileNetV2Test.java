@@ -1,15 +1,11 @@
 package org.wclust.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,16 +50,6 @@ class KerasMobileNetV2Test {
         "--clusters", String.valueOf(K), "--no-size"));
     Path tflite = tmp.resolve("k32.tflite");
     assertEquals(0, EndToEndFixturesTest.cli("convert", out.toString(), "-o", tflite.toString()));
-    List<String> tooMany = new ArrayList<>();
-    int counted = 0;
-    for (JsonElement e : Fixtures.python().runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
-      JsonObject w = e.getAsJsonObject();
-      counted++;
-      if (w.get("distinct").getAsInt() > K) {
-        tooMany.add(w.get("op").getAsString() + " " + w.get("tensor").getAsString() + ": " + w.get("distinct"));
-      }
-    }
-    assertEquals(53, counted, "MobileNetV2 has 52 conv/depthwise weights and one dense");
-    assertTrue(tooMany.isEmpty(), "weights with more than " + K + " values: " + tooMany);
+    Fixtures.assertEveryWeightKeepsAtMost(tflite, K, 53); // 52 conv/depthwise weights and one dense
   }
 }

@@ -64,7 +64,7 @@ class KerasParityTest {
     assertEquals(0, EndToEndFixturesTest.cli("export", c.file().toString(), "-o", out.toString()));
     Path in = tmp.resolve("in.json");
     Path result = tmp.resolve("out.json");
-    Files.writeString(in, KerasFixtures.inputsJson(inputs).toString());
+    Files.writeString(in, Fixtures.tensorsJson("inputs", inputs).toString());
     Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("savedmodel_run.py").toString(), out.toString(),
         in.toString(), result.toString());
     assertClose(expected, Fixtures.readTensorsJson(result, "outputs"), "exported SavedModel");

@@ -1,13 +1,8 @@
 package org.wclust.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,16 +22,6 @@ class MobileNetV2Test {
     Path tflite = tmp.resolve("mobilenet_v2_k32.tflite");
     assertEquals(0, EndToEndFixturesTest.cli("convert", out.toString(), "-o", tflite.toString()));
 
-    List<String> tooMany = new ArrayList<>();
-    int counted = 0;
-    for (JsonElement e : Fixtures.python().runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
-      JsonObject w = e.getAsJsonObject();
-      counted++;
-      if (w.get("distinct").getAsInt() > K) {
-        tooMany.add(w.get("op").getAsString() + " " + w.get("tensor").getAsString() + ": " + w.get("distinct"));
-      }
-    }
-    assertEquals(53, counted, "MobileNetV2 has 52 conv/depthwise weights and one dense");
-    assertTrue(tooMany.isEmpty(), "weights with more than " + K + " values: " + tooMany);
+    Fixtures.assertEveryWeightKeepsAtMost(tflite, K, 53); // 52 conv/depthwise weights and one dense
   }
 }
