@@ -40,17 +40,36 @@ public final class DatasetLoader {
       throw new IllegalArgumentException("not a file: " + file);
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.endsWith(".npz")) {
-      return loadNpz(file, spec);
-    }
-    if (name.endsWith(".npy")) {
-      return loadNpy(file, spec);
-    }
-    if (TFRECORD.matcher(name).matches()) {
-      return loadTfRecord(file, spec);
+    try {
+      if (name.endsWith(".npz")) {
+        return loadNpz(file, spec);
+      }
+      if (name.endsWith(".npy")) {
+        return loadNpy(file, spec);
+      }
+      if (TFRECORD.matcher(name).matches()) {
+        return loadTfRecord(file, spec);
+      }
+    } catch (IOException e) {
+      // NIO's messages often name no file (EOFException, "Is a directory"): the user needs to know which
+      throw new IllegalArgumentException("cannot read " + file + ": " + describe(e), e);
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("truncated or corrupt data file " + file + " (" + describe(e) + ")", e);
     }
     throw new IllegalArgumentException("unknown data file type: " + file
         + " (expected .npz, .npy, .tfrecord, .tfrecords or .record)");
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof java.io.EOFException) {
+      return "it ends early (truncated?)";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   /** The inputs and optional labels of a {@code .npz} archive. */

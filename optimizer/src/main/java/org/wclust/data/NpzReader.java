@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -11,6 +12,8 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -87,8 +90,16 @@ public final class NpzReader implements Closeable {
           + (entries.isEmpty() ? "none" : String.join(", ", entries.keySet())));
     }
     String source = file + ":" + name;
-    try (InputStream in = new BufferedInputStream(zip.getInputStream(entry))) {
-      return NpyReader.read(in, source, entry.getSize());
+    // np.savez stores entries uncompressed, and ZipFile checks no CRC on those: check it here, so a
+    // damaged byte fails instead of silently changing the data
+    CheckedInputStream checked = new CheckedInputStream(zip.getInputStream(entry), new CRC32());
+    try (InputStream in = new BufferedInputStream(checked)) {
+      NpyArray array = NpyReader.read(in, source, entry.getSize());
+      in.transferTo(OutputStream.nullOutputStream());
+      if (entry.getCrc() != -1 && checked.getChecksum().getValue() != entry.getCrc()) {
+        throw new IllegalArgumentException(source + ": the data fails its zip checksum (the file was damaged)");
+      }
+      return array;
     } catch (ZipException e) {
       // Unsupported compression methods (bzip2, lzma) and corrupt entries surface here.
       throw new IllegalArgumentException(source + ": cannot read zip entry " + entry.getName() + ": "

@@ -34,6 +34,10 @@ public final class CheckpointReader {
     this.prefix = prefix;
   }
 
+  public Path prefix() {
+    return prefix;
+  }
+
   /** Reads the fixed-size tensors stored under {@code keys}, each with its expected dtype. */
   public Map<String, HostTensor> read(Map<String, DataType> keys) {
     Map<String, HostTensor> values = new LinkedHashMap<>();

@@ -12,7 +12,30 @@ public final class ModelLoader {
 
   private ModelLoader() {}
 
+  /**
+   * Loads {@code path}. Every failure is a {@link ModelLoadException} with one line naming the file:
+   * the readers' own checks, and as a last resort any exception a library raises on a damaged file.
+   */
   public static FlatModel load(Path path, String signature) throws ModelLoadException {
+    try {
+      return loadChecked(path, signature);
+    } catch (ModelLoadException e) {
+      if (e.getMessage() != null && e.getMessage().contains(path.toString())) {
+        throw e;
+      }
+      throw new ModelLoadException(path + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new ModelLoadException("cannot load " + path + ": it is truncated, corrupt or not a model wclust reads ("
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage())) + ")", e);
+    }
+  }
+
+  private static String firstLine(String message) {
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+
+  private static FlatModel loadChecked(Path path, String signature) throws ModelLoadException {
     if (!Files.exists(path)) {
       throw new ModelLoadException("no such file or directory: " + path);
     }

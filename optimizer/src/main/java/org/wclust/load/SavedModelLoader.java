@@ -225,7 +225,9 @@ public final class SavedModelLoader {
     try {
       trackables = TrackableObjectGraph.parseFrom(checkpoint.readBytes(CheckpointReader.OBJECT_GRAPH_KEY));
     } catch (InvalidProtocolBufferException | RuntimeException e) {
-      throw new ModelLoadException("cannot read the checkpoint object graph of the SavedModel", e);
+      throw new ModelLoadException("cannot read the variables of SavedModel " + checkpoint.prefix().getParent().getParent()
+          + ": variables/variables.index or variables.data-* is missing, truncated or corrupt ("
+          + CheckpointReader.firstLine(e.getMessage()) + ")", e);
     }
     Map<String, VariableSource> sources = new HashMap<>();
     for (NodeDef node : meta.getGraphDef().getNodeList()) {

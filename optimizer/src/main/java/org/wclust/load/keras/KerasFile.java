@@ -91,9 +91,9 @@ public final class KerasFile implements AutoCloseable {
       throw new ModelLoadException("cannot read " + path + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       if (e instanceof JsonParseException) {
-        throw new ModelLoadException("corrupt Keras file " + path + ": the model config is not JSON", e);
+        throw new ModelLoadException("truncated or corrupt model file " + path + ": the model config is not valid JSON", e);
       }
-      throw new ModelLoadException("corrupt Keras file " + path + ": " + e.getMessage(), e);
+      throw new ModelLoadException("truncated or corrupt model file " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -111,18 +111,33 @@ public final class KerasFile implements AutoCloseable {
       if (config == null) {
         throw new ModelLoadException("not a Keras 3 file: " + path + " has no config.json");
       }
-      JsonObject json;
-      try (InputStream in = zip.getInputStream(config)) {
-        json = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
-      }
-      HdfFile hdf = null;
-      if (weights != null) {
-        try (InputStream in = zip.getInputStream(weights)) {
-          hdf = HdfFile.fromBytes(in.readAllBytes());
-        }
-      }
+      JsonObject json = JsonParser.parseString(new String(checkedBytes(path, zip, config), StandardCharsets.UTF_8))
+          .getAsJsonObject();
+      HdfFile hdf = weights == null ? null : HdfFile.fromBytes(checkedBytes(path, zip, weights));
       return new KerasFile(path, Format.KERAS_V3, json, hdf);
     }
+  }
+
+  /**
+   * An entry's bytes, checked against the CRC-32 the zip records: ZipFile does not check stored
+   * (uncompressed) entries, which is how Keras writes them, so a damaged byte would pass unnoticed.
+   */
+  private static byte[] checkedBytes(Path path, ZipFile zip, ZipEntry entry) throws IOException, ModelLoadException {
+    if (entry.getSize() > Integer.MAX_VALUE - 8) {
+      throw new ModelLoadException("corrupt Keras file " + path + ": " + entry.getName() + " declares "
+          + entry.getSize() + " bytes");
+    }
+    byte[] bytes;
+    try (InputStream in = zip.getInputStream(entry)) {
+      bytes = in.readAllBytes();
+    }
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(bytes);
+    if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+      throw new ModelLoadException("corrupt Keras file " + path + ": " + entry.getName()
+          + " fails its zip checksum (the file was damaged)");
+    }
+    return bytes;
   }
 
   private static KerasFile openH5(Path path) throws ModelLoadException {
@@ -145,7 +160,7 @@ public final class KerasFile implements AutoCloseable {
   /**
    * TensorFlow.js layers format ({@code tf.LayersModel.save}, or tensorflowjs_converter from Keras):
    * {@code modelTopology} holds the Keras config (directly, or under {@code model_config}), and
-   * {@code weightsManifest} lists float32 weights stored little-endian in the binary shards.
+   * {@code weightsManifest} lists the weights in the binary shards (float32, or quantized: {@link TfjsWeights}).
    */
   private static KerasFile openTfjs(Path json) throws IOException, ModelLoadException {
     JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
@@ -159,34 +174,7 @@ public final class KerasFile implements AutoCloseable {
     }
     JsonObject topology = root.getAsJsonObject("modelTopology");
     JsonObject config = topology.has("model_config") ? topology.getAsJsonObject("model_config") : topology;
-    List<NamedValue> weights = new ArrayList<>();
-    for (com.google.gson.JsonElement g : root.getAsJsonArray("weightsManifest")) {
-      JsonObject group = g.getAsJsonObject();
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-      for (com.google.gson.JsonElement p : group.getAsJsonArray("paths")) {
-        bytes.write(Files.readAllBytes(json.resolveSibling(p.getAsString())));
-      }
-      java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(bytes.toByteArray()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      for (com.google.gson.JsonElement w : group.getAsJsonArray("weights")) {
-        JsonObject spec = w.getAsJsonObject();
-        String name = spec.get("name").getAsString();
-        if (!spec.get("dtype").getAsString().equals("float32") || spec.has("quantization")) {
-          throw new ModelLoadException("unsupported TensorFlow.js weight " + name + " in " + json
-              + ": only unquantized float32 weights are supported");
-        }
-        long[] shape = new long[spec.getAsJsonArray("shape").size()];
-        for (int i = 0; i < shape.length; i++) {
-          shape[i] = spec.getAsJsonArray("shape").get(i).getAsLong();
-        }
-        float[] values = new float[Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b))];
-        if (data.remaining() < values.length * 4) {
-          throw new ModelLoadException("corrupt TensorFlow.js model " + json + ": the weight files end before " + name);
-        }
-        data.asFloatBuffer().get(values);
-        data.position(data.position() + values.length * 4);
-        weights.add(new NamedValue(name, HostTensor.ofFloats(shape, values)));
-      }
-    }
+    List<NamedValue> weights = TfjsWeights.read(json, root.getAsJsonArray("weightsManifest"));
     return new KerasFile(json, Format.TFJS_LAYERS, config, null, List.copyOf(weights));
   }
 
@@ -220,7 +208,13 @@ public final class KerasFile implements AutoCloseable {
     if (hdf == null) {
       throw new ModelLoadException(path + " holds no weights (model.weights.h5 is missing)");
     }
-    return format == Format.KERAS_V3 ? weightsV3(layerPath) : weightsLegacy(layerPath);
+    try {
+      return format == Format.KERAS_V3 ? weightsV3(layerPath) : weightsLegacy(layerPath);
+    } catch (RuntimeException e) {
+      // jHDF reads lazily: a truncated or damaged file fails here, long after open() succeeded
+      throw new ModelLoadException("truncated or corrupt Keras file " + path + ": cannot read the weights of layer "
+          + String.join("/", layerPath.stream().map(LayerRef::name).toList()) + " (" + e.getMessage() + ")", e);
+    }
   }
 
   /** Where a weight lives in the file: its layer's path, its index among the layer's weights, its shape there. */
