@@ -205,6 +205,64 @@ class CorruptInputTest {
     assertTrue(violations.isEmpty(), violations.size() + " violations:\n" + String.join("\n", violations));
   }
 
+  /**
+   * The same contract seen from outside, on a few damages through the real {@code ./wclust} process:
+   * exit 2, exactly one line on the process's stderr (TensorFlow's native logging included), naming
+   * the file, no JVM crash file, no output. The truncated .h5 cases are those of issue #16.
+   */
+  @Test
+  void theLauncherProcessKeepsTheContractOnDamagedInputs(@TempDir Path tmp) throws Exception {
+    Path h5 = INPUTS.resolve("tiny.h5");
+    long size = Files.size(h5);
+    List<List<String>> failures = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    int runs = 0;
+    for (long keep : new long[] {size / 4, size / 2, size * 3 / 4}) {
+      Path truncated = tmp.resolve("t" + keep + ".h5");
+      Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(h5), (int) keep));
+      failures.add(List.of("inspect", truncated.toString()));
+      if (keep == size * 3 / 4) {
+        failures.add(List.of("export", truncated.toString(), "-o", tmp.resolve("out").toString()));
+        failures.add(List.of("cluster", truncated.toString(), "-o", tmp.resolve("out").toString(), "-k", "4",
+            "--no-size"));
+      }
+    }
+    Path savedModel = copyInto(INPUTS.resolve("tiny_savedmodel"), tmp.resolve("sm"));
+    Path data = savedModel.resolve("variables/variables.data-00000-of-00001");
+    Files.write(data, java.util.Arrays.copyOf(Files.readAllBytes(data), (int) Files.size(data) / 2));
+    failures.add(List.of("export", savedModel.toString(), "-o", tmp.resolve("out").toString()));
+    Path npy = copyInto(INPUTS.resolve("x.npy"), tmp.resolve("npy"));
+    Corruption.npyAbsurdShape().apply(npy);
+    Path tfrecord = copyInto(INPUTS.resolve("data.tfrecord"), tmp.resolve("tfrecord"));
+    Corruption.tfrecordAbsurdLength().apply(tfrecord);
+    Path keras = INPUTS.resolve("tiny.keras");
+    failures.add(List.of("cluster", keras.toString(), "-o", tmp.resolve("out").toString(), "-k", "4", "--no-size",
+        "--data", npy.toString(), "--distill"));
+    failures.add(List.of("cluster", keras.toString(), "-o", tmp.resolve("out").toString(), "-k", "4", "--no-size",
+        "--data", tfrecord.toString()));
+    for (List<String> args : failures) {
+      runs++;
+      WclustProcess.Result r = WclustProcess.start(tmp, args).await(TIME_BOUND_S + 60);
+      String file = args.get(args.contains("--data") ? args.indexOf("--data") + 1 : 1);
+      List<String> lines = r.errLines();
+      if (r.exit() != 2 || lines.size() != 1 || !lines.get(0).startsWith("wclust: error: ")
+          || !lines.get(0).contains(file)) {
+        problems.add("wclust " + String.join(" ", args) + " -> exit " + r.exit() + ", stderr:\n" + r.err());
+      } else if (file.endsWith(".h5") && !lines.get(0).contains("truncated or corrupt")) {
+        problems.add("a truncated .h5 is not called truncated or corrupt: " + lines.get(0));
+      }
+      System.out.println("wclust " + args.get(0) + " " + Paths.get(file).getFileName() + " -> " + r.exit() + ": "
+          + r.err().strip());
+    }
+    try (Stream<Path> files = Files.list(tmp)) {
+      List<Path> crashes = files.filter(p -> p.getFileName().toString().startsWith("hs_err_pid")).toList();
+      assertEquals(List.of(), crashes, "JVM crash files");
+    }
+    assertTrue(!Files.exists(tmp.resolve("out")), "a failed run left its output");
+    assertTrue(problems.isEmpty(), problems.size() + " of " + runs + " runs broke the contract:\n"
+        + String.join("\n", problems));
+  }
+
   private static final String CHANGED = "exit 0 but the result differs from the intact model's";
 
   /** Null when the run kept the contract; else what it broke. */

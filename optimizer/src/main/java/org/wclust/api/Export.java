@@ -24,7 +24,11 @@ public final class Export {
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output)) {
       FlatModel model = ModelLoader.load(input, signature);
       ClusterStripper.Frozen frozen = ClusterStripper.strip(model, List.of());
-      SavedModelWriter.write(out.path(), frozen.graph(), model.signature());
+      try {
+        SavedModelWriter.write(out.path(), frozen.graph(), model.signature());
+      } catch (IOException e) {
+        throw out.writeFailed(e);
+      }
       out.commit();
       return model;
     }

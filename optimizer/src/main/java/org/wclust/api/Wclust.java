@@ -125,7 +125,11 @@ public final class Wclust {
       progress.accept("stripping and exporting to " + output);
       List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
       ClusterStripper.Frozen frozen = ClusterStripper.strip(clustered.model(), weightTensors);
-      SavedModelWriter.write(out.path(), frozen.graph(), clustered.model().signature());
+      try {
+        SavedModelWriter.write(out.path(), frozen.graph(), clustered.model().signature());
+      } catch (IOException e) {
+        throw out.writeFailed(e);
+      }
       AccuracyReport accuracy = null;
       if (evaluation != null) {
         double fineTuned = Double.NaN;
@@ -152,7 +156,11 @@ public final class Wclust {
       long t5 = System.nanoTime();
       ClusterResult result = new ClusterResult(output, layers, folded, seconds(t1 - t0),
           seconds(t2 - t1), seconds(t4 - t3), size, seconds(t5 - t4), accuracy, tuned);
-      ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
+      try {
+        ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
+      } catch (IOException e) {
+        throw out.writeFailed(e);
+      }
       out.commit();
       return result;
     }

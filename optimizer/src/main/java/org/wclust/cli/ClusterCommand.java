@@ -48,7 +48,8 @@ public final class ClusterCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "a SavedModel directory")
+  @Parameters(paramLabel = "MODEL",
+      description = "a SavedModel directory, a .keras or .h5 file, or a TensorFlow.js model.json")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT",

@@ -33,7 +33,7 @@ public final class InspectCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Parameters(paramLabel = "MODEL", arity = "0..1",
-      description = "a SavedModel directory, a .keras or an .h5 file")
+      description = "a SavedModel directory, a .keras or .h5 file, or a TensorFlow.js model.json")
   Path model;
 
   @Option(names = "--keras-layers",
