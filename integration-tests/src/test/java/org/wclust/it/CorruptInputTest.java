@@ -13,9 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
@@ -134,69 +133,57 @@ class CorruptInputTest {
   void everyDamagedInputEndsInACorrectResultOrOneLineExitTwo(@TempDir Path tmp) throws Exception {
     boolean root = "root".equals(System.getProperty("user.name"));
     Map<String, Tally> tallies = new LinkedHashMap<>();
-    ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "corrupt-input-run");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      for (Subject subject : subjects()) {
-        Tally tally = new Tally();
-        tallies.put(subject.name(), tally);
-        Map<Verb, Run> intact = new LinkedHashMap<>();
-        Map<Verb, Map<String, HostTensor>> intactOutputs = new LinkedHashMap<>();
-        Path intactDir = tmp.resolve("intact");
-        Path copy = copyInto(subject.source(), intactDir);
-        for (Verb verb : subject.verbs()) {
-          Path out = intactDir.resolve("out-" + verb);
-          Run run = run(runner, command(subject, verb, subject.argumentIn(copy), out));
-          assertEquals(0, run.exit(), subject.name() + " intact " + verb + ": " + run.err() + run.escaped());
-          intact.put(verb, run);
-          if (verb != Verb.INSPECT) {
-            intactOutputs.put(verb, outputsOf(out));
-          }
-        }
-        Corruption.deleteTree(intactDir);
-
-        long size = Files.size(subject.targetIn(subject.source()));
-        List<Corruption> corruptions = new ArrayList<>(
-            Corruption.standardSet(size, subject.name().hashCode()));
-        corruptions.addAll(subject.extra());
-        int caseNo = 0;
-        for (Corruption corruption : corruptions) {
-          Path caseDir = tmp.resolve("case-" + caseNo++);
-          Path damagedCopy = copyInto(subject.source(), caseDir);
-          corruption.apply(corruption.directory() == null ? subject.targetIn(damagedCopy)
-              : damagedCopy.resolve(corruption.directory()));
-          for (Verb verb : subject.verbs()) {
-            Path out = caseDir.resolve("out-" + verb);
-            Path argument = subject.argumentIn(damagedCopy);
-            Run run = run(runner, command(subject, verb, argument, out));
-            tally.tried++;
-            tally.slowest = Math.max(tally.slowest, run.seconds());
-            String label = subject.name() + " " + corruption.name() + " " + verb.name().toLowerCase();
-            String violation = judge(run, verb, argument, subject.source().getFileName().toString(), out, caseDir,
-                intact.get(verb), intactOutputs.get(verb));
-            if (violation == null) {
-              if (run.exit() == 2) {
-                tally.exitTwo++;
-              } else {
-                tally.exitZeroCorrect++;
-              }
-            } else if (violation.equals(CHANGED) && !subject.checksummed() && corruption.kind().equals("flip")) {
-              tally.exitZeroChangedUnprotected++;
-            } else {
-              tally.violations.add(label + ": " + violation);
-            }
-            if (timedOutOrCrashed(run)) {
-              break;
-            }
-          }
-          Corruption.deleteTree(caseDir);
+    for (Subject subject : subjects()) {
+      Tally tally = new Tally();
+      tallies.put(subject.name(), tally);
+      Map<Verb, Run> intact = new LinkedHashMap<>();
+      Map<Verb, Map<String, HostTensor>> intactOutputs = new LinkedHashMap<>();
+      Path intactDir = tmp.resolve("intact");
+      Path copy = copyInto(subject.source(), intactDir);
+      for (Verb verb : subject.verbs()) {
+        Path out = intactDir.resolve("out-" + verb);
+        Run run = run(command(subject, verb, subject.argumentIn(copy), out));
+        assertEquals(0, run.exit(), subject.name() + " intact " + verb + ": " + run.err() + run.escaped());
+        intact.put(verb, run);
+        if (verb != Verb.INSPECT) {
+          intactOutputs.put(verb, outputsOf(out));
         }
       }
-    } finally {
-      runner.shutdownNow();
+      Corruption.deleteTree(intactDir);
+
+      long size = Files.size(subject.targetIn(subject.source()));
+      List<Corruption> corruptions = new ArrayList<>(
+          Corruption.standardSet(size, subject.name().hashCode()));
+      corruptions.addAll(subject.extra());
+      int caseNo = 0;
+      for (Corruption corruption : corruptions) {
+        Path caseDir = tmp.resolve("case-" + caseNo++);
+        Path damagedCopy = copyInto(subject.source(), caseDir);
+        corruption.apply(corruption.directory() == null ? subject.targetIn(damagedCopy)
+            : damagedCopy.resolve(corruption.directory()));
+        for (Verb verb : subject.verbs()) {
+          Path out = caseDir.resolve("out-" + verb);
+          Path argument = subject.argumentIn(damagedCopy);
+          Run run = run(command(subject, verb, argument, out));
+          tally.tried++;
+          tally.slowest = Math.max(tally.slowest, run.seconds());
+          String label = subject.name() + " " + corruption.name() + " " + verb.name().toLowerCase();
+          String violation = judge(run, verb, argument, subject.source().getFileName().toString(), out, caseDir,
+              intact.get(verb), intactOutputs.get(verb));
+          if (violation == null) {
+            if (run.exit() == 2) {
+              tally.exitTwo++;
+            } else {
+              tally.exitZeroCorrect++;
+            }
+          } else if (violation.equals(CHANGED) && !subject.checksummed() && corruption.kind().equals("flip")) {
+            tally.exitZeroChangedUnprotected++;
+          } else {
+            tally.violations.add(label + ": " + violation);
+          }
+        }
+        Corruption.deleteTree(caseDir);
+      }
     }
     String summary = summary(tallies, root);
     System.out.println(summary);
@@ -319,10 +306,6 @@ class CorruptInputTest {
     return null;
   }
 
-  private static boolean timedOutOrCrashed(Run run) {
-    return run.timedOut();
-  }
-
   static List<String> command(Subject subject, Verb verb, Path argument, Path out) {
     List<String> args = new ArrayList<>();
     if (subject.dataArgs() != null) {
@@ -339,24 +322,30 @@ class CorruptInputTest {
     return args;
   }
 
-  /** Runs wclust in this JVM on the runner thread, capturing its output and exit status. */
-  static Run run(ExecutorService runner, List<String> args) throws InterruptedException {
+  /**
+   * Runs wclust in this JVM on a thread of its own, capturing its output and exit status; a run that
+   * does not end within the bound is abandoned (its thread is a daemon) and reported.
+   */
+  static Run run(List<String> args) throws InterruptedException {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     long start = System.nanoTime();
-    Future<Integer> exit = runner.submit(() -> {
+    FutureTask<Integer> exit = new FutureTask<>(() -> {
       CommandLine cli = WclustCommand.commandLine();
       cli.setOut(new PrintWriter(out, true));
       cli.setErr(new PrintWriter(err, true));
       return cli.execute(args.toArray(String[]::new));
     });
+    Thread thread = new Thread(exit, "wclust " + args.get(0));
+    thread.setDaemon(true);
+    thread.start();
     try {
       int code = exit.get(TIME_BOUND_S, TimeUnit.SECONDS);
       return new Run(code, out.toString(), err.toString(), null, false, (System.nanoTime() - start) / 1e9);
     } catch (TimeoutException e) {
-      exit.cancel(true);
+      thread.interrupt();
       return new Run(-1, out.toString(), err.toString(), null, true, TIME_BOUND_S);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       return new Run(-1, out.toString(), err.toString(), e.getCause(), false, (System.nanoTime() - start) / 1e9);
     }
   }

@@ -83,7 +83,7 @@ class KerasParityTest {
   }
 
   @Test
-  void unsupportedLayerIsOneLineNamingLayerAndClass(@TempDir Path tmp) {
+  void unsupportedLayerIsOneLineNamingFileLayerAndClass(@TempDir Path tmp) {
     KerasFixtures.manifest();
     Path file = KerasFixtures.DIR.resolve("unsupported.keras");
     CommandLine cli = WclustCommand.commandLine();
@@ -91,14 +91,15 @@ class KerasParityTest {
     cli.setErr(new PrintWriter(err));
     cli.setOut(new PrintWriter(new StringWriter()));
     assertEquals(2, cli.execute("export", file.toString(), "-o", tmp.resolve("out").toString()));
-    assertEquals("wclust: error: unsupported Keras layer 'layer_normalization' of class LayerNormalization "
+    assertEquals("wclust: error: " + file + ": unsupported Keras layer 'layer_normalization' of class LayerNormalization "
         + "(run 'wclust inspect --keras-layers' for the supported classes)", err.toString().strip());
     assertFalse(Files.exists(tmp.resolve("out")));
 
     err.getBuffer().setLength(0);
     Path op = KerasFixtures.DIR.resolve("unsupported_op.keras");
     assertEquals(2, cli.execute("inspect", op.toString()));
-    assertTrue(err.toString().strip().matches("wclust: error: unsupported Keras operation 'multiply(_\\d+)?' of class "
+    assertTrue(err.toString().strip().matches("wclust: error: " + java.util.regex.Pattern.quote(op.toString())
+        + ": unsupported Keras operation 'multiply(_\\d+)?' of class "
         + "Multiply from keras\\.src\\.ops\\.numpy \\(.*\\)"), err.toString());
 
     StringWriter out = new StringWriter();

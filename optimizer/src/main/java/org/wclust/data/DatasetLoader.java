@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import org.wclust.load.ReadErrors;
 
 /**
  * Loads a data file into a {@link Dataset}, choosing the format by the file name:
@@ -63,11 +64,8 @@ public final class DatasetLoader {
   }
 
   private static String describe(Exception e) {
-    if (e instanceof java.io.EOFException) {
-      return "it ends early (truncated?)";
-    }
-    if (e instanceof java.nio.file.AccessDeniedException) {
-      return "permission denied";
+    if (e instanceof IOException io) {
+      return ReadErrors.describe(io);
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }

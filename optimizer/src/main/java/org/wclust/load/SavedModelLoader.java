@@ -83,9 +83,9 @@ public final class SavedModelLoader {
     try {
       model = SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")));
     } catch (InvalidProtocolBufferException e) {
-      throw new ModelLoadException("corrupt SavedModel: cannot parse " + dir.resolve("saved_model.pb"), e);
+      throw new ModelLoadException("truncated or corrupt SavedModel: cannot parse " + dir.resolve("saved_model.pb"), e);
     } catch (IOException e) {
-      throw new ModelLoadException("cannot read " + dir.resolve("saved_model.pb") + ": " + e.getMessage(), e);
+      throw new ModelLoadException("cannot read " + dir.resolve("saved_model.pb") + ": " + ReadErrors.describe(e), e);
     }
     if (model.getMetaGraphsCount() == 0) {
       throw new ModelLoadException("corrupt SavedModel: " + dir + " holds no meta graph");

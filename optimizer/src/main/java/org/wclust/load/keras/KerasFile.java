@@ -11,6 +11,7 @@ import io.jhdf.api.Node;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.wclust.bridge.HostTensor;
 import org.wclust.load.ModelLoadException;
+import org.wclust.load.ReadErrors;
 
 /**
  * A Keras model file read without Python: the model config (JSON) and its weights (HDF5, read with
@@ -88,7 +90,9 @@ public final class KerasFile implements AutoCloseable {
       }
       return openH5(path);
     } catch (IOException e) {
-      throw new ModelLoadException("cannot read " + path + ": " + e.getMessage(), e);
+      throw new ModelLoadException("cannot read " + path + ": " + ReadErrors.describe(e)
+          + (e instanceof FileSystemException fs && fs.getFile() != null
+              && !fs.getFile().equals(path.toString()) ? " (" + fs.getFile() + ")" : ""), e);
     } catch (RuntimeException e) {
       if (e instanceof JsonParseException) {
         throw new ModelLoadException("truncated or corrupt model file " + path + ": the model config is not valid JSON", e);
@@ -105,7 +109,14 @@ public final class KerasFile implements AutoCloseable {
   }
 
   private static KerasFile openZip(Path path) throws IOException, ModelLoadException {
-    try (ZipFile zip = new ZipFile(path.toFile())) {
+    ZipFile opened;
+    try {
+      opened = new ZipFile(path.toFile());
+    } catch (java.util.zip.ZipException e) {
+      throw new ModelLoadException("truncated or corrupt Keras file " + path + ": not a complete zip archive ("
+          + e.getMessage() + ")", e);
+    }
+    try (ZipFile zip = opened) {
       ZipEntry config = zip.getEntry("config.json");
       ZipEntry weights = zip.getEntry("model.weights.h5");
       if (config == null) {
