@@ -97,7 +97,7 @@ class BadInputTest {
     new Random(42).nextBytes(junk);
     Files.write(dir.resolve("saved_model.pb"), junk);
     String msg = fails(dir.toString(), "-o", out.toString(), "--clusters", "4");
-    assertTrue(msg.startsWith("corrupt SavedModel"), msg);
+    assertTrue(msg.startsWith("truncated or corrupt SavedModel: cannot parse " + dir.resolve("saved_model.pb")), msg);
     assertNoOut();
   }
 
