@@ -135,4 +135,21 @@ public final class HostTensor {
         .setTensorContent(ByteString.copyFrom(data))
         .build();
   }
+
+  /** IEEE 754 binary16 to float (Java 17 has no Float.float16ToFloat). */
+  public static float halfToFloat(short half) {
+    int h = half & 0xffff;
+    int sign = (h & 0x8000) << 16;
+    int exp = (h >>> 10) & 0x1f;
+    int mant = h & 0x3ff;
+    if (exp == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    }
+    if (exp == 0) {
+      // Zero or subnormal: mant * 2^-24, exact in float.
+      float v = mant * 0x1p-24f;
+      return sign == 0 ? v : -v;
+    }
+    return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+  }
 }

@@ -6,6 +6,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import org.wclust.bridge.HostTensor;
 
 /**
  * An immutable n-dimensional array as read from a {@code .npy} file or {@code .npz} entry: its dtype,
@@ -158,27 +159,10 @@ public final class NpyArray {
 
   private double doubleAt(ByteBuffer buf, int i) {
     return switch (dtype) {
-      case FLOAT16 -> halfToFloat(buf.getShort(i * 2));
+      case FLOAT16 -> HostTensor.halfToFloat(buf.getShort(i * 2));
       case FLOAT32 -> buf.getFloat(i * 4);
       case FLOAT64 -> buf.getDouble(i * 8);
       default -> longAt(buf, i);
     };
-  }
-
-  /** IEEE 754 binary16 to float (Java 17 has no Float.float16ToFloat). */
-  static float halfToFloat(short half) {
-    int h = half & 0xffff;
-    int sign = (h & 0x8000) << 16;
-    int exp = (h >>> 10) & 0x1f;
-    int mant = h & 0x3ff;
-    if (exp == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-    }
-    if (exp == 0) {
-      // Zero or subnormal: mant * 2^-24, exact in float.
-      float v = mant * 0x1p-24f;
-      return sign == 0 ? v : -v;
-    }
-    return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
   }
 }

@@ -24,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.wclust.bridge.HostTensor;
 
 /** The .npy format as NumPy writes it, and the refusals of what the readers do not support. */
 class NpyReaderTest {
@@ -183,10 +184,10 @@ class NpyReaderTest {
 
   @Test
   void halfPrecisionConversion() {
-    assertEquals(65504f, NpyArray.halfToFloat((short) 0x7bff));
-    assertEquals(-0f, NpyArray.halfToFloat((short) 0x8000));
-    assertEquals(0x1p-14f, NpyArray.halfToFloat((short) 0x0400));
-    assertTrue(Float.isNaN(NpyArray.halfToFloat((short) 0x7e00)));
+    assertEquals(65504f, HostTensor.halfToFloat((short) 0x7bff));
+    assertEquals(-0f, HostTensor.halfToFloat((short) 0x8000));
+    assertEquals(0x1p-14f, HostTensor.halfToFloat((short) 0x0400));
+    assertTrue(Float.isNaN(HostTensor.halfToFloat((short) 0x7e00)));
   }
 
   @Test

@@ -87,7 +87,7 @@ final class TfjsWeights {
       case "float32" -> data.asFloatBuffer().get(values);
       case "float16" -> {
         for (int i = 0; i < values.length; i++) {
-          values[i] = halfToFloat(data.getShort(data.position() + 2 * i));
+          values[i] = HostTensor.halfToFloat(data.getShort(data.position() + 2 * i));
         }
       }
       default -> {
@@ -106,22 +106,5 @@ final class TfjsWeights {
     }
     data.position(data.position() + values.length * bytesPerValue);
     return new KerasFile.NamedValue(name, HostTensor.ofFloats(shape, values));
-  }
-
-  /** IEEE 754 binary16 to float32, exactly (every half is a float): subnormals, infinities and NaN included. */
-  static float halfToFloat(short half) {
-    int h = half & 0xffff;
-    int sign = (h & 0x8000) << 16;
-    int exponent = (h >>> 10) & 0x1f;
-    int mantissa = h & 0x3ff;
-    if (exponent == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-    }
-    if (exponent == 0) {
-      // zero or subnormal: mantissa * 2^-24
-      float magnitude = mantissa * 0x1p-24f;
-      return sign == 0 ? magnitude : -magnitude;
-    }
-    return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
   }
 }
