@@ -23,6 +23,11 @@ import java.util.concurrent.TimeUnit;
 public final class PythonTensorFlow {
   public static final String INSTALL_HINT =
       "install it with: scripts/setup-python.sh (pip install tensorflow-cpu==2.21.0 into .venv)";
+  /** The command that installs tflite-micro, for TFLM compression. */
+  public static final String TFLM_INSTALL_HINT =
+      "install it with: scripts/setup-python.sh (pip install tflite-micro==0.dev20261023182759 into .venv)";
+  /** The bridge scripts: the entry point first, then the modules it imports. */
+  private static final List<String> TOOL_FILES = List.of("tflite_tool.py", "tflm_compression.py");
   private static volatile Optional<PythonTensorFlow> cached;
 
   private final Path python;
@@ -88,16 +93,24 @@ public final class PythonTensorFlow {
     return JsonParser.parseString(new String(out, StandardCharsets.UTF_8)).getAsJsonObject();
   }
 
+  /**
+   * Copies the bridge scripts into a fresh temporary directory (tflite_tool.py imports its sibling
+   * tflm_compression.py from there) and returns the path of tflite_tool.py.
+   */
   private static Path extractTool() throws IOException {
-    Path script = Files.createTempFile("wclust-tflite_tool", ".py");
-    script.toFile().deleteOnExit();
-    try (InputStream in = PythonTensorFlow.class.getResourceAsStream("tflite_tool.py")) {
-      if (in == null) {
-        throw new IOException("tflite_tool.py missing from the classpath");
+    Path dir = Files.createTempDirectory("wclust-tools");
+    dir.toFile().deleteOnExit(); // registered first, so deleted after the files in it
+    for (String name : TOOL_FILES) {
+      Path file = dir.resolve(name);
+      try (InputStream in = PythonTensorFlow.class.getResourceAsStream(name)) {
+        if (in == null) {
+          throw new IOException(name + " missing from the classpath");
+        }
+        Files.write(file, ByteStreams.toByteArray(in));
       }
-      Files.write(script, ByteStreams.toByteArray(in));
+      file.toFile().deleteOnExit();
     }
-    return script;
+    return dir.resolve(TOOL_FILES.get(0));
   }
 
   private static List<Path> candidates() {
