@@ -57,6 +57,11 @@ public final class PythonTensorFlow {
     return python;
   }
 
+  /** Whether this Python can import {@code module} (e.g. {@code tflite_micro}). */
+  public boolean hasModule(String module) {
+    return canImport(python, module);
+  }
+
   /**
    * Runs {@code tflite_tool.py} with the arguments and returns its JSON output. A failure of the tool
    * becomes an exception carrying the tool's one-line error.
@@ -131,12 +136,16 @@ public final class PythonTensorFlow {
   }
 
   private static boolean hasTensorFlow(Path python) {
+    return canImport(python, "tensorflow");
+  }
+
+  private static boolean canImport(Path python, String module) {
     if (python.isAbsolute() && !Files.isExecutable(python)) {
       return false;
     }
     try {
       Process p = new ProcessBuilder(python.toString(), "-c", "import importlib.util,sys;"
-          + "sys.exit(0 if importlib.util.find_spec('tensorflow') else 1)")
+          + "sys.exit(0 if importlib.util.find_spec('" + module + "') else 1)")
           .redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
       return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;

@@ -24,11 +24,11 @@ _FLOAT32, _INT8 = 0, 9
 _DTYPES = {_FLOAT32: np.float32, _INT8: np.int8}
 MAX_BITS = 7  # TFLM's LUT index width: 3 bits in the decode header, tables of at most 128 values
 DECODE_HEADER_BYTES = 16  # the DECODE common metadata in front of the value tables
-# What one DECODE adds besides the data: the operator, the ancillary and output tensors and their
-# buffer entries, about 320 bytes, plus 12 bytes per channel of a per-channel quantized tensor (its
-# scales and zero points end up stored twice). Measured on converter output with
-# tflite-micro 0.dev20261023182759.
-DECODE_BOOKKEEPING_BYTES = 320
+# What one DECODE adds besides the data: the operator, the ancillary and output tensors (named after
+# the tensor, with suffixes) and their buffer entries, about 192 bytes plus twice the name, plus 12
+# bytes per channel of a per-channel quantized tensor (its scales and zero points end up stored
+# twice). Measured on converter output with tflite-micro 0.dev20261023182759.
+DECODE_BOOKKEEPING_BYTES = 192
 DECODE_BYTES_PER_QUANTIZED_CHANNEL = 12
 FLOAT_TOLERANCE = 1e-4  # relative to the largest |output| of the uncompressed model
 
@@ -140,8 +140,8 @@ def plan_tensor(values, axis, base):
         base.note = f"{what}: TFLM tables hold at most {limit}"
         return base
     size = _size(count, tables, length, itemsize)
-    overhead = DECODE_BOOKKEEPING_BYTES + (0 if axis is None else
-                                           DECODE_BYTES_PER_QUANTIZED_CHANNEL * tables)
+    overhead = DECODE_BOOKKEEPING_BYTES + 2 * len(base.name.encode()) + (
+        0 if axis is None else DECODE_BYTES_PER_QUANTIZED_CHANNEL * tables)
     if size + overhead >= base.bytes:
         base.note = (f"tables would not pay: {base.bytes} bytes now, {size} bytes compressed plus "
                      f"~{overhead} bytes of DECODE bookkeeping")

@@ -26,12 +26,18 @@ class KerasMobileNetV2Test {
 
   @BeforeAll
   static void make() throws IOException, InterruptedException {
+    model = model();
+    record = com.google.gson.JsonParser.parseString(
+        Files.readString(model.resolveSibling("mobilenet_v2.json"))).getAsJsonObject();
+  }
+
+  /** The .keras file, made once per build by make_keras_mobilenet_v2.py. */
+  static synchronized Path model() throws IOException, InterruptedException {
     Path dir = KerasFixtures.DIR.getParent().resolve("keras-mobilenet-v2");
-    model = dir.resolve("mobilenet_v2.keras");
     if (!Files.exists(dir.resolve("mobilenet_v2.json"))) {
       Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("make_keras_mobilenet_v2.py").toString(), dir.toString());
     }
-    record = com.google.gson.JsonParser.parseString(Files.readString(dir.resolve("mobilenet_v2.json"))).getAsJsonObject();
+    return dir.resolve("mobilenet_v2.keras");
   }
 
   @Test
