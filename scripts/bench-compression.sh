@@ -49,7 +49,7 @@ print(f"| {name} | {quantize} | {os.path.getsize(plain):,} | {c['compressed_tfli
 EOF
 }
 
-echo "| model (k = $k) | weights | .tflite bytes | TFLM lookup-table .tflite bytes | ratio | weight tensors compressed | convert --compress s |"
+echo "| model (k = $k) | quantize | .tflite bytes | TFLM lookup-table .tflite bytes | ratio | weight tensors compressed | convert --compress s |"
 echo "|---|---|---|---|---|---|---|"
 
 demo="$root/models/src/main/resources/org/wclust/models/default/mnist_cnn"

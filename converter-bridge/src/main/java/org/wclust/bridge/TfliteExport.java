@@ -53,7 +53,7 @@ public final class TfliteExport implements AutoCloseable {
       Path converted = staging.resolve("converted").resolve(target.file().getFileName());
       new TfliteConverter(python).convert(savedModel, signature, converted, target.quantization(),
           target.data(), target.dataScale());
-      return finish(python, converted, staging, target);
+      return finish(python, converted, staging, target, true);
     } catch (IOException | RuntimeException e) {
       AtomicOutputDirectory.deleteRecursively(staging);
       throw e;
@@ -67,7 +67,7 @@ public final class TfliteExport implements AutoCloseable {
       Path copy = staging.resolve("converted").resolve(target.file().getFileName());
       Files.createDirectories(copy.getParent());
       Files.copy(tflite, copy);
-      return finish(python, copy, staging, target);
+      return finish(python, copy, staging, target, false);
     } catch (IOException | RuntimeException e) {
       AtomicOutputDirectory.deleteRecursively(staging);
       throw e;
@@ -80,22 +80,25 @@ public final class TfliteExport implements AutoCloseable {
     return Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".partial-");
   }
 
-  private static TfliteExport finish(PythonTensorFlow python, Path converted, Path staging, Target target)
-      throws IOException {
+  /** {@code converted}: whether the converter made the file (then the report names its quantization). */
+  private static TfliteExport finish(PythonTensorFlow python, Path model, Path staging, Target target,
+      boolean converted) throws IOException {
     Path staged = staging.resolve(target.file().getFileName());
     JsonObject report = new JsonObject();
     TflmCompressor.Result compression = null;
     if (target.compression() == null) {
-      Files.move(converted, staged);
+      Files.move(model, staged);
     } else {
-      TfliteSize plain = TfliteSize.of(converted);
-      compression = new TflmCompressor(python).compress(converted, staged, target.compression());
+      TfliteSize plain = TfliteSize.of(model);
+      compression = new TflmCompressor(python).compress(model, staged, target.compression());
       report.add("uncompressed", plain.toJson());
     }
     TfliteSize size = TfliteSize.of(staged);
     JsonObject sizes = size.toJson();
     sizes.entrySet().forEach(e -> report.add(e.getKey(), e.getValue()));
-    report.addProperty("quantize", target.quantization().cliName());
+    if (converted) {
+      report.addProperty("quantize", target.quantization().cliName());
+    }
     if (compression != null) {
       report.add("compression", compression.toJson());
     }
