@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TFLM lookup-table compression benchmark: clusters the bundled demo CNN and Keras MobileNetV2
 # (224, alpha 1, random weights, made by integration-tests/src/test/python/make_keras_mobilenet_v2.py)
-# at k = 16, converts each to float and int8 .tflite, compresses them with 'wclust convert --compress'
+# at k = 16, converts each to float, int8 (clustered with --int8-aware) and int8-per-tensor (clustered
+# as for float) .tflite, compresses them with 'wclust convert --compress'
 # (verified in TFLM's interpreter) and prints a Markdown table: .tflite bytes, compressed bytes, ratio,
 # weight tensors compressed, and the wall time of 'wclust convert --compress' (conversion, compression
 # and TFLM verification on 3 inputs). Work files go to a temporary directory (or --keep DIR).
@@ -26,12 +27,12 @@ inputs() { # SHAPE OUT.npz
   "$python" -c "import numpy as np; np.savez('$2', x=np.random.default_rng(0).random((8,$1)).astype(np.float32))"
 }
 
-# name, clustered SavedModel, quantize (none|int8), data
+# name, clustered SavedModel, quantize (none|int8|int8-per-tensor), data
 row() {
   local name="$1" model="$2" quantize="$3" data="$4"
   local plain="$work/$name.tflite" lut="$work/$name.tflm.tflite"
   local q=()
-  if [ "$quantize" = int8 ]; then q=(--quantize int8); fi
+  if [ "$quantize" != none ]; then q=(--quantize "$quantize"); fi
   "$wclust" convert "$model" -o "$plain" "${q[@]}" --data "$data" > /dev/null
   local t0 t1
   t0=$(now)
@@ -58,6 +59,7 @@ inputs "28,28,1" "$work/mnist.npz"
 "$wclust" cluster "$demo" -o "$work/cnn_k${k}_int8" --clusters $k --int8-aware --no-size > /dev/null
 row "demo MNIST CNN" "$work/cnn_k$k" none "$work/mnist.npz"
 row "demo MNIST CNN" "$work/cnn_k${k}_int8" int8 "$work/mnist.npz"
+row "demo MNIST CNN" "$work/cnn_k$k" int8-per-tensor "$work/mnist.npz"
 
 (cd "$root/integration-tests" && "$python" src/test/python/make_keras_mobilenet_v2.py "$work/mnv2" > /dev/null)
 inputs "224,224,3" "$work/mnv2.npz"
@@ -65,3 +67,4 @@ inputs "224,224,3" "$work/mnv2.npz"
 "$wclust" cluster "$work/mnv2/mobilenet_v2.keras" -o "$work/mnv2_k${k}_int8" --clusters $k --int8-aware --no-size > /dev/null
 row "Keras MobileNetV2 (224, 1.0)" "$work/mnv2_k$k" none "$work/mnv2.npz"
 row "Keras MobileNetV2 (224, 1.0)" "$work/mnv2_k${k}_int8" int8 "$work/mnv2.npz"
+row "Keras MobileNetV2 (224, 1.0)" "$work/mnv2_k$k" int8-per-tensor "$work/mnv2.npz"

@@ -121,14 +121,18 @@ def cmd_convert(args):
 
 def _configure_quantization(tf, converter, args):
     """none: float; dynamic: int8 weights, float activations; int8: int8 weights and activations,
-    calibrated on --data (an .npz with an array 'x', scaled by --data-scale), float input/output."""
+    calibrated on --data (an .npz with an array 'x', scaled by --data-scale), float input/output,
+    weights quantized per output channel; int8-per-tensor: the same with one scale per weight
+    tensor (so a tensor with k values keeps at most k int8 values, and one lookup table fits it)."""
     if args.quantize == "none":
         return
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if args.quantize == "int8-per-tensor":
+        converter._experimental_disable_per_channel = True
     if args.quantize == "dynamic":
         return
     if not args.data:
-        raise ToolError("--quantize int8 needs --data FILE.npz (representative inputs, array 'x')")
+        raise ToolError(f"--quantize {args.quantize} needs --data FILE.npz (representative inputs, array 'x')")
     import numpy as np
     with np.load(args.data) as npz:
         if "x" not in npz:
@@ -371,7 +375,7 @@ def _parser():
     c.add_argument("out")
     c.add_argument("--signature", default="serving_default")
     c.add_argument("--allow-resource-variables", action="store_true")
-    c.add_argument("--quantize", choices=["none", "dynamic", "int8"], default="none")
+    c.add_argument("--quantize", choices=["none", "dynamic", "int8", "int8-per-tensor"], default="none")
     c.add_argument("--data", help="representative inputs for int8: .npz with array 'x'")
     c.add_argument("--data-scale", type=float, default=1.0)
     c.add_argument("--calibration-samples", type=int, default=200)

@@ -142,6 +142,7 @@ public final class ClusterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     CommandChecks.inputExistsOutputDoesNot(model, output);
+    tflite.checkSnapping(int8Aware);
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();

@@ -3,6 +3,7 @@ package org.wclust.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.TfliteConverter;
@@ -63,8 +64,11 @@ public final class ConvertCommand implements Callable<Integer> {
           "  none     float32",
           "  dynamic  int8 weights, float activations",
           "  int8     int8 weights and activations, calibrated on --data; float input and output",
+          "  int8-per-tensor  as int8, with one weight scale per tensor instead of per output channel",
           "Weights are quantized symmetrically per output channel; cluster with --int8-aware to keep "
-              + "the clustered values exact."})
+              + "the clustered values exact. With int8-per-tensor a tensor clustered into k values keeps "
+              + "at most k int8 values (rounded to the tensor's grid), so one lookup table fits it and "
+              + "--compress has no per-channel tables and scales to store."})
   String quantize;
 
   @Option(names = "--data", paramLabel = "FILE.npz",
@@ -81,15 +85,10 @@ public final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TfliteConverter.Quantization quantization = switch (quantize) {
-      case "none" -> TfliteConverter.Quantization.NONE;
-      case "dynamic" -> TfliteConverter.Quantization.DYNAMIC;
-      case "int8" -> TfliteConverter.Quantization.INT8;
-      default -> throw new IllegalArgumentException(
-          "unknown --quantize '" + quantize + "'; expected none, dynamic or int8");
-    };
-    if (quantization == TfliteConverter.Quantization.INT8 && data == null) {
-      throw new IllegalArgumentException("--quantize int8 needs --data FILE.npz (representative inputs)");
+    TfliteConverter.Quantization quantization = TfliteConverter.Quantization.parse(quantize,
+        List.of(TfliteConverter.Quantization.values()));
+    if (quantization.needsData() && data == null) {
+      throw new IllegalArgumentException("--quantize " + quantize + " needs --data FILE.npz (representative inputs)");
     }
     if (data != null && !Files.isRegularFile(data)) {
       throw new IllegalArgumentException("no such file: " + data);

@@ -2,6 +2,7 @@ package org.wclust.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.wclust.bridge.TfliteConverter;
 import org.wclust.bridge.TfliteExport;
 import picocli.CommandLine.Mixin;
@@ -15,9 +16,13 @@ final class TfliteOutputOptions {
   Path file;
 
   @Option(names = "--quantize", paramLabel = "MODE", defaultValue = "none",
-      description = {"with --tflite: none (float32, default) or int8 (int8 weights and activations, "
-          + "calibrated on --representative). int8 implies --int8-aware, so every int8 weight keeps at "
-          + "most K values per output channel and the int8 model reproduces the clustered values."})
+      description = {"with --tflite (default: ${DEFAULT-VALUE}):",
+          "  none             float32",
+          "  int8             int8 weights (scale per output channel) and activations, calibrated on "
+              + "--representative; implies --int8-aware, so every int8 weight keeps at most K values per "
+              + "channel and reproduces the clustered values",
+          "  int8-per-tensor  int8 with one weight scale per tensor: a weight clustered into K values keeps "
+              + "at most K int8 values (rounded to the tensor's grid); the smallest with --compress"})
   String quantize;
 
   @Option(names = "--representative", paramLabel = "FILE.npz",
@@ -28,22 +33,31 @@ final class TfliteOutputOptions {
   @Mixin
   CompressOptions compress;
 
+  /** --quantize int8: the per-channel int8 grids that --int8-aware snaps to. */
   boolean int8() {
     return quantization() == TfliteConverter.Quantization.INT8;
   }
 
   private TfliteConverter.Quantization quantization() {
-    return switch (quantize) {
-      case "none" -> TfliteConverter.Quantization.NONE;
-      case "int8" -> TfliteConverter.Quantization.INT8;
-      default -> throw new IllegalArgumentException("unknown --quantize '" + quantize + "'; expected none or int8");
-    };
+    return TfliteConverter.Quantization.parse(quantize, List.of(TfliteConverter.Quantization.NONE,
+        TfliteConverter.Quantization.INT8, TfliteConverter.Quantization.INT8_PER_TENSOR));
+  }
+
+  /**
+   * Per-channel snapping gives a tensor up to K values per channel, which one scale per tensor would
+   * round into a table too long for TFLM: --int8-aware goes with int8, not int8-per-tensor.
+   */
+  void checkSnapping(boolean int8Aware) {
+    if (int8Aware && quantization() == TfliteConverter.Quantization.INT8_PER_TENSOR) {
+      throw new IllegalArgumentException("--int8-aware snaps to per-channel int8 grids; use it with "
+          + "--quantize int8, not int8-per-tensor");
+    }
   }
 
   /** Null without --tflite; fails on options that need it, or int8 without representative data. */
   TfliteExport.Target target(Path data, double scale) {
     if (file == null) {
-      if (int8() || representative != null || compress.compress) {
+      if (quantization() != TfliteConverter.Quantization.NONE || representative != null || compress.compress) {
         throw new IllegalArgumentException("--quantize, --representative and --compress need --tflite FILE.tflite");
       }
       return null;
@@ -56,9 +70,9 @@ final class TfliteOutputOptions {
     if (inputs != null && !Files.isRegularFile(inputs)) {
       throw new IllegalArgumentException("no such file: " + inputs);
     }
-    if (int8() && inputs == null) {
-      throw new IllegalArgumentException("--quantize int8 needs representative inputs: --representative FILE.npz "
-          + "(or --data FILE.npz)");
+    if (quantization().needsData() && inputs == null) {
+      throw new IllegalArgumentException("--quantize " + quantize + " needs representative inputs: "
+          + "--representative FILE.npz (or --data FILE.npz)");
     }
     return new TfliteExport.Target(file, quantization(), inputs, (float) scale, compress.options(inputs, (float) scale));
   }

@@ -237,7 +237,7 @@ class BadInputTest {
         fails(model.toString(), "-o", out.toString(), "--clusters", "2", "--tflite", bad.toString()));
     String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
         "--tflite", tmp.resolve("m.tflite").toString(), "--quantize", "fp16");
-    assertTrue(msg.contains("'fp16'") && msg.contains("none or int8"), msg);
+    assertTrue(msg.contains("'fp16'") && msg.contains("none, int8, int8-per-tensor"), msg);
     assertFalse(Files.exists(tmp.resolve("m.tflite")));
     assertNoOut();
   }
