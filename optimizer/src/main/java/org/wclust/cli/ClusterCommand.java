@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
         "  wclust cluster model/ -o out/ --clusters 8 --layers 'dense'",
         "  wclust cluster model/ -o out/ --config clusters.json   # {\"conv2d.*\": 32, \"dense/kernel\": 8}",
         "  wclust cluster model/ -o out/ -k 8 --data train.npz --val test.npz --scale 0.00392156862745098",
-        "  wclust cluster model/ -o out/ -k 8 --data images.npz --distill --epochs 2"})
+        "  wclust cluster model/ -o out/ -k 8 --data images.npz --distill --epochs 2",
+        "  wclust cluster model/ -o out/ -k 16 --tflite model.tflite --compress   # TFLM lookup tables"})
 public final class ClusterCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
