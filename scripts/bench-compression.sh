@@ -53,18 +53,17 @@ EOF
 echo "| model (k = $k) | quantize | .tflite bytes | TFLM lookup-table .tflite bytes | ratio | weight tensors compressed | convert --compress s |"
 echo "|---|---|---|---|---|---|---|"
 
-demo="$root/models/src/main/resources/org/wclust/models/default/mnist_cnn"
-inputs "28,28,1" "$work/mnist.npz"
-"$wclust" cluster "$demo" -o "$work/cnn_k$k" --clusters $k --no-size > /dev/null
-"$wclust" cluster "$demo" -o "$work/cnn_k${k}_int8" --clusters $k --int8-aware --no-size > /dev/null
-row "demo MNIST CNN" "$work/cnn_k$k" none "$work/mnist.npz"
-row "demo MNIST CNN" "$work/cnn_k${k}_int8" int8 "$work/mnist.npz"
-row "demo MNIST CNN" "$work/cnn_k$k" int8-per-tensor "$work/mnist.npz"
+# name, source model, input shape, file tag: the three rows of one model
+model_rows() {
+  local name="$1" source="$2" shape="$3" tag="$4"
+  inputs "$shape" "$work/$tag.npz"
+  "$wclust" cluster "$source" -o "$work/${tag}_k$k" --clusters $k --no-size > /dev/null
+  "$wclust" cluster "$source" -o "$work/${tag}_k${k}_int8" --clusters $k --int8-aware --no-size > /dev/null
+  row "$name" "$work/${tag}_k$k" none "$work/$tag.npz"
+  row "$name" "$work/${tag}_k${k}_int8" int8 "$work/$tag.npz"
+  row "$name" "$work/${tag}_k$k" int8-per-tensor "$work/$tag.npz"
+}
 
+model_rows "demo MNIST CNN" "$root/models/src/main/resources/org/wclust/models/default/mnist_cnn" "28,28,1" cnn
 (cd "$root/integration-tests" && "$python" src/test/python/make_keras_mobilenet_v2.py "$work/mnv2" > /dev/null)
-inputs "224,224,3" "$work/mnv2.npz"
-"$wclust" cluster "$work/mnv2/mobilenet_v2.keras" -o "$work/mnv2_k$k" --clusters $k --no-size > /dev/null
-"$wclust" cluster "$work/mnv2/mobilenet_v2.keras" -o "$work/mnv2_k${k}_int8" --clusters $k --int8-aware --no-size > /dev/null
-row "Keras MobileNetV2 (224, 1.0)" "$work/mnv2_k$k" none "$work/mnv2.npz"
-row "Keras MobileNetV2 (224, 1.0)" "$work/mnv2_k${k}_int8" int8 "$work/mnv2.npz"
-row "Keras MobileNetV2 (224, 1.0)" "$work/mnv2_k$k" int8-per-tensor "$work/mnv2.npz"
+model_rows "Keras MobileNetV2 (224, 1.0)" "$work/mnv2/mobilenet_v2.keras" "224,224,3" mnv2
