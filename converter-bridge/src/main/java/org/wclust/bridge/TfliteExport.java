@@ -80,7 +80,10 @@ public final class TfliteExport implements AutoCloseable {
     return Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".partial-");
   }
 
-  /** {@code converted}: whether the converter made the file (then the report names its quantization). */
+  /**
+   * {@code converted}: whether the converter made the file (then the report names a quantization other
+   * than none; a plain conversion's report stays {@code {"tflite_bytes", "zipped_tflite_bytes"}}).
+   */
   private static TfliteExport finish(PythonTensorFlow python, Path model, Path staging, Target target,
       boolean converted) throws IOException {
     Path staged = staging.resolve(target.file().getFileName());
@@ -96,7 +99,7 @@ public final class TfliteExport implements AutoCloseable {
     TfliteSize size = TfliteSize.of(staged);
     JsonObject sizes = size.toJson();
     sizes.entrySet().forEach(e -> report.add(e.getKey(), e.getValue()));
-    if (converted) {
+    if (converted && target.quantization() != TfliteConverter.Quantization.NONE) {
       report.addProperty("quantize", target.quantization().cliName());
     }
     if (compression != null) {
