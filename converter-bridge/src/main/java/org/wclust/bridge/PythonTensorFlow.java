@@ -23,6 +23,11 @@ import java.util.concurrent.TimeUnit;
 public final class PythonTensorFlow {
   public static final String INSTALL_HINT =
       "install it with: scripts/setup-python.sh (pip install tensorflow-cpu==2.21.0 into .venv)";
+  /** The command that installs tflite-micro, for TFLM compression. */
+  public static final String TFLM_INSTALL_HINT =
+      "install it with: scripts/setup-python.sh (pip install tflite-micro==0.dev20261023182759 into .venv)";
+  /** The bridge scripts: the entry point first, then the modules it imports. */
+  private static final List<String> TOOL_FILES = List.of("tflite_tool.py", "tflm_compression.py");
   private static volatile Optional<PythonTensorFlow> cached;
 
   private final Path python;
@@ -50,6 +55,11 @@ public final class PythonTensorFlow {
 
   public Path python() {
     return python;
+  }
+
+  /** Whether this Python can import {@code module} (e.g. {@code tflite_micro}). */
+  public boolean hasModule(String module) {
+    return canImport(python, module);
   }
 
   /**
@@ -88,16 +98,24 @@ public final class PythonTensorFlow {
     return JsonParser.parseString(new String(out, StandardCharsets.UTF_8)).getAsJsonObject();
   }
 
+  /**
+   * Copies the bridge scripts into a fresh temporary directory (tflite_tool.py imports its sibling
+   * tflm_compression.py from there) and returns the path of tflite_tool.py.
+   */
   private static Path extractTool() throws IOException {
-    Path script = Files.createTempFile("wclust-tflite_tool", ".py");
-    script.toFile().deleteOnExit();
-    try (InputStream in = PythonTensorFlow.class.getResourceAsStream("tflite_tool.py")) {
-      if (in == null) {
-        throw new IOException("tflite_tool.py missing from the classpath");
+    Path dir = Files.createTempDirectory("wclust-tools");
+    dir.toFile().deleteOnExit(); // registered first, so deleted after the files in it
+    for (String name : TOOL_FILES) {
+      Path file = dir.resolve(name);
+      try (InputStream in = PythonTensorFlow.class.getResourceAsStream(name)) {
+        if (in == null) {
+          throw new IOException(name + " missing from the classpath");
+        }
+        Files.write(file, ByteStreams.toByteArray(in));
       }
-      Files.write(script, ByteStreams.toByteArray(in));
+      file.toFile().deleteOnExit();
     }
-    return script;
+    return dir.resolve(TOOL_FILES.get(0));
   }
 
   private static List<Path> candidates() {
@@ -118,12 +136,16 @@ public final class PythonTensorFlow {
   }
 
   private static boolean hasTensorFlow(Path python) {
+    return canImport(python, "tensorflow");
+  }
+
+  private static boolean canImport(Path python, String module) {
     if (python.isAbsolute() && !Files.isExecutable(python)) {
       return false;
     }
     try {
       Process p = new ProcessBuilder(python.toString(), "-c", "import importlib.util,sys;"
-          + "sys.exit(0 if importlib.util.find_spec('tensorflow') else 1)")
+          + "sys.exit(0 if importlib.util.find_spec('" + module + "') else 1)")
           .redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
       return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;

@@ -28,10 +28,28 @@ public final class TfliteConverter {
     /** int8 weights, float activations (dynamic range) */
     DYNAMIC,
     /** int8 weights and activations, calibrated on representative inputs; float input/output */
-    INT8;
+    INT8,
+    /** as {@link #INT8} with one scale per weight tensor instead of one per output channel */
+    INT8_PER_TENSOR;
 
     public String cliName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** Whether activations are quantized too, which needs representative inputs. */
+    public boolean needsData() {
+      return this == INT8 || this == INT8_PER_TENSOR;
+    }
+
+    /** The value of {@code --quantize NAME}, or an error naming {@code allowed}. */
+    public static Quantization parse(String name, java.util.List<Quantization> allowed) {
+      for (Quantization q : allowed) {
+        if (q.cliName().equals(name)) {
+          return q;
+        }
+      }
+      throw new IllegalArgumentException("unknown --quantize '" + name + "'; expected "
+          + String.join(", ", allowed.stream().map(Quantization::cliName).toList()));
     }
   }
 

@@ -28,6 +28,23 @@ Subcommands:
       TRANSPOSE_CONV: [out, ...]) or the last axis (DEPTHWISE_CONV_2D: [1, h, w, out]).
       "constant" is false when the weight is computed at run time (then it is not counted:
       distinct values are null).
+  compress MODEL.tflite OUT.tflite [--samples N] [--seed S] [--data X.npz [--data-scale F]]
+           [--allow-uncompressed]
+      Lookup-table compression for TensorFlow Lite Micro (PyPI tflite-micro; see
+      tflm_compression.py beside this script): every conv/dense weight that gets smaller is stored
+      as b-bit indices into value tables, decoded by TFLM_DECODE operators. Both models then run in
+      TFLM's interpreter (a child process: a kernel that aborts is an error, not a crash) on N
+      inputs (rows of the .npz array 'x' times F, or seeded random values); OUT is written only
+      when every weight TFLM decodes equals the original and the outputs match (float: within
+      1e-4 of the largest |output|, int8 weights: exactly). With no weight to compress it fails,
+      or with --allow-uncompressed writes MODEL unchanged. Prints {"uncompressed_bytes",
+      "compressed_bytes", "compressed_tensors", "tensors": [per weight: name, op, shape, dtype,
+      bytes, distinct, mode (per_tensor | per_channel | none), axis, bits, tables, table_length,
+      compressed_bytes, saved_bytes, note], "verification": {"interpreter", "inputs",
+      "input_source", "outputs": [{"output", "max_abs_diff", "max_abs", "limit"}]},
+      "tflite_micro_version", "seconds"}.
+  verify-tflm MODEL.tflite COMPRESSED.tflite [--samples N] [--seed S] [--data X.npz ...]
+      The verification step of compress, run by it in a child process. Prints {"outputs": [...]}.
 """
 import argparse
 import json
@@ -104,14 +121,18 @@ def cmd_convert(args):
 
 def _configure_quantization(tf, converter, args):
     """none: float; dynamic: int8 weights, float activations; int8: int8 weights and activations,
-    calibrated on --data (an .npz with an array 'x', scaled by --data-scale), float input/output."""
+    calibrated on --data (an .npz with an array 'x', scaled by --data-scale), float input/output,
+    weights quantized per output channel; int8-per-tensor: the same with one scale per weight
+    tensor (so a tensor with k values keeps at most k int8 values, and one lookup table fits it)."""
     if args.quantize == "none":
         return
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if args.quantize == "int8-per-tensor":
+        converter._experimental_disable_per_channel = True
     if args.quantize == "dynamic":
         return
     if not args.data:
-        raise ToolError("--quantize int8 needs --data FILE.npz (representative inputs, array 'x')")
+        raise ToolError(f"--quantize {args.quantize} needs --data FILE.npz (representative inputs, array 'x')")
     import numpy as np
     with np.load(args.data) as npz:
         if "x" not in npz:
@@ -225,6 +246,125 @@ def cmd_weights(args):
     _emit({"weights": weights})
 
 
+# --------------------------------------------------------------------------------------- compress
+
+def _compression():
+    """tflm_compression.py (beside this script) with tflite-micro importable."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import tflm_compression
+    try:
+        tflm_compression.require_tflm()
+    except tflm_compression.CompressionError as e:
+        raise ToolError(str(e)) from e
+    return tflm_compression
+
+
+def _read_model(path):
+    if not os.path.isfile(path):
+        raise ToolError(f"no such file: {path}")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _verification_inputs(lut, model, args):
+    data = None
+    if args.data:
+        import numpy as np
+        with np.load(args.data) as npz:
+            if "x" not in npz:
+                raise ToolError(f"{args.data} has no array 'x'")
+            data = npz["x"][: args.samples].astype(np.float32) * args.data_scale
+    try:
+        return lut.make_inputs(model, args.samples, args.seed, data)
+    except lut.CompressionError as e:
+        raise ToolError(str(e)) from e
+
+
+def cmd_compress(args):
+    import time
+    start = time.time()
+    lut = _compression()
+    model = _read_model(args.model)
+    plans = lut.plan(model)
+    chosen = [p for p in plans if p.mode]
+    result = {"uncompressed_bytes": len(model), "compressed_tensors": len(chosen),
+              "tensors": [p.to_json() for p in plans], "tflite_micro_version": _tflm_version()}
+    if not chosen:
+        why = (f"{len(plans)} conv/dense weight tensors, none smaller as lookup tables"
+               if plans else "no float32/int8 conv/dense weight tensors")
+        if not args.allow_uncompressed:
+            raise ToolError(f"nothing to compress in {args.model}: {why}; pass "
+                            "--allow-uncompressed to write the model unchanged")
+        _write(args.out, model)
+        result.update({"compressed_bytes": len(model), "note": why,
+                       "seconds": time.time() - start})
+        _emit(result)
+        return
+    try:
+        compressed = lut.compress(model, plans)
+    except lut.CompressionError as e:
+        raise ToolError(str(e)) from e
+    partial = args.out + ".unverified"
+    _write(partial, compressed)
+    try:
+        verification = _verify_in_child(args, partial)
+    finally:
+        os.remove(partial)
+    _write(args.out, compressed)
+    result.update({"compressed_bytes": len(compressed), "verification": verification,
+                   "seconds": time.time() - start})
+    _emit(result)
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _tflm_version():
+    import tflite_micro
+    return tflite_micro.__version__
+
+
+def _verify_in_child(args, compressed_path):
+    """Runs verify-tflm in a child process: TFLM's kernels abort() on some models (e.g. an int8
+    softmax whose input scale is out of range), which must not take this process down."""
+    import subprocess
+    command = [sys.executable, os.path.abspath(__file__), "verify-tflm", args.model,
+               compressed_path, "--samples", str(args.samples), "--seed", str(args.seed),
+               "--data-scale", str(args.data_scale)]
+    if args.data:
+        command += ["--data", args.data]
+    child = subprocess.run(command, capture_output=True, text=True)
+    lines = [l for l in child.stderr.splitlines() if l.strip()]
+    if child.returncode == 0:
+        return json.loads(child.stdout)
+    if child.returncode > 0:
+        last = lines[-1] if lines else f"exit status {child.returncode}"
+        raise ToolError(last.split("tflite_tool: ", 1)[-1])
+    stage = [l for l in lines if l.startswith("tflm: ")]
+    where = stage[-1][len("tflm: "):] if stage else "starting"
+    raise ToolError(f"TFLM's interpreter crashed (signal {-child.returncode}) while {where}: "
+                    "its kernels do not run this model, so the compressed one cannot be verified; "
+                    "nothing written")
+
+
+def cmd_verify_tflm(args):
+    lut = _compression()
+    plain = _read_model(args.model)
+    compressed = _read_model(args.compressed)
+    inputs = _verification_inputs(lut, plain, args)
+    try:
+        outputs = lut.verify(plain, compressed, lut.plan(plain), inputs,
+                             progress=lambda stage: print("tflm: " + stage, file=sys.stderr,
+                                                          flush=True))
+    except lut.CompressionError as e:
+        raise ToolError(str(e)) from e
+    _emit({"interpreter": "tflite_micro.runtime.Interpreter", "inputs": len(inputs),
+           "input_source": f"{args.data} x {args.data_scale}" if args.data
+           else f"random (seed {args.seed})", "outputs": outputs})
+
+
 # ------------------------------------------------------------------------------------------- main
 
 def _parser():
@@ -235,7 +375,7 @@ def _parser():
     c.add_argument("out")
     c.add_argument("--signature", default="serving_default")
     c.add_argument("--allow-resource-variables", action="store_true")
-    c.add_argument("--quantize", choices=["none", "dynamic", "int8"], default="none")
+    c.add_argument("--quantize", choices=["none", "dynamic", "int8", "int8-per-tensor"], default="none")
     c.add_argument("--data", help="representative inputs for int8: .npz with array 'x'")
     c.add_argument("--data-scale", type=float, default=1.0)
     c.add_argument("--calibration-samples", type=int, default=200)
@@ -248,6 +388,18 @@ def _parser():
     w = sub.add_parser("weights", help="list conv/dense weight tensors")
     w.add_argument("model")
     w.set_defaults(func=cmd_weights)
+    for name, func, help_ in (("compress", cmd_compress, "LUT-compress for TFLM and verify"),
+                              ("verify-tflm", cmd_verify_tflm, "run both models in TFLM")):
+        k = sub.add_parser(name, help=help_)
+        k.add_argument("model")
+        k.add_argument("out" if name == "compress" else "compressed")
+        k.add_argument("--samples", type=int, default=3)
+        k.add_argument("--seed", type=int, default=0)
+        k.add_argument("--data", help="verification inputs: .npz with array 'x'")
+        k.add_argument("--data-scale", type=float, default=1.0)
+        if name == "compress":
+            k.add_argument("--allow-uncompressed", action="store_true")
+        k.set_defaults(func=func)
     return p
 
 

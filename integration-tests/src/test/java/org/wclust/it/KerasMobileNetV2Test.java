@@ -27,11 +27,11 @@ class KerasMobileNetV2Test {
   @BeforeAll
   static void make() throws IOException, InterruptedException {
     model = model();
-    record = com.google.gson.JsonParser.parseString(Files.readString(model.resolveSibling("mobilenet_v2.json")))
-        .getAsJsonObject();
+    record = com.google.gson.JsonParser.parseString(
+        Files.readString(model.resolveSibling("mobilenet_v2.json"))).getAsJsonObject();
   }
 
-  /** The MobileNetV2 .keras file, made on first use. */
+  /** The .keras file, made once per build by make_keras_mobilenet_v2.py. */
   static synchronized Path model() throws IOException, InterruptedException {
     Path dir = KerasFixtures.DIR.getParent().resolve("keras-mobilenet-v2");
     if (!Files.exists(dir.resolve("mobilenet_v2.json"))) {

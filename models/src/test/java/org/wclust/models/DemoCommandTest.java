@@ -17,13 +17,26 @@ class DemoCommandTest {
     String[] tuned = row(run("demo", "--clusters", "2", "--keep", tmp.resolve("tuned").toString()), "2");
     String[] plain = row(run("demo", "--clusters", "2", "--no-fine-tune", "--keep", tmp.resolve("plain").toString()),
         "2");
-    // K, ACC BEFORE, ACC AFTER, ACC TUNED, DISTINCT, size
+    // K, ACC BEFORE, ACC AFTER, ACC TUNED, DISTINCT, zipped size (a number and a unit), TFLM bytes
     assertEquals(plain[2], tuned[2], "accuracy after clustering, with and without fine-tuning");
     assertEquals("-", plain[3]);
     double after = percent(tuned[2]);
     double fineTuned = percent(tuned[3]);
     assertTrue(fineTuned >= after + 20 && fineTuned >= 85, "k = 2: " + after + " % -> " + fineTuned + " %");
     assertEquals("2", tuned[4]);
+  }
+
+  /** The TFLM column: at k = 2 the lookup-table .tflite is under a fifth of the unclustered one. */
+  @Test
+  void tflmBytesShrinkWithClustering(@TempDir Path tmp) {
+    String output = run("demo", "--clusters", "2", "--no-fine-tune", "--keep", tmp.toString());
+    long original = Long.parseLong(last(row(output, "-")));
+    long clustered = Long.parseLong(last(row(output, "2")));
+    assertTrue(clustered * 5 < original, "TFLM bytes: original " + original + ", k = 2 " + clustered);
+  }
+
+  private static String last(String[] row) {
+    return row[row.length - 1];
   }
 
   @Test
@@ -46,10 +59,10 @@ class DemoCommandTest {
     return out.toString();
   }
 
-  /** The table row of {@code k}, split into its columns (the size column is one, e.g. "5810 B"). */
+  /** The table row of {@code k} ("-" for the original model), split at spaces (a size is "5810 B"). */
   private static String[] row(String output, String k) {
     return output.lines().map(String::trim).filter(l -> l.startsWith(k + " ")).findFirst()
-        .map(l -> l.split("\\s+", 6)).orElseThrow(() -> new AssertionError("no row for k = " + k + ":\n" + output));
+        .map(l -> l.split("\\s+")).orElseThrow(() -> new AssertionError("no row for k = " + k + ":\n" + output));
   }
 
   private static double percent(String cell) {

@@ -7,9 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.wclust.bridge.AtomicOutputDirectory;
+import com.google.gson.JsonObject;
 import org.wclust.bridge.HostTensor;
+import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.SavedModelWriter;
 import org.wclust.bridge.TensorRef;
+import org.wclust.bridge.TfliteExport;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
@@ -76,7 +79,21 @@ public final class Wclust {
   public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
       boolean measureTflite, Consumer<String> progress, FineTuner.Listener listener)
       throws ModelLoadException, IOException {
-    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output)) {
+    return clusterToSavedModel(input, output, options, measureTflite, progress, listener, null);
+  }
+
+  /**
+   * As {@link #clusterToSavedModel(Path, Path, ClusterOptions, boolean, Consumer, FineTuner.Listener)},
+   * and, unless {@code tflite} is null, converts the clustered model to {@code tflite.file()} (LUT-compressed
+   * for TensorFlow Lite Micro and verified there when it asks): written only together with OUT, its
+   * sizes in the report's {@code size.tflite_output}. Quantizing to int8 should go with
+   * {@link ClusterOptions#int8Aware()}, so that quantization keeps the clusters.
+   */
+  public static ClusterResult clusterToSavedModel(Path input, Path output, ClusterOptions options,
+      boolean measureTflite, Consumer<String> progress, FineTuner.Listener listener, TfliteExport.Target tflite)
+      throws ModelLoadException, IOException {
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output);
+        TfliteOutput tfliteOut = new TfliteOutput()) {
       long t0 = System.nanoTime();
       progress.accept("loading " + input);
       FlatModel model = ModelLoader.load(input, options.signature());
@@ -156,13 +173,37 @@ public final class Wclust {
       long t5 = System.nanoTime();
       ClusterResult result = new ClusterResult(output, layers, folded, seconds(t1 - t0),
           seconds(t2 - t1), seconds(t4 - t3), size, seconds(t5 - t4), accuracy, tuned);
+      JsonObject tfliteReport = null;
+      if (tflite != null) {
+        progress.accept("converting to " + tflite.file() + (tflite.compression() == null ? ""
+            : " and compressing it for TFLM"));
+        tfliteOut.export = TfliteExport.fromSavedModel(PythonTensorFlow.require(), out.path(),
+            clustered.model().signature().name(), tflite);
+        tfliteReport = tfliteOut.export.report();
+        tfliteReport.addProperty("file", tflite.file().toString());
+      }
       try {
-        ClusterReport.write(out.path().resolve(REPORT_FILE), input, result);
+        ClusterReport.write(out.path().resolve(REPORT_FILE), input, result, tfliteReport);
       } catch (IOException e) {
         throw out.writeFailed(e);
       }
       out.commit();
+      if (tfliteOut.export != null) {
+        tfliteOut.export.commit();
+      }
       return result;
+    }
+  }
+
+  /** The .tflite of {@code --tflite}, staged until OUT is committed; deleted if it never is. */
+  private static final class TfliteOutput implements AutoCloseable {
+    TfliteExport export;
+
+    @Override
+    public void close() {
+      if (export != null) {
+        export.close();
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 package org.wclust.cli;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -12,6 +14,8 @@ import org.wclust.api.ClusterToKeras;
 import org.wclust.api.ClusterResult;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
+import org.wclust.bridge.TfliteExport;
+import org.wclust.bridge.TfliteSize;
 import org.wclust.cluster.ClusterPlan;
 import org.wclust.cluster.ClusterSettings;
 import org.wclust.cluster.Granularity;
@@ -43,7 +47,8 @@ import picocli.CommandLine.Spec;
         "  wclust cluster model/ -o out/ --clusters 8 --layers 'dense'",
         "  wclust cluster model/ -o out/ --config clusters.json   # {\"conv2d.*\": 32, \"dense/kernel\": 8}",
         "  wclust cluster model/ -o out/ -k 8 --data train.npz --val test.npz --scale 0.00392156862745098",
-        "  wclust cluster model/ -o out/ -k 8 --data images.npz --distill --epochs 2"})
+        "  wclust cluster model/ -o out/ -k 8 --data images.npz --distill --epochs 2",
+        "  wclust cluster model/ -o out/ -k 16 --tflite model.tflite --compress   # TFLM lookup tables"})
 public final class ClusterCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -125,6 +130,9 @@ public final class ClusterCommand implements Callable<Integer> {
   @Mixin
   FineTuneMixin fineTune;
 
+  @Mixin
+  TfliteOutputOptions tflite;
+
   @Option(names = "--seed", defaultValue = "0",
       description = "seed of the random initialisations and of the fine-tuning shuffle (default: ${DEFAULT-VALUE})")
   long seed;
@@ -136,12 +144,14 @@ public final class ClusterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     CommandChecks.inputExistsOutputDoesNot(model, output);
+    tflite.checkSnapping(int8Aware);
     ClusterPlan plan = ClusterPlan.of(
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
     ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
-        !noFoldBatchNorm, int8Aware);
+        !noFoldBatchNorm, int8Aware || tflite.int8()); // --tflite --quantize int8 keeps the clusters
+    TfliteExport.Target tfliteTarget = tflite.target(fineTune.data, fineTune.scale);
     if (fineTune.fineTunes()) {
       options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
     } else if (fineTune.validation != null) {
@@ -149,6 +159,10 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (ClusterToKeras.isKerasOutput(output)) {
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
+      if (tfliteTarget != null) {
+        throw new IllegalArgumentException("--tflite is not supported with -o OUT.keras; write a SavedModel "
+            + "directory, or convert the .keras file's export");
+      }
       if (fineTune.validation != null) {
         throw new IllegalArgumentException("--val is not supported with -o OUT.keras (it has no report); "
             + "evaluate the written file, or write a SavedModel directory for the accuracy report");
@@ -173,7 +187,7 @@ public final class ClusterCommand implements Callable<Integer> {
           out.println(stage + " ...");
           out.flush();
         }
-      }, training);
+      }, training, tfliteTarget);
     }
     out.printf("%-40s %-22s %-18s %8s %9s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "CODEBOOKS",
         "DISTINCT", "SSE");
@@ -196,6 +210,19 @@ public final class ClusterCommand implements Callable<Integer> {
     out.printf("wrote %s (load %.2fs, cluster %.2fs, %sexport %.2fs)%n", output,
         result.loadSeconds(), result.clusterSeconds(), result.fineTuning() == null ? ""
             : String.format("fine-tune %.1fs, ", result.fineTuning().seconds()), result.exportSeconds());
+    if (tfliteTarget != null) {
+      TfliteSize written = TfliteSize.of(tfliteTarget.file());
+      out.printf("wrote %s: %d bytes, %d bytes zipped%n", tfliteTarget.file(), written.tfliteBytes(),
+          written.zippedBytes());
+      JsonObject report = JsonParser.parseString(
+          java.nio.file.Files.readString(TfliteExport.reportFile(tfliteTarget.file()))).getAsJsonObject();
+      if (report.has("compression")) {
+        JsonObject compression = report.getAsJsonObject("compression");
+        out.printf("TFLM lookup tables: %d weight tensors compressed, %d -> %d bytes; see %s%n",
+            compression.get("compressed_tensors").getAsInt(), compression.get("uncompressed_tflite_bytes").getAsLong(),
+            compression.get("compressed_tflite_bytes").getAsLong(), TfliteExport.reportFile(tfliteTarget.file()));
+      }
+    }
     out.flush();
     return 0;
   }

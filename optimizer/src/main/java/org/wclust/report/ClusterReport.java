@@ -48,6 +48,15 @@ public final class ClusterReport {
   }
 
   public static void write(Path file, Path input, ClusterResult result) throws IOException {
+    write(file, input, result, null);
+  }
+
+  /**
+   * As {@link #write(Path, Path, ClusterResult)}, with {@code tfliteOutput} (the report of the
+   * {@code --tflite} file: its sizes and TFLM compression) as {@code size.tflite_output} unless null.
+   */
+  public static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput)
+      throws IOException {
     JsonObject root = new JsonObject();
     root.addProperty("input", input.toString());
     JsonArray layers = new JsonArray();
@@ -87,7 +96,11 @@ public final class ClusterReport {
     result.foldedBatchNorm().forEach(folded::add);
     root.add("batch_norm_folded_into", folded);
     if (result.size() != null) {
-      root.add("size", result.size().toJson());
+      JsonObject size = result.size().toJson();
+      if (tfliteOutput != null) {
+        size.add("tflite_output", tfliteOutput);
+      }
+      root.add("size", size);
     }
     if (result.accuracy() != null) {
       AccuracyReport a = result.accuracy();

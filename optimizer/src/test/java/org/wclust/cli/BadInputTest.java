@@ -216,6 +216,33 @@ class BadInputTest {
   }
 
   @Test
+  void compressionOptionsNeedTflite() throws IOException {
+    assertEquals("--quantize, --representative and --compress need --tflite FILE.tflite",
+        fails(model.toString(), "-o", out.toString(), "--clusters", "2", "--compress"));
+    assertNoOut();
+  }
+
+  @Test
+  void int8TfliteNeedsRepresentativeInputs() throws IOException {
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
+        "--tflite", tmp.resolve("m.tflite").toString(), "--quantize", "int8");
+    assertTrue(msg.contains("--quantize int8") && msg.contains("--representative FILE.npz"), msg);
+    assertNoOut();
+  }
+
+  @Test
+  void tfliteOutputMustBeATfliteFile() throws IOException {
+    Path bad = tmp.resolve("m.bin");
+    assertEquals("--tflite must name a .tflite file: " + bad,
+        fails(model.toString(), "-o", out.toString(), "--clusters", "2", "--tflite", bad.toString()));
+    String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
+        "--tflite", tmp.resolve("m.tflite").toString(), "--quantize", "fp16");
+    assertTrue(msg.contains("'fp16'") && msg.contains("none, int8, int8-per-tensor"), msg);
+    assertFalse(Files.exists(tmp.resolve("m.tflite")));
+    assertNoOut();
+  }
+
+  @Test
   void zeroEpochs() throws IOException {
     String msg = fails(model.toString(), "-o", out.toString(), "--clusters", "2",
         "--data", data("train.npz", 4, true).toString(), "--epochs", "0");
