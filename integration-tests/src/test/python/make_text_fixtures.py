@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Build the sequence-model fixtures of issue #17 (embeddings, attention, transposed 1-D convs) with
+real Keras 3, random (seeded) weights, as SavedModels.
+
+Usage:
+    python make_text_fixtures.py OUTDIR
+
+Writes one SavedModel directory per fixture under OUTDIR plus OUTDIR/manifest.json, a list of
+{"name", "path", "input_shape", "input_dtype", "vocab", "tfmot_weights", "tfmot_params"} objects.
+"tfmot_weights" lists the weights tfmot's clustering registry would cluster in the Keras model
+(Embedding embeddings, Dense/EinsumDense/MultiHeadAttention kernels, conv kernels), with their
+shapes; "tfmot_params" is their total size.
+
+Fixtures:
+  transformer        Embedding 1000x64, MultiHeadAttention (4 heads), LayerNormalization,
+                     64->128->64 feed-forward, Dense head; model.export()
+  conv1d_transpose   Conv1D, Conv1DTranspose, Dense; model.export()
+  bert_hub           a BERT-style encoder (token + position embeddings, 2 blocks) saved with
+                     tf.saved_model.save as a hub-style SavedModel (input "input_ids")
+"""
+import json
+import os
+import shutil
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+SEQ_LEN = 16
+VOCAB = 1000
+
+
+def encoder_block(x, dim, heads, ffn, name):
+    attn = layers.MultiHeadAttention(heads, dim // heads, name=f"{name}_attention")(x, x)
+    x = layers.LayerNormalization(name=f"{name}_norm1")(layers.Add()([x, attn]))
+    h = layers.Dense(ffn, activation="relu", name=f"{name}_ffn1")(x)
+    h = layers.Dense(dim, name=f"{name}_ffn2")(h)
+    return layers.LayerNormalization(name=f"{name}_norm2")(layers.Add()([x, h]))
+
+
+def transformer():
+    inp = keras.Input((SEQ_LEN,), dtype="int32", name="tokens")
+    x = layers.Embedding(VOCAB, 64, name="embedding")(inp)
+    x = encoder_block(x, 64, 4, 128, "block")
+    x = layers.GlobalAveragePooling1D()(x)
+    out = layers.Dense(10, name="head")(x)
+    return keras.Model(inp, out, name="transformer")
+
+
+class PositionEmbedding(layers.Layer):
+    """Learned position embeddings added to the token embeddings (BERT)."""
+
+    def __init__(self, length, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.table = self.add_weight(shape=(length, dim), initializer="random_normal", name="embeddings")
+
+    def call(self, x):
+        positions = tf.range(tf.shape(x)[1])
+        return x + tf.gather(self.table, positions)[tf.newaxis]
+
+
+def bert():
+    inp = keras.Input((SEQ_LEN,), dtype="int32", name="input_ids")
+    x = layers.Embedding(VOCAB, 32, name="token_embedding")(inp)
+    x = PositionEmbedding(SEQ_LEN, 32, name="position_embedding")(x)
+    x = layers.LayerNormalization(name="embedding_norm")(x)
+    for i in range(2):
+        x = encoder_block(x, 32, 4, 64, f"encoder_{i}")
+    pooled = layers.Dense(32, activation="tanh", name="pooler")(x[:, 0, :])
+    return keras.Model(inp, pooled, name="bert")
+
+
+def conv1d_transpose():
+    inp = keras.Input((SEQ_LEN, 8), name="signal")
+    x = layers.Conv1D(16, 3, padding="same", activation="relu", name="conv1d")(inp)
+    x = layers.Conv1DTranspose(32, 3, strides=2, padding="same", activation="relu", name="conv1d_transpose")(x)
+    x = layers.Conv1DTranspose(16, 5, padding="valid", name="conv1d_transpose_1")(x)
+    x = layers.Flatten()(x)
+    out = layers.Dense(10, name="head")(x)
+    return keras.Model(inp, out, name="conv1d_transpose")
+
+
+def tfmot_weights(model):
+    """The weights tfmot's clustering registry clusters, found by Keras layer class."""
+    found = []
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, layers.Embedding):
+            wanted = [layer.embeddings]
+        elif isinstance(layer, (layers.Dense, layers.EinsumDense)) or "Conv" in type(layer).__name__:
+            wanted = [layer.kernel]
+        else:
+            continue
+        found += [{"name": v.path, "shape": list(v.shape)} for v in wanted]
+    return found
+
+
+def save_hub_style(model, path):
+    """tf.saved_model.save with a serving_default signature over int32 input_ids (as TF Hub modules)."""
+    @tf.function(input_signature=[tf.TensorSpec([None, SEQ_LEN], tf.int32, name="input_ids")])
+    def serve(input_ids):
+        return {"pooled_output": model(input_ids)}
+
+    model._tf_variables_for_saving = [v.value for v in model.variables]
+    tf.saved_model.save(model, path, signatures={"serving_default": serve})
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    outdir = os.path.abspath(argv[1])
+    os.makedirs(outdir, exist_ok=True)
+    keras.utils.set_random_seed(1234)
+    fixtures = [
+        ("transformer", transformer(), "export", [SEQ_LEN], "int32"),
+        ("conv1d_transpose", conv1d_transpose(), "export", [SEQ_LEN, 8], "float32"),
+        ("bert_hub", bert(), "tf_saved_model_save", [SEQ_LEN], "int32"),
+    ]
+    manifest = []
+    for name, model, saver, shape, dtype in fixtures:
+        path = os.path.join(outdir, name)
+        shutil.rmtree(path, ignore_errors=True)
+        if saver == "export":
+            model.export(path, verbose=False)
+        else:
+            save_hub_style(model, path)
+        weights = tfmot_weights(model)
+        manifest.append({
+            "name": name,
+            "path": name,
+            "input_shape": shape,
+            "input_dtype": dtype,
+            "vocab": VOCAB,
+            "tfmot_weights": weights,
+            "tfmot_params": int(sum(np.prod(w["shape"]) for w in weights)),
+            "keras_params": int(model.count_params()),
+        })
+        print(f"{name}: {saver} ok, {model.count_params()} params, {manifest[-1]['tfmot_params']} for tfmot")
+    with open(os.path.join(outdir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
