@@ -52,7 +52,8 @@ def transformer():
 
 
 class PositionEmbedding(layers.Layer):
-    """Learned position embeddings added to the token embeddings (BERT)."""
+    """Learned position embeddings added to the token embeddings (BERT). Gathered from the tf.Variable
+    itself, as TF1 hub modules do: a ResourceGather in the graph."""
 
     def __init__(self, length, dim, **kwargs):
         super().__init__(**kwargs)
@@ -60,7 +61,23 @@ class PositionEmbedding(layers.Layer):
 
     def call(self, x):
         positions = tf.range(tf.shape(x)[1])
-        return x + tf.gather(self.table, positions)[tf.newaxis]
+        return x + tf.gather(self.table.value, positions)[tf.newaxis]
+
+
+class EinsumProjection(layers.Layer):
+    """A projection written with tf.einsum, as hand-written hub encoders have it: an Einsum op whose
+    second operand is the kernel (Keras' EinsumDense turns into Reshape + MatMul instead)."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform",
+                                      name="kernel")
+
+    def call(self, x):
+        return tf.einsum("btd,de->bte", x, self.kernel.value)
 
 
 def bert():
@@ -70,6 +87,7 @@ def bert():
     x = layers.LayerNormalization(name="embedding_norm")(x)
     for i in range(2):
         x = encoder_block(x, 32, 4, 64, f"encoder_{i}")
+    x = EinsumProjection(32, name="projection")(x)
     pooled = layers.Dense(32, activation="tanh", name="pooler")(x[:, 0, :])
     return keras.Model(inp, pooled, name="bert")
 
@@ -85,7 +103,8 @@ def conv1d_transpose():
 
 
 def tfmot_weights(model):
-    """The weights tfmot's clustering registry clusters, found by Keras layer class."""
+    """The weights tfmot's clustering registry clusters, found by Keras layer class (custom layers
+    such as PositionEmbedding and EinsumProjection are not in its registry)."""
     found = []
     for layer in model._flatten_layers(include_self=False):
         if isinstance(layer, layers.Embedding):

@@ -4,8 +4,10 @@
 Usage:
     python tflite_constants.py MODEL.tflite OUT.json
 
-Writes {"constants": [{"tensor", "shape", "dtype", "size", "distinct", "ops"}]}: each tensor that no
-op produces (a stored weight), "distinct" its number of distinct values, "ops" the builtin names of
+Writes {"constants": [{"tensor", "shape", "dtype", "size", "distinct", "distinct_per_row_max", "ops"}]}:
+each tensor that no op produces (a stored weight), "distinct" its number of distinct values,
+"distinct_per_row_max" the most distinct values along one index of its first dimension (an output
+channel of a FULLY_CONNECTED or conv weight, a row of a GATHER table), "ops" the builtin names of
 the operators that read it. Read with the interpreter itself (no delegates), independently of
 wclust's own code.
 """
@@ -49,6 +51,8 @@ def main(argv):
             "dtype": np.dtype(t["dtype"]).name,
             "size": int(values.size),
             "distinct": int(len(np.unique(values))),
+            "distinct_per_row_max": int(max(len(np.unique(r)) for r in values.reshape(values.shape[0], -1)))
+            if values.ndim >= 2 else int(len(np.unique(values))),
             "ops": sorted(set(readers[index])),
         })
     with open(argv[2], "w") as f:
