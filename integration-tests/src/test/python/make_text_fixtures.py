@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Build the sequence-model fixtures of issue #17 (embeddings, attention, transposed 1-D convs) with
+"""Build the sequence-model fixtures of issue #17 (embeddings, attention, transposed 1-D convs, RNNs) with
 real Keras 3, random (seeded) weights, as SavedModels.
 
 Usage:
     python make_text_fixtures.py OUTDIR
 
 Writes one SavedModel directory per fixture under OUTDIR plus OUTDIR/manifest.json, a list of
-{"name", "path", "input_shape", "input_dtype", "vocab", "tfmot_weights", "tfmot_params"} objects.
+{"name", "path", "input_shape", "input_dtype", "batch", "vocab", "tfmot_weights", "tfmot_params"}
+objects ("batch" is null, or the static batch size of the signature).
 "tfmot_weights" lists the weights tfmot's clustering registry would cluster in the Keras model
 (Embedding embeddings, Dense/EinsumDense/MultiHeadAttention kernels, conv kernels), with their
 shapes; "tfmot_params" is their total size.
@@ -17,6 +18,8 @@ Fixtures:
   conv1d_transpose   Conv1D, Conv1DTranspose, Dense; model.export()
   bert_hub           a BERT-style encoder (token + position embeddings, 2 blocks) saved with
                      tf.saved_model.save as a hub-style SavedModel (input "input_ids")
+  rnn_text           Embedding, LSTM, GRU, Bidirectional(LSTM), SimpleRNN, Dense (While loops);
+                     model.export() with a static batch of 2
 """
 import json
 import os
@@ -102,18 +105,33 @@ def conv1d_transpose():
     return keras.Model(inp, out, name="conv1d_transpose")
 
 
+def rnn_text():
+    inp = keras.Input((SEQ_LEN,), dtype="int32", name="tokens")
+    x = layers.Embedding(VOCAB, 32, name="embedding")(inp)
+    x = layers.LSTM(32, return_sequences=True, name="lstm")(x)
+    x = layers.GRU(32, return_sequences=True, name="gru")(x)
+    x = layers.Bidirectional(layers.LSTM(16, return_sequences=True), name="bidirectional")(x)
+    x = layers.SimpleRNN(32, name="simple_rnn")(x)
+    out = layers.Dense(10, name="head")(x)
+    return keras.Model(inp, out, name="rnn_text")
+
+
 def tfmot_weights(model):
     """The weights tfmot's clustering registry clusters, found by Keras layer class (custom layers
     such as PositionEmbedding and EinsumProjection are not in its registry)."""
     found = []
+    seen = set()
     for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, layers.Embedding):
+        if isinstance(layer, (layers.LSTM, layers.GRU, layers.SimpleRNN)):
+            wanted = [layer.cell.kernel, layer.cell.recurrent_kernel]
+        elif isinstance(layer, layers.Embedding):
             wanted = [layer.embeddings]
         elif isinstance(layer, (layers.Dense, layers.EinsumDense)) or "Conv" in type(layer).__name__:
             wanted = [layer.kernel]
         else:
             continue
-        found += [{"name": v.path, "shape": list(v.shape)} for v in wanted]
+        found += [{"name": v.path, "shape": list(v.shape)} for v in wanted if id(v) not in seen]
+        seen.update(id(v) for v in wanted)
     return found
 
 
@@ -138,13 +156,20 @@ def main(argv):
         ("transformer", transformer(), "export", [SEQ_LEN], "int32"),
         ("conv1d_transpose", conv1d_transpose(), "export", [SEQ_LEN, 8], "float32"),
         ("bert_hub", bert(), "tf_saved_model_save", [SEQ_LEN], "int32"),
+        ("rnn_text", rnn_text(), "export_batch_2", [SEQ_LEN], "int32"),
     ]
     manifest = []
     for name, model, saver, shape, dtype in fixtures:
         path = os.path.join(outdir, name)
         shutil.rmtree(path, ignore_errors=True)
+        batch = None
         if saver == "export":
             model.export(path, verbose=False)
+        elif saver == "export_batch_2":
+            # A static batch: the TFLite converter cannot lower the TensorList ops of Keras 3's RNN
+            # loops with a dynamic batch size (it fails on the unclustered model too).
+            batch = 2
+            model.export(path, verbose=False, input_signature=[tf.TensorSpec([batch, *shape], dtype, name="tokens")])
         else:
             save_hub_style(model, path)
         weights = tfmot_weights(model)
@@ -153,6 +178,7 @@ def main(argv):
             "path": name,
             "input_shape": shape,
             "input_dtype": dtype,
+            "batch": batch,
             "vocab": VOCAB,
             "tfmot_weights": weights,
             "tfmot_params": int(sum(np.prod(w["shape"]) for w in weights)),

@@ -5,11 +5,11 @@ import java.util.Map;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.TensorRef;
 
 /**
  * The static shape of a weight after a reshape ({@code Reshape}, {@code ExpandDims}, {@code Squeeze}),
- * computed from the constant operands in the graph, as the op that finally consumes the weight sees it.
+ * computed from the constant operands in the graph (or function body), as the op that finally consumes
+ * the weight sees it.
  */
 final class StaticShapes {
   private StaticShapes() {}
@@ -53,15 +53,20 @@ final class StaticShapes {
 
   /** The values of an int32 Const (through Identity), or null when {@code ref} is not one. */
   static int[] constantInts(String ref, Map<String, NodeDef> nodes) {
-    NodeDef node = nodes.get(TensorRef.parse(ref).node());
+    NodeDef node = nodes.get(nodeName(ref));
     while (node != null && node.getOp().equals("Identity")) {
-      node = nodes.get(TensorRef.parse(node.getInput(0)).node());
+      node = nodes.get(nodeName(node.getInput(0)));
     }
     if (node == null || !node.getOp().equals("Const")
         || node.getAttrOrThrow("value").getTensor().getDtype() != DataType.DT_INT32) {
       return null;
     }
     return HostTensor.fromProto(node.getAttrOrThrow("value").getTensor()).toInts();
+  }
+
+  /** The node a data reference names, in a graph ({@code node:k}) or a function body ({@code node:out:k}). */
+  private static String nodeName(String ref) {
+    return ref.split(":")[0];
   }
 
   private static long[] resolveWildcard(int[] target, long elements) {

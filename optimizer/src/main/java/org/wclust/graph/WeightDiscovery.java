@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.NodeDef;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorRef;
@@ -29,19 +30,20 @@ public final class WeightDiscovery {
 
   /** Every variable of the model, in load order, with what consumes it. */
   public static List<WeightTensor> discover(FlatModel model) {
-    Map<String, List<Consumer>> consumers = consumersByNode(model);
-    Map<String, NodeDef> nodes = new HashMap<>();
-    model.graph().getNodeList().forEach(n -> nodes.put(n.getName(), n));
+    Nodes graph = Nodes.of(model.graph().getNodeList());
+    Map<String, FunctionDef> library = new HashMap<>();
+    model.graph().getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
+    Map<String, Nodes> bodies = new HashMap<>();
     List<WeightTensor> weights = new ArrayList<>();
     for (ModelVariable variable : model.variables().values()) {
       Set<String> ops = new HashSet<>();
       String weightOp = null;
       HostTensor value = variable.value();
       OutputChannels channels = OutputChannels.single(value.size());
-      for (Reached r : reachedThroughReads(variable.handleNode(), value.shape(), consumers, nodes)) {
+      for (Reached r : reachedThroughReads(variable.handleNode(), value.shape(), graph, library, bodies)) {
         ops.add(r.consumer().node().getOp());
         var weightChannels = WeightConsumers.channels(r.consumer().node(), r.consumer().inputIndex(), r.shape(),
-            value.size(), nodes);
+            value.size(), r.nodes().byName());
         if (weightChannels.isPresent()) {
           weightOp = r.consumer().node().getOp();
           channels = weightChannels.get();
@@ -107,34 +109,73 @@ public final class WeightDiscovery {
   }
 
   /** A consumer reached from a variable, with the weight's shape as that consumer sees it (null: unknown). */
-  private record Reached(Consumer consumer, long[] shape) {}
+  private record Reached(Consumer consumer, long[] shape, Nodes nodes) {}
+
+  /** The nodes of a graph or of a function body, by name and by the names they consume. */
+  private record Nodes(Map<String, NodeDef> byName, Map<String, List<Consumer>> consumers) {
+    static Nodes of(List<NodeDef> list) {
+      Map<String, NodeDef> byName = new HashMap<>();
+      Map<String, List<Consumer>> consumers = new HashMap<>();
+      for (NodeDef node : list) {
+        byName.put(node.getName(), node);
+        for (int i = 0; i < node.getInputCount(); i++) {
+          String in = node.getInput(i);
+          if (!in.startsWith("^")) { // graph "node:k" and function "node:out:k" or "arg" alike
+            consumers.computeIfAbsent(in.split(":")[0], k -> new ArrayList<>()).add(new Consumer(node, i));
+          }
+        }
+      }
+      return new Nodes(byName, consumers);
+    }
+  }
+
+  /** A place the weight flows through: a node or function argument name, with the weight's shape there. */
+  private record At(String name, long[] shape, Nodes nodes) {}
 
   /**
    * The first consumers that are not a read, an identity or a reshape, following those from the handle
-   * (a ResourceGather consumes the handle itself).
+   * (a ResourceGather consumes the handle itself), and into the body of a {@code While} loop that
+   * receives the weight as a loop input (see {@code LoopInvariantReads}).
    */
-  private static List<Reached> reachedThroughReads(String handle, long[] shape,
-      Map<String, List<Consumer>> consumers, Map<String, NodeDef> nodes) {
+  private static List<Reached> reachedThroughReads(String handle, long[] shape, Nodes graph,
+      Map<String, FunctionDef> library, Map<String, Nodes> bodies) {
     List<Reached> reached = new ArrayList<>();
-    List<Reached> frontier = new ArrayList<>(List.of(new Reached(new Consumer(nodes.get(handle), -1), shape)));
+    List<At> frontier = new ArrayList<>(List.of(new At(handle, shape, graph)));
     Set<String> seen = new HashSet<>();
     while (!frontier.isEmpty()) {
-      Reached at = frontier.remove(frontier.size() - 1);
-      String node = at.consumer().node().getName();
-      if (!seen.add(node)) {
+      At at = frontier.remove(frontier.size() - 1);
+      if (!seen.add(System.identityHashCode(at.nodes()) + "/" + at.name())) {
         continue;
       }
-      for (Consumer c : consumers.getOrDefault(node, List.of())) {
+      for (Consumer c : at.nodes().consumers().getOrDefault(at.name(), List.of())) {
         String op = c.node().getOp();
+        FunctionDef body = loopBody(c, library);
         if (PASS_THROUGH.contains(op)) {
-          frontier.add(new Reached(c, at.shape()));
+          frontier.add(new At(c.node().getName(), at.shape(), at.nodes()));
         } else if (RESHAPES.contains(op) && c.inputIndex() == 0) {
-          frontier.add(new Reached(c, StaticShapes.reshaped(c.node(), at.shape(), nodes)));
+          frontier.add(new At(c.node().getName(), StaticShapes.reshaped(c.node(), at.shape(), at.nodes().byName()),
+              at.nodes()));
+        } else if (body != null) {
+          frontier.add(new At(body.getSignature().getInputArg(c.inputIndex()).getName(), at.shape(),
+              bodies.computeIfAbsent(body.getSignature().getName(), b -> Nodes.of(body.getNodeDefList()))));
         } else {
-          reached.add(new Reached(c, at.shape()));
+          reached.add(new Reached(c, at.shape(), at.nodes()));
         }
       }
     }
     return reached;
+  }
+
+  /** The body of a {@code While} loop that receives a float weight as its input {@code c.inputIndex()}. */
+  private static FunctionDef loopBody(Consumer c, Map<String, FunctionDef> library) {
+    NodeDef node = c.node();
+    if (!node.getOp().equals("While") && !node.getOp().equals("StatelessWhile")) {
+      return null;
+    }
+    var types = node.getAttrOrThrow("T").getList().getTypeList();
+    if (c.inputIndex() >= types.size() || types.get(c.inputIndex()) != org.tensorflow.proto.DataType.DT_FLOAT) {
+      return null;
+    }
+    return library.get(node.getAttrOrThrow("body").getFunc().getName());
   }
 }
