@@ -19,10 +19,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.wclust.bridge.HostTensor;
 import org.wclust.cli.WclustCommand;
 import org.wclust.graph.FlatModel;
@@ -191,13 +191,14 @@ class SequenceModelsTest {
   }
 
   /**
-   * Per-channel codebooks (embedding rows, output features), preserve-sparsity and int8-aware on the
-   * transformer: dynamic-range int8 keeps at most 16 values in every row of the GATHER table and
-   * every output channel of the FULLY_CONNECTED weights.
+   * Per-channel codebooks (embedding rows, output features — for a recurrent kernel each gate's units),
+   * preserve-sparsity and int8-aware: dynamic-range int8 keeps at most 16 values in every row of the
+   * GATHER table and every output channel of the FULLY_CONNECTED weights, in the WHILE bodies too.
    */
-  @Test
-  void int8AwarePerChannelTransformerKeepsSixteenValuesPerChannel(@TempDir Path tmp) throws Exception {
-    TextFixture f = fixture("transformer");
+  @ParameterizedTest
+  @ValueSource(strings = {"transformer", "rnn_text"})
+  void int8AwarePerChannelKeepsSixteenValuesPerChannel(String name, @TempDir Path tmp) throws Exception {
+    TextFixture f = fixture(name);
     Path out = tmp.resolve("out");
     assertEquals(0, EndToEndFixturesTest.cli("cluster", f.path().toString(), "-o", out.toString(),
         "--clusters", String.valueOf(K), "--granularity", "channel", "--preserve-sparsity", "--int8-aware",
@@ -223,7 +224,10 @@ class SequenceModelsTest {
         assertTrue(c.get("distinct_per_row_max").getAsInt() <= K, c.toString());
       }
     }
-    assertTrue(int8 >= 7, "expected the embedding and six FULLY_CONNECTED weights in int8, got " + int8);
+    // transformer: the embedding and six FULLY_CONNECTED weights; rnn_text: the embedding and the
+    // kernel and recurrent kernel of LSTM, GRU, the two directions of the Bidirectional and SimpleRNN.
+    int expected = name.equals("transformer") ? 7 : 11;
+    assertTrue(int8 >= expected, "expected " + expected + " int8 weights, got " + int8);
   }
 
   private static List<JsonObject> constants(Path tflite, Path tmp) throws IOException, InterruptedException {
