@@ -102,12 +102,7 @@ class SequenceModelsTest {
     FlatModel model = ModelLoader.load(f.path(), ModelLoader.DEFAULT_SIGNATURE);
     String key = model.signature().inputs().get(0).key();
     HostTensor x = input(f, 4, 3);
-    Path in = tmp.resolve("in.json");
-    Path out = tmp.resolve("out.json");
-    Files.writeString(in, Fixtures.tensorsJson("inputs", Map.of(key, x)).toString());
-    Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("savedmodel_run.py").toString(), f.path().toString(),
-        in.toString(), out.toString());
-    Map<String, HostTensor> reference = Fixtures.readTensorsJson(out, "outputs");
+    Map<String, HostTensor> reference = EndToEndFixturesTest.pythonReference(f.path(), key, x, tmp);
     Map<String, HostTensor> ours;
     try (ModelSession session = new ModelSession(model)) {
       ours = session.run(Map.of(key, x));
