@@ -122,7 +122,7 @@ class EndToEndFixturesTest {
     return counts;
   }
 
-  private static Map<String, HostTensor> pythonReference(Path model, String inputKey, HostTensor input, Path tmp)
+  static Map<String, HostTensor> pythonReference(Path model, String inputKey, HostTensor input, Path tmp)
       throws Exception {
     Path in = tmp.resolve("ref-in.json");
     Path out = tmp.resolve("ref-out.json");

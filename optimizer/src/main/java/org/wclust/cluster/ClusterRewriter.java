@@ -22,6 +22,7 @@ import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorRef;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelVariable;
+import org.wclust.graph.ResourceGathers;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.graph.WeightTensor;
 
@@ -89,6 +90,8 @@ public final class ClusterRewriter {
 
   private static ClusteredModel rewrite(FlatModel model, List<WeightTensor> targets,
       List<TensorClustering> clusterings, List<ClusterSettings> settingsPerTarget, boolean int8Aware) {
+    // A weight read by ResourceGather must flow through a ReadVariableOp to be rewired.
+    model = ResourceGathers.asGatherV2(model);
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     Map<String, String> rewire = new HashMap<>();
     Set<String> standIns = new HashSet<>();

@@ -8,51 +8,52 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.NodeDef;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorRef;
 
 /**
- * Finds the clusterable weights of a flat model by the op that consumes them: the filter of a
- * convolution or the weight operand of a matrix product, traced back through Identity and
- * ReadVariableOp to its variable. Biases, BatchNorm parameters and non-float tensors feed other ops
- * or have other dtypes, and are never clustered.
+ * Finds the clusterable weights of a flat model by the op that consumes them (see
+ * {@link WeightConsumers}): the filter of a convolution or transposed convolution, the weight operand
+ * of a matrix product or an Einsum, the table of an embedding gather, traced back through Identity,
+ * ReadVariableOp and reshapes to its variable. Biases, normalization parameters and non-float tensors
+ * feed other ops or have other dtypes, and are never clustered.
  */
 public final class WeightDiscovery {
-  /** Weight-consuming ops and the input positions that hold the weight. */
-  private static final ImmutableMap<String, ImmutableSet<Integer>> WEIGHT_INPUTS = ImmutableMap.of(
-      "Conv2D", ImmutableSet.of(1),
-      "Conv3D", ImmutableSet.of(1),
-      "DepthwiseConv2dNative", ImmutableSet.of(1),
-      "Conv2DBackpropInput", ImmutableSet.of(1),
-      "MatMul", ImmutableSet.of(0, 1),
-      "BatchMatMulV2", ImmutableSet.of(0, 1));
+  /** Ops a weight passes through unchanged on its way to the op that consumes it. */
   private static final ImmutableSet<String> PASS_THROUGH = ImmutableSet.of("Identity", "ReadVariableOp");
+  /** Ops that only change a weight's shape, keeping its row-major element order. */
+  private static final ImmutableSet<String> RESHAPES = ImmutableSet.of("Reshape", "ExpandDims", "Squeeze");
 
   private WeightDiscovery() {}
 
   /** Every variable of the model, in load order, with what consumes it. */
   public static List<WeightTensor> discover(FlatModel model) {
-    Map<String, List<Consumer>> consumers = consumersByNode(model);
+    Nodes graph = Nodes.of(model.graph().getNodeList());
+    Map<String, FunctionDef> library = new HashMap<>();
+    model.graph().getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
+    Map<String, Nodes> bodies = new HashMap<>();
     List<WeightTensor> weights = new ArrayList<>();
     for (ModelVariable variable : model.variables().values()) {
       Set<String> ops = new HashSet<>();
       String weightOp = null;
       HostTensor value = variable.value();
       OutputChannels channels = OutputChannels.single(value.size());
-      for (Consumer c : reachedThroughReads(variable.handleNode(), consumers)) {
-        ops.add(c.node().getOp());
-        ImmutableSet<Integer> positions = WEIGHT_INPUTS.get(c.node().getOp());
-        if (positions != null && positions.contains(c.inputIndex())) {
-          weightOp = c.node().getOp();
-          channels = outputChannels(c, value.shape());
+      for (Reached r : reachedThroughReads(variable.handleNode(), value.shape(), graph, library, bodies)) {
+        ops.add(r.consumer().node().getOp());
+        var weightChannels = WeightConsumers.channels(r.consumer().node(), r.consumer().inputIndex(), r.shape(),
+            value.size(), r.nodes().byName());
+        if (weightChannels.isPresent()) {
+          weightOp = r.consumer().node().getOp();
+          channels = weightChannels.get();
         }
       }
       boolean isFloat = value.isFloat();
       String op = weightOp != null ? weightOp : ops.isEmpty() ? "-" : String.join(",", ops.stream().sorted().toList());
       String reason;
       if (weightOp == null) {
-        reason = ops.isEmpty() ? "not used by the serving signature" : "not a conv/matmul weight";
+        reason = ops.isEmpty() ? "not used by the serving signature" : "not a weight of a conv, matmul, einsum or gather";
       } else if (!isFloat) {
         reason = "not float32 (" + value.dtype() + ")";
       } else {
@@ -63,40 +64,6 @@ public final class WeightDiscovery {
           weightOp != null && isFloat, reason, channels));
     }
     return weights;
-  }
-
-  /** The output-channel layout of a weight given the op and input position that consume it. */
-  private static OutputChannels outputChannels(Consumer c, long[] shape) {
-    int rank = shape.length;
-    if (rank == 0) {
-      return OutputChannels.single(1);
-    }
-    NodeDef node = c.node();
-    switch (node.getOp()) {
-      case "DepthwiseConv2dNative":
-        return new OutputChannels(Math.toIntExact(shape[rank - 2] * shape[rank - 1]), 1);
-      case "Conv2DBackpropInput":
-        return new OutputChannels(Math.toIntExact(shape[rank - 2]), shape[rank - 1]);
-      case "MatMul":
-      case "BatchMatMulV2": {
-        if (rank < 2) {
-          return OutputChannels.single(shape[0]);
-        }
-        // Channels are the output features: the columns of b (rows if transposed), the rows of a.
-        boolean isB = c.inputIndex() == 1;
-        String transposeAttr = node.getOp().equals("MatMul")
-            ? (isB ? "transpose_b" : "transpose_a")
-            : (isB ? "adj_y" : "adj_x");
-        boolean transposed = node.getAttrMap().containsKey(transposeAttr)
-            && node.getAttrOrThrow(transposeAttr).getB();
-        boolean channelsLast = isB != transposed;
-        return channelsLast
-            ? new OutputChannels(Math.toIntExact(shape[rank - 1]), 1)
-            : new OutputChannels(Math.toIntExact(shape[rank - 2]), shape[rank - 1]);
-      }
-      default: // Conv2D, Conv3D: filter [..., in, out]
-        return new OutputChannels(Math.toIntExact(shape[rank - 1]), 1);
-    }
   }
 
   /** Number of distinct float values (+0 and -0 count once, as the clustering sees them). */
@@ -141,24 +108,74 @@ public final class WeightDiscovery {
     return consumers;
   }
 
-  /** The first consumers that are not a read or an identity, following those from the handle. */
-  private static List<Consumer> reachedThroughReads(String handle, Map<String, List<Consumer>> consumers) {
-    List<Consumer> reached = new ArrayList<>();
-    List<String> frontier = new ArrayList<>(List.of(handle));
+  /** A consumer reached from a variable, with the weight's shape as that consumer sees it (null: unknown). */
+  private record Reached(Consumer consumer, long[] shape, Nodes nodes) {}
+
+  /** The nodes of a graph or of a function body, by name and by the names they consume. */
+  private record Nodes(Map<String, NodeDef> byName, Map<String, List<Consumer>> consumers) {
+    static Nodes of(List<NodeDef> list) {
+      Map<String, NodeDef> byName = new HashMap<>();
+      Map<String, List<Consumer>> consumers = new HashMap<>();
+      for (NodeDef node : list) {
+        byName.put(node.getName(), node);
+        for (int i = 0; i < node.getInputCount(); i++) {
+          String in = node.getInput(i);
+          if (!in.startsWith("^")) { // graph "node:k" and function "node:out:k" or "arg" alike
+            consumers.computeIfAbsent(in.split(":")[0], k -> new ArrayList<>()).add(new Consumer(node, i));
+          }
+        }
+      }
+      return new Nodes(byName, consumers);
+    }
+  }
+
+  /** A place the weight flows through: a node or function argument name, with the weight's shape there. */
+  private record At(String name, long[] shape, Nodes nodes) {}
+
+  /**
+   * The first consumers that are not a read, an identity or a reshape, following those from the handle
+   * (a ResourceGather consumes the handle itself), and into the body of a {@code While} loop that
+   * receives the weight as a loop input (see {@code LoopInvariantReads}).
+   */
+  private static List<Reached> reachedThroughReads(String handle, long[] shape, Nodes graph,
+      Map<String, FunctionDef> library, Map<String, Nodes> bodies) {
+    List<Reached> reached = new ArrayList<>();
+    List<At> frontier = new ArrayList<>(List.of(new At(handle, shape, graph)));
     Set<String> seen = new HashSet<>();
     while (!frontier.isEmpty()) {
-      String node = frontier.remove(frontier.size() - 1);
-      if (!seen.add(node)) {
+      At at = frontier.remove(frontier.size() - 1);
+      if (!seen.add(System.identityHashCode(at.nodes()) + "/" + at.name())) {
         continue;
       }
-      for (Consumer c : consumers.getOrDefault(node, List.of())) {
-        if (PASS_THROUGH.contains(c.node().getOp())) {
-          frontier.add(c.node().getName());
+      for (Consumer c : at.nodes().consumers().getOrDefault(at.name(), List.of())) {
+        String op = c.node().getOp();
+        FunctionDef body = loopBody(c, library);
+        if (PASS_THROUGH.contains(op)) {
+          frontier.add(new At(c.node().getName(), at.shape(), at.nodes()));
+        } else if (RESHAPES.contains(op) && c.inputIndex() == 0) {
+          frontier.add(new At(c.node().getName(), StaticShapes.reshaped(c.node(), at.shape(), at.nodes().byName()),
+              at.nodes()));
+        } else if (body != null) {
+          frontier.add(new At(body.getSignature().getInputArg(c.inputIndex()).getName(), at.shape(),
+              bodies.computeIfAbsent(body.getSignature().getName(), b -> Nodes.of(body.getNodeDefList()))));
         } else {
-          reached.add(c);
+          reached.add(new Reached(c, at.shape(), at.nodes()));
         }
       }
     }
     return reached;
+  }
+
+  /** The body of a {@code While} loop that receives a float weight as its input {@code c.inputIndex()}. */
+  private static FunctionDef loopBody(Consumer c, Map<String, FunctionDef> library) {
+    NodeDef node = c.node();
+    if (!node.getOp().equals("While") && !node.getOp().equals("StatelessWhile")) {
+      return null;
+    }
+    var types = node.getAttrOrThrow("T").getList().getTypeList();
+    if (c.inputIndex() >= types.size() || types.get(c.inputIndex()) != org.tensorflow.proto.DataType.DT_FLOAT) {
+      return null;
+    }
+    return library.get(node.getAttrOrThrow("body").getFunc().getName());
   }
 }

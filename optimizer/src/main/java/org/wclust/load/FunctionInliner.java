@@ -23,7 +23,9 @@ public final class FunctionInliner {
   private static final ImmutableSet<String> CALL_OPS =
       ImmutableSet.of("StatefulPartitionedCall", "PartitionedCall");
   private static final ImmutableSet<String> CONTROL_FLOW_OPS =
-      ImmutableSet.of("If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase");
+      ImmutableSet.of("If", "StatelessIf", "Case", "StatelessCase");
+  /** Loops stay loops: their cond/body functions are copied into the flat graph's library. */
+  private static final ImmutableSet<String> LOOP_OPS = ImmutableSet.of("While", "StatelessWhile");
 
   private final Map<String, FunctionDef> library = new HashMap<>();
   private final OpRegistry registry = OpRegistry.get();
@@ -46,7 +48,7 @@ public final class FunctionInliner {
     for (String out : outputs) {
       flatOutputs.add(inliner.resolve(top, out));
     }
-    return new Result(inliner.flat.build(), flatOutputs);
+    return new Result(LoopInvariantReads.hoist(inliner.flat.build()), flatOutputs);
   }
 
   /** One level of the call tree: the graph itself or one inlined function body. */
@@ -110,6 +112,10 @@ public final class FunctionInliner {
     // Private attributes (colocation, output shapes, ...) may name nodes that no longer exist.
     List<String> privateAttrs = copy.getAttrMap().keySet().stream().filter(k -> k.startsWith("_")).toList();
     privateAttrs.forEach(copy::removeAttr);
+    if (LOOP_OPS.contains(node.getOp())) {
+      keepFunction(node.getAttrOrThrow("cond").getFunc().getName());
+      keepFunction(node.getAttrOrThrow("body").getFunc().getName());
+    }
     flat.addNode(copy);
     return List.of(name);
   }
@@ -138,6 +144,25 @@ public final class FunctionInliner {
       outs.add(resolve(body, fn.getRetOrThrow(outArg.getName())));
     }
     return outs;
+  }
+
+  /** Copies a function, and every function it references, into the flat graph's library (once). */
+  private void keepFunction(String name) {
+    if (flat.getLibrary().getFunctionList().stream().anyMatch(f -> f.getSignature().getName().equals(name))) {
+      return;
+    }
+    FunctionDef fn = library.get(name);
+    if (fn == null) {
+      throw new IllegalArgumentException("function " + name + " is missing from the graph library");
+    }
+    flat.getLibraryBuilder().addFunction(fn);
+    for (NodeDef node : fn.getNodeDefList()) {
+      for (var attr : node.getAttrMap().values()) {
+        if (attr.hasFunc()) {
+          keepFunction(attr.getFunc().getName());
+        }
+      }
+    }
   }
 
   /** Name index of a node list. */

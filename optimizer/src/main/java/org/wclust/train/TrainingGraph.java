@@ -220,6 +220,7 @@ final class TrainingGraph implements AutoCloseable {
     }
     Set<String> needed = ancestors(model, outputTensor);
     refuseDilatedConvolutions(needed);
+    refuseLoops(needed);
     Map<String, List<Output<?>>> readsByVariable = new LinkedHashMap<>();
     for (NodeDef node : model.graph().getNodeList()) {
       if (node.getOp().equals("ReadVariableOp") && needed.contains(node.getName())) {
@@ -302,6 +303,19 @@ final class TrainingGraph implements AutoCloseable {
         throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a dilated "
             + node.getOp() + ", whose gradient TensorFlow's CPU kernels do not compute (a Keras file "
             + "with --no-fold-bn is trained in its training-mode graph, which handles dilations)");
+      }
+    }
+  }
+
+  /**
+   * TensorFlow's C++ API has no gradient for While (Keras RNN layers in a SavedModel): refuse with a
+   * message rather than fail inside addGradients.
+   */
+  private void refuseLoops(Set<String> needed) {
+    for (NodeDef node : model.graph().getNodeList()) {
+      if ((node.getOp().equals("While") || node.getOp().equals("StatelessWhile")) && needed.contains(node.getName())) {
+        throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a " + node.getOp()
+            + " loop (a recurrent layer), which TensorFlow's C++ gradients do not cover; cluster without --data");
       }
     }
   }

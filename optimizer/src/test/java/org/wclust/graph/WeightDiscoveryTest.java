@@ -57,7 +57,7 @@ class WeightDiscoveryTest {
     assertEquals(3, bias.params());
     assertEquals(1, bias.distinctValues());
     assertFalse(bias.clusterable());
-    assertEquals("not a conv/matmul weight", bias.reason());
+    assertEquals("not a weight of a conv, matmul, einsum or gather", bias.reason());
   }
 
   @Test
