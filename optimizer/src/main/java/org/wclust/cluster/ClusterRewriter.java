@@ -54,19 +54,36 @@ public final class ClusterRewriter {
       boolean int8Aware) {
     List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
         .filter(w -> plan.containsKey(w.name())).toList();
+    List<ClusterSettings> layerSettings = layerSettings(targets, plan, settings);
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
-    List<TensorClustering> clusterings = targets.parallelStream()
-        .map(w -> {
+    List<TensorClustering> clusterings = java.util.stream.IntStream.range(0, targets.size()).parallel()
+        .mapToObj(t -> {
+          WeightTensor w = targets.get(t);
           float[] values = model.variables().get(w.handleNode()).value().toFloats();
-          TensorClustering c = WeightClusterer.cluster(values, w.channels(), settings.withClusters(plan.get(w.name())));
+          TensorClustering c = WeightClusterer.cluster(values, w.channels(), layerSettings.get(t));
           if (settings.sizeWeight() > 0) {
             c = sizeAware(values, c, settings.sizeWeight());
           }
           return int8Aware ? Int8Snapper.snap(c, w.channels()) : c;
         })
         .toList();
-    List<ClusterSettings> layerSettings = targets.stream().map(w -> settings.withClusters(plan.get(w.name()))).toList();
     return rewrite(model, targets, clusterings, layerSettings, int8Aware);
+  }
+
+  /**
+   * Each target's settings: its k from the plan and, for {@link InitMethod#KNEE}, its share of the
+   * rate weight. The weight is spent where the bytes are: a layer gets {@code rateWeight × params /
+   * params of the largest target}, so the largest tensor sits at the knee and a small one (a first
+   * conv, a classifier head — few bytes, and the layers accuracy is most sensitive to) stays near
+   * minimum squared error.
+   */
+  static List<ClusterSettings> layerSettings(List<WeightTensor> targets, Map<String, Integer> plan,
+      ClusterSettings settings) {
+    long largest = targets.stream().mapToLong(WeightTensor::params).max().orElse(1);
+    return targets.stream()
+        .map(w -> settings.withClusters(plan.get(w.name()))
+            .withRateWeight(settings.rateWeight() * w.params() / (double) largest))
+        .toList();
   }
 
   /**
