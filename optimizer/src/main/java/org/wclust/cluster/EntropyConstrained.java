@@ -104,7 +104,8 @@ public final class EntropyConstrained {
       indices[i] = assign[d.valueIndex[i]];
     }
     for (int j = 0; j < m; j++) {
-      double e = d.values[j] - (double) c[assign[j]];
+      // Float difference, as the reconstruction's error is taken value by value.
+      double e = d.values[j] - c[assign[j]];
       sse += d.counts[j] * e * e;
     }
     return new Clustering(c, indices, sse, 0, false);
