@@ -116,19 +116,30 @@ public final class Wclust {
       }
       FineTuner.Result tuned = null;
       if (train != null) {
-        progress.accept("fine-tuning on " + train.size() + " examples");
-        if (KerasTraining.applies(input)) {
-          // A Keras input trains on its training-mode graph: dropout active and, unless folded,
-          // BatchNorm with batch statistics and moving-average updates.
-          ClusteredModel twin = KerasTraining.twin(input, options, clustered);
-          tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener,
-              new FineTuner.TrainingMode(options.foldBatchNorm() ? KERAS_TRAINING_MODE_FOLDED : KERAS_TRAINING_MODE));
-          clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),
-              model, options.int8Aware());
-        } else {
-          tuned = FineTuner.fineTune(model, clustered, train, options.fineTune(), listener);
-          clustered = clustered.withTrainedValues(tuned.model(), model, options.int8Aware());
+        Tuned t = fineTune(input, options, model, clustered, train, progress, listener);
+        if (rate != null) {
+          // Fine-tuning moves weights across cluster borders, which changes the rate (measured: the
+          // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 %). When it missed the budget,
+          // search again aiming off by what it moved, and fine-tune that clustering instead.
+          double reached = RateControl.measure(t.clustered().layers(), rate);
+          double ratio = reached / rate.target().value();
+          if (Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
+            RateControl.Target aimed = new RateControl.Target(rate.target().kind(), rate.target().value() / ratio);
+            progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
+                + aimed + " and fine-tuning again");
+            RateControl.Found again = RateControl.search(targets(model, plan), values(model, plan), plan,
+                options.settings(), aimed, rate.fixedBytes());
+            clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
+                options.int8Aware());
+            if (evaluation != null) {
+              beforeTuning = score(clustered.model(), evaluation, outputKey);
+            }
+            t = fineTune(input, options, model, clustered, train, progress, listener);
+            rate = again.aimedFor(rate.target(), reached);
+          }
         }
+        tuned = t.result();
+        clustered = t.clustered();
       }
       long t3 = System.nanoTime();
 
@@ -168,6 +179,33 @@ public final class Wclust {
     }
   }
 
+  /** A fine-tuning run and the clustered model with its trained values. */
+  private record Tuned(FineTuner.Result result, ClusteredModel clustered) {}
+
+  private static Tuned fineTune(Path input, ClusterOptions options, FlatModel model, ClusteredModel clustered,
+      Dataset train, Consumer<String> progress, FineTuner.Listener listener) throws ModelLoadException, IOException {
+    progress.accept("fine-tuning on " + train.size() + " examples");
+    if (KerasTraining.applies(input)) {
+      // A Keras input trains on its training-mode graph: dropout active and, unless folded,
+      // BatchNorm with batch statistics and moving-average updates.
+      ClusteredModel twin = KerasTraining.twin(input, options, clustered);
+      FineTuner.Result tuned = FineTuner.fineTune(model, twin, train, options.fineTune(), listener,
+          new FineTuner.TrainingMode(options.foldBatchNorm() ? KERAS_TRAINING_MODE_FOLDED : KERAS_TRAINING_MODE));
+      return new Tuned(tuned, clustered.withTrainedValues(KerasTraining.trainedInference(clustered, tuned.model()),
+          model, options.int8Aware()));
+    }
+    FineTuner.Result tuned = FineTuner.fineTune(model, clustered, train, options.fineTune(), listener);
+    return new Tuned(tuned, clustered.withTrainedValues(tuned.model(), model, options.int8Aware()));
+  }
+
+  private static List<WeightTensor> targets(FlatModel model, Map<String, Integer> plan) {
+    return WeightDiscovery.discover(model).stream().filter(w -> plan.containsKey(w.name())).toList();
+  }
+
+  private static List<float[]> values(FlatModel model, Map<String, Integer> plan) {
+    return targets(model, plan).stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList();
+  }
+
   /**
    * The knee multiplier meeting a size budget. For a zipped-size budget, the part of the zipped
    * .tflite that clustering does not change is measured once: the original model's zipped .tflite
@@ -175,10 +213,8 @@ public final class Wclust {
    */
   static RateControl.Found searchRate(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
       RateControl.Target target) throws IOException {
-    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
-        .filter(w -> plan.containsKey(w.name())).toList();
-    List<float[]> values = targets.stream()
-        .map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList();
+    List<WeightTensor> targets = targets(model, plan);
+    List<float[]> values = values(model, plan);
     long fixed = 0;
     if (target.kind() == RateControl.Kind.ZIPPED_BYTES) {
       fixed = TfliteSizes.original(model).zippedBytes();

@@ -40,7 +40,7 @@ public final class Clusterer1D {
    *       {@code refine} is ignored (an optimum is already a Lloyd fixed point), iterations is 0
    *       and exactly k non-empty clusters with strictly ascending centroids are returned.
    *   <li>{@link InitMethod#KNEE}: the entropy-constrained clustering of {@link RateDistortion}
-   *       with the default rate weight, values at their nearest centroid; at most k non-empty
+   *       with the default rate weight, values at their nearest centroid; k non-empty (rarely fewer)
    *       clusters, ascending; {@code refine} is ignored.
    * </ul>
    *

@@ -46,6 +46,12 @@ public final class RateControl {
     public Target {
       checkArgument(value > 0 && Double.isFinite(value), "the budget must be a positive number, got %s", value);
     }
+
+    @Override
+    public String toString() {
+      return kind == Kind.BITS_PER_WEIGHT ? String.format("%.4g bits per weight", value)
+          : String.format("%d zipped bytes", Math.round(value));
+    }
   }
 
   /**
@@ -56,11 +62,29 @@ public final class RateControl {
    * @param predicted the budget's measure at that multiplier (bits per weight, or predicted zipped bytes)
    * @param reached whether {@code predicted} is within the budget
    * @param evaluations clusterings of the whole model the search ran
+   * @param fixedBytes for a zipped-size budget, the part of the zipped .tflite clustering does not change
+   * @param aimedAt NaN, or the budget this search aimed at instead of {@code target} because a first
+   *     fine-tuning moved the rate off it (see {@link #RETUNE_TOLERANCE})
+   * @param firstPassReached with {@code aimedAt}: what the first fine-tuned model reached
    */
-  public record Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations) {
+  public record Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations,
+      long fixedBytes, double aimedAt, double firstPassReached) {
+    Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations, long fixedBytes) {
+      this(target, rateWeight, predicted, reached, evaluations, fixedBytes, Double.NaN, Double.NaN);
+    }
+
+    /** This search, made for an aimed-off budget, reported against the budget asked. */
+    public Found aimedFor(Target asked, double firstReached) {
+      return new Found(asked, rateWeight, predicted, reached, evaluations, fixedBytes, target.value(), firstReached);
+    }
+
     public JsonObject toJson() {
       JsonObject o = new JsonObject();
       o.addProperty(target.kind().jsonName, target.value());
+      if (!Double.isNaN(aimedAt)) {
+        o.addProperty("first_fine_tuning_reached", firstPassReached);
+        o.addProperty("aimed_at", aimedAt);
+      }
       o.addProperty("rate_weight", rateWeight);
       o.addProperty(target.kind() == Kind.BITS_PER_WEIGHT ? "bits_per_weight" : "predicted_zipped_bytes", predicted);
       o.addProperty("reached", reached);
@@ -68,6 +92,12 @@ public final class RateControl {
       return o;
     }
   }
+
+  /**
+   * After fine-tuning, a rate further than this (relative) from the budget makes {@code Wclust} search
+   * and fine-tune once more, aiming off by what the first fine-tuning moved.
+   */
+  public static final double RETUNE_TOLERANCE = 0.015;
 
   private static final double MAX_WEIGHT = 1e6;
   private static final int BISECTIONS = 24;
@@ -107,7 +137,7 @@ public final class RateControl {
     double goal = target.value();
     double atZero = measure.applyAsDouble(0);
     if (atZero <= goal) {
-      return new Found(target, 0, atZero, true, evaluations[0]);
+      return new Found(target, 0, atZero, true, evaluations[0], fixedBytes);
     }
     double lo = 0;
     double loValue = atZero;
@@ -120,7 +150,7 @@ public final class RateControl {
       hiValue = measure.applyAsDouble(hi);
     }
     if (hiValue > goal) {
-      return new Found(target, hi, hiValue, false, evaluations[0]);
+      return new Found(target, hi, hiValue, false, evaluations[0], fixedBytes);
     }
     for (int i = 0; i < BISECTIONS && (goal - hiValue) > CLOSE_ENOUGH * goal; i++) {
       double mid = lo == 0 ? hi / 4 : Math.sqrt(lo * hi);
@@ -136,7 +166,25 @@ public final class RateControl {
         break;
       }
     }
-    return new Found(target, hi, hiValue, true, evaluations[0]);
+    return new Found(target, hi, hiValue, true, evaluations[0], fixedBytes);
+  }
+
+  /**
+   * The budget's measure of clustered layers as they are (e.g. after fine-tuning): bits per weight, or
+   * the predicted zipped bytes with the search's fixed part.
+   */
+  public static double measure(List<ClusteredLayer> layers, Found search) {
+    double total = 0;
+    long weights = 0;
+    for (ClusteredLayer l : layers) {
+      if (search.target().kind() == Kind.BITS_PER_WEIGHT) {
+        total += indexBits(l.clustering(), l.weight(), l.settings());
+        weights += l.weight().params();
+      } else {
+        total += deflatedBytes(l.clustering().reconstruct());
+      }
+    }
+    return search.target().kind() == Kind.BITS_PER_WEIGHT ? total / weights : total + search.fixedBytes();
   }
 
   /**

@@ -13,7 +13,9 @@ import java.util.Arrays;
  * <p>The optimum's clusters are intervals of the sorted values (each value goes to the centroid with
  * the least {@code (x − c)² + λ·bits(c)}, a lower envelope of lines in x), so a dynamic program over
  * the sorted distinct values finds it exactly: {@code f[c][j] = min_i f[c−1][i] + cost(i, j)} with
- * {@code cost} the interval's SSE plus λ times its index bits, at most k intervals. That is
+ * {@code cost} the interval's SSE plus λ times its index bits, exactly k intervals (or one per
+ * distinct value when there are fewer): the user asked for k, and a codebook the entropy term
+ * collapsed to one or two values could not be fine-tuned back. That is
  * O(k · m²) for m distinct values; beyond a work budget they are grouped into
  * equal-count runs ("atoms") whose boundaries are the only cut points, and an entropy-constrained
  * Lloyd pass ({@link EntropyConstrained}) then polishes the cuts on the full values.
@@ -41,7 +43,7 @@ public final class RateDistortion {
   private RateDistortion() {}
 
   /**
-   * Clusters {@code d} into at most {@code k} clusters at the rate-distortion knee: λ is
+   * Clusters {@code d} into {@code k} clusters at the rate-distortion knee: λ is
    * {@code weight} times the optimal mean squared error at k ({@link OptimalKMeans1D}), so the
    * setting means the same for any scale and any k. Requires {@code d.size() > k}.
    */
@@ -56,17 +58,24 @@ public final class RateDistortion {
     if (lambda <= 0) {
       return optimal;
     }
-    return nearest(d, solve(d, k, lambda, atomsFor(d.size(), k)).centroids());
+    return nearest(d, solve(d, k, lambda, atomsFor(d.size(), k), true).centroids());
   }
 
-  /** The entropy-constrained optimum for an absolute λ, without nearest re-assignment. */
-  public static Clustering solve(float[] values, int k, double lambda) {
+  /**
+   * The entropy-constrained optimum for an absolute λ, without nearest re-assignment: with
+   * {@code exactlyK} false, the minimum of SSE + λ·R over every clustering into at most k clusters
+   * (its clusters are intervals, see the class comment); with {@code exactlyK} true, the minimum over
+   * partitions into exactly {@code min(k, distinct values)} intervals of the sorted values (with the
+   * count fixed the optimum need not be intervals: a repeated value can make a middle value the best
+   * singleton; intervals are what the knee uses). Exact below the work budget.
+   */
+  public static Clustering solve(float[] values, int k, double lambda, boolean exactlyK) {
     KMeans1D.checkArguments(values, k, KMeans1D.DEFAULT_MAX_ITERATIONS);
     KMeans1D.Distinct d = KMeans1D.Distinct.of(values);
     if (d.size() <= k && lambda == 0) {
       return KMeans1D.keepOriginalValues(d);
     }
-    return solve(d, k, lambda, atomsFor(d.size(), k));
+    return solve(d, k, lambda, atomsFor(d.size(), k), exactlyK);
   }
 
   private static int atomsFor(int distinct, int k) {
@@ -75,11 +84,11 @@ public final class RateDistortion {
   }
 
   /**
-   * The minimum of SSE + λ · index bits over partitions of the sorted values into at most k
-   * intervals whose cuts lie on atom boundaries; exact when {@code atoms >= d.size()}. Then, when
+   * The minimum of SSE + λ · index bits over partitions of the sorted values into exactly
+   * {@code min(k, atoms)} intervals whose cuts lie on atom boundaries; exact when {@code atoms >= d.size()}. Then, when
    * atoms were used, polished by entropy-constrained Lloyd iterations on the full values.
    */
-  static Clustering solve(KMeans1D.Distinct d, int k, double lambda, int atoms) {
+  static Clustering solve(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
     int m = d.size();
     int a = Math.min(atoms, m);
     // Atom boundaries: atom t covers distinct values [start[t], start[t + 1]).
@@ -152,7 +161,7 @@ public final class RateDistortion {
         from[c][j] = arg;
       }
       // Strictly better only: ties keep fewer clusters.
-      if (cur[a] < best) {
+      if (exactlyK || cur[a] < best) {
         best = cur[a];
         bestClusters = c;
       }
@@ -182,7 +191,9 @@ public final class RateDistortion {
     if (a == m) {
       return exact;
     }
-    return EntropyConstrained.refineWithLambda(d, exact, lambda);
+    // The polish drops clusters that empty; with exactly k asked for, keep the cuts then.
+    Clustering polished = EntropyConstrained.refineWithLambda(d, exact, lambda);
+    return !exactlyK || polished.centroids().length == bestClusters ? polished : exact;
   }
 
   /** SSE of the atoms [i, j) about their mean plus λ times their index bits. */

@@ -32,11 +32,11 @@ class RateControlTest {
   /** Two Laplacian-ish tensors of different sizes and scales, a fifth of the small one's values zero. */
   private static List<float[]> values() {
     Random random = new Random(3);
-    float[] big = new float[40_000];
+    float[] big = new float[12_000];
     for (int i = 0; i < big.length; i++) {
       big[i] = (float) (random.nextGaussian() * random.nextGaussian() * 0.02);
     }
-    float[] small = new float[4_000];
+    float[] small = new float[2_000];
     for (int i = 0; i < small.length; i++) {
       small[i] = i % 5 == 0 ? 0f : (float) (random.nextGaussian() * 0.3);
     }
@@ -60,7 +60,7 @@ class RateControlTest {
   @CsvSource({"tensor, false, 1.5", "tensor, true, 1.2", "channel, false, 1.8", "group:4, true, 2.0",
       "tensor, false, 2.5"})
   void searchHitsATargetInBitsPerWeight(String granularity, boolean preserveSparsity, double target) {
-    List<WeightTensor> targets = List.of(tensor("big", 40_000), tensor("small", 4_000));
+    List<WeightTensor> targets = List.of(tensor("big", 12_000), tensor("small", 2_000));
     List<float[]> values = values();
     Map<String, Integer> plan = new LinkedHashMap<>(Map.of("big", 16, "small", 16));
     ClusterSettings settings = new ClusterSettings(16, InitMethod.KNEE, false, Granularity.parse(granularity),
@@ -85,7 +85,7 @@ class RateControlTest {
 
   @Test
   void searchHitsATargetInDeflatedBytes() {
-    List<WeightTensor> targets = List.of(tensor("big", 40_000), tensor("small", 4_000));
+    List<WeightTensor> targets = List.of(tensor("big", 12_000), tensor("small", 2_000));
     List<float[]> values = values();
     Map<String, Integer> plan = Map.of("big", 8, "small", 8);
     ClusterSettings settings = ClusterSettings.of(8, 0);
@@ -105,12 +105,13 @@ class RateControlTest {
 
   @Test
   void extremeBudgets() {
-    List<WeightTensor> targets = List.of(tensor("big", 40_000));
-    // A budget of almost nothing merges every codebook into one cluster: 0 bits.
+    List<WeightTensor> targets = List.of(tensor("big", 12_000));
+    // k clusters are kept, so a budget of almost nothing is not reached; the search goes far below
+    // minimum SSE's ~3 bits before it gives up.
     RateControl.Found found = RateControl.search(targets, List.of(values().get(0)), Map.of("big", 8),
         ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 1e-4), 0);
-    assertTrue(found.reached());
-    assertEquals(0, found.predicted(), 1e-12);
+    assertFalse(found.reached());
+    assertTrue(found.predicted() > 1e-4 && found.predicted() < 1, "bits " + found.predicted());
     // A size no clustering reaches is reported as not reached.
     RateControl.Found tooSmall = RateControl.search(targets, List.of(values().get(0)), Map.of("big", 8),
         ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, 10), 1000);
@@ -125,7 +126,7 @@ class RateControlTest {
   void otherMethodsAreRefused() {
     ClusterSettings linear = new ClusterSettings(8, InitMethod.LINEAR, true, Granularity.TENSOR, false, 0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RateControl.search(
-        List.of(tensor("big", 40_000)), List.of(values().get(0)), Map.of("big", 8), linear,
+        List.of(tensor("big", 12_000)), List.of(values().get(0)), Map.of("big", 8), linear,
         new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 2), 0));
     assertTrue(e.getMessage().contains("--init linear"), e.getMessage());
   }

@@ -37,7 +37,7 @@ class RateDistortionTest {
     return sse + lambda * bits;
   }
 
-  /** The least objective over all k^n assignments of the values to k labels. */
+  /** The least objective over all k^n assignments of the values to k labels (at most k clusters). */
   private static double bruteForce(float[] values, int k, double lambda) {
     int n = values.length;
     int[] labels = new int[n];
@@ -54,6 +54,45 @@ class RateDistortionTest {
     return best;
   }
 
+  /**
+   * The least objective over the partitions of the sorted distinct values into exactly
+   * min(k, distinct) intervals, every choice of cut positions enumerated.
+   */
+  private static double bruteForceIntervals(float[] values, int k, double lambda) {
+    float[] distinct = sortedDistinct(values);
+    int m = distinct.length;
+    int clusters = Math.min(k, m);
+    double best = Double.POSITIVE_INFINITY;
+    // Cut masks over the m - 1 gaps with clusters - 1 cuts.
+    for (int mask = 0; mask < (1 << (m - 1)); mask++) {
+      if (Integer.bitCount(mask) != clusters - 1) {
+        continue;
+      }
+      int[] labelOfDistinct = new int[m];
+      for (int j = 1; j < m; j++) {
+        labelOfDistinct[j] = labelOfDistinct[j - 1] + ((mask >> (j - 1)) & 1);
+      }
+      int[] labels = new int[values.length];
+      for (int i = 0; i < values.length; i++) {
+        labels[i] = labelOfDistinct[java.util.Arrays.binarySearch(distinct, values[i])];
+      }
+      best = Math.min(best, objective(values, labels, clusters, lambda));
+    }
+    return best;
+  }
+
+  private static float[] sortedDistinct(float[] values) {
+    float[] copy = values.clone();
+    java.util.Arrays.sort(copy);
+    int m = 0;
+    for (int i = 0; i < copy.length; i++) {
+      if (i == 0 || copy[i] != copy[m - 1]) {
+        copy[m++] = copy[i];
+      }
+    }
+    return java.util.Arrays.copyOf(copy, m);
+  }
+
   @Test
   void solverFindsTheBruteForceOptimumOnSmallTensors() {
     Random random = new Random(7);
@@ -67,11 +106,18 @@ class RateDistortionTest {
         values[i] = random.nextInt(4) == 0 && i > 0 ? values[i - 1] : (float) (random.nextGaussian() * 2);
       }
       for (double lambda : new double[] {0, 0.05, 0.3, 1, 4}) {
-        Clustering c = RateDistortion.solve(values, k, lambda);
+        Clustering c = RateDistortion.solve(values, k, lambda, false);
         assertTrue(c.centroids().length <= k);
         double found = objective(values, c.indices(), c.centroids().length, lambda);
         double best = bruteForce(values, k, lambda);
-        assertEquals(best, found, 1e-9 * Math.max(1, best), "trial " + trial + " lambda " + lambda);
+        assertEquals(best, found, 1e-9 * Math.max(1, best), "trial " + trial + " lambda " + lambda + " k " + k
+            + " values " + java.util.Arrays.toString(values) + " labels " + java.util.Arrays.toString(c.indices()));
+        // Exactly k intervals, as the knee uses.
+        c = RateDistortion.solve(values, k, lambda, true);
+        assertEquals(Math.min(k, sortedDistinct(values).length), c.centroids().length);
+        found = objective(values, c.indices(), c.centroids().length, lambda);
+        best = bruteForceIntervals(values, k, lambda);
+        assertEquals(best, found, 1e-9 * Math.max(1, best), "trial " + trial + " lambda " + lambda + " k " + k + " values " + java.util.Arrays.toString(values) + " labels " + java.util.Arrays.toString(c.indices()));
         checked++;
       }
     }
@@ -79,11 +125,16 @@ class RateDistortionTest {
   }
 
   @Test
-  void largeLambdaMergesEverythingAndZeroLambdaIsMinimumSse() {
+  void largeLambdaPutsAlmostEverythingInOneClusterAndZeroLambdaIsMinimumSse() {
     float[] values = gaussian(500, 3);
-    Clustering one = RateDistortion.solve(values, 8, 1e9);
-    assertEquals(1, one.centroids().length);
-    Clustering zero = RateDistortion.solve(values, 8, 0);
+    Clustering lean = RateDistortion.solve(values, 8, 1e9, true);
+    assertEquals(8, lean.centroids().length, "the k clusters asked for");
+    long[] counts = new long[8];
+    for (int i : lean.indices()) {
+      counts[i]++;
+    }
+    assertEquals(493, java.util.Arrays.stream(counts).max().getAsLong(), "one cluster, the other 7 a value each");
+    Clustering zero = RateDistortion.solve(values, 8, 0, false);
     Clustering optimal = Clusterer1D.cluster(values, 8, InitMethod.OPTIMAL, false, 0);
     assertEquals(optimal.sse(), zero.sse(), 1e-6 * optimal.sse());
   }
@@ -124,7 +175,7 @@ class RateDistortionTest {
     // 4 symbols equally likely: 2 bits each; one symbol: 0 bits.
     assertEquals(16, RateDistortion.entropyBits(new long[] {2, 2, 2, 2}), 1e-12);
     assertEquals(0, RateDistortion.entropyBits(new long[] {0, 9, 0}), 1e-12);
-    assertArrayEquals(new float[] {1f}, RateDistortion.solve(new float[] {1f, 1f}, 2, 1).centroids());
+    assertArrayEquals(new float[] {1f}, RateDistortion.solve(new float[] {1f, 1f}, 2, 1, true).centroids());
   }
 
   static float[] gaussian(int n, long seed) {
