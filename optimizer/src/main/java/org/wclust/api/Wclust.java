@@ -12,6 +12,8 @@ import org.wclust.bridge.SavedModelWriter;
 import org.wclust.bridge.TensorRef;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusterSettings;
+import org.wclust.cluster.InitMethod;
+import org.wclust.cluster.LayerAllocation;
 import org.wclust.cluster.RateControl;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
@@ -93,7 +95,18 @@ public final class Wclust {
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
       RateControl.Found rate = null;
       ClusterSettings settings = options.settings();
-      if (options.rateTarget() != null) {
+      if (options.rateTarget() != null && options.rateTarget().perLayer()) {
+        progress.accept("choosing k per layer for " + options.rateTarget());
+        long fixed = fixedBytes(model, plan, options.rateTarget());
+        int maxK = plan.values().stream().mapToInt(Integer::intValue).max().orElse(2);
+        LayerAllocation.Result allocation = LayerAllocation.allocate(targets(model, plan), values(model, plan), maxK,
+            settings, options.rateTarget(), fixed);
+        rate = RateControl.Found.allocated(options.rateTarget(), allocation, fixed);
+        plan = allocation.clusters();
+        // The allocation measured every layer at minimum squared error; cluster as it measured.
+        settings = new ClusterSettings(2, InitMethod.OPTIMAL, false, settings.granularity(),
+            settings.preserveSparsity(), settings.seed());
+      } else if (options.rateTarget() != null) {
         progress.accept("searching the multiplier for " + options.rateTarget());
         rate = searchRate(model, plan, settings, options.rateTarget());
         settings = settings.withRateWeight(rate.rateWeight());
@@ -117,7 +130,7 @@ public final class Wclust {
       FineTuner.Result tuned = null;
       if (train != null) {
         Tuned t = fineTune(input, options, model, clustered, train, progress, listener);
-        if (rate != null) {
+        if (rate != null && rate.allocation() == null) {
           // Fine-tuning moves weights across cluster borders, which changes the rate (measured: the
           // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 %). When it missed the budget,
           // search again aiming off by what it moved, and fine-tune that clustering instead.
@@ -215,14 +228,20 @@ public final class Wclust {
       RateControl.Target target) throws IOException {
     List<WeightTensor> targets = targets(model, plan);
     List<float[]> values = values(model, plan);
-    long fixed = 0;
-    if (target.kind() == RateControl.Kind.ZIPPED_BYTES) {
-      fixed = TfliteSizes.original(model).zippedBytes();
-      for (float[] v : values) {
-        fixed -= RateControl.deflatedBytes(v);
-      }
+    return RateControl.search(targets, values, plan, settings, target, fixedBytes(model, plan, target));
+  }
+
+  /** For a zipped-size budget, what the model adds besides its clustered weights; 0 otherwise. */
+  private static long fixedBytes(FlatModel model, Map<String, Integer> plan, RateControl.Target target)
+      throws IOException {
+    if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {
+      return 0;
     }
-    return RateControl.search(targets, values, plan, settings, target, fixed);
+    long fixed = TfliteSizes.original(model).zippedBytes();
+    for (float[] v : values(model, plan)) {
+      fixed -= RateControl.deflatedBytes(v);
+    }
+    return fixed;
   }
 
   /** Top-1 accuracy against labels, or the mean squared error against regression targets. */

@@ -102,6 +102,12 @@ public final class ClusterCommand implements Callable<Integer> {
           + "Python TensorFlow); rate_control in the report gives the multiplier and the size reached")
   Long targetSize;
 
+  @Option(names = "--budget",
+      description = "with --target-bits or --target-size: meet the budget by choosing k per layer (powers of two up "
+          + "to --clusters K, each layer at minimum squared error) so that the squared error relative to each "
+          + "layer's weight energy, summed over layers, is least; the report gives the k chosen per layer")
+  boolean budget;
+
   @Option(names = "--no-refine", description = "skip the Lloyd iterations after initialisation")
   boolean noRefine;
 
@@ -162,10 +168,13 @@ public final class ClusterCommand implements Callable<Integer> {
     if ((targetBits != null || targetSize != null) && sizeAware) {
       throw new IllegalArgumentException("--target-bits/--target-size do not combine with --size-aware");
     }
-    if (targetBits != null) {
-      return new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, targetBits);
+    if (budget && targetBits == null && targetSize == null) {
+      throw new IllegalArgumentException("--budget needs --target-bits B or --target-size BYTES");
     }
-    return targetSize == null ? null : new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, targetSize);
+    if (targetBits != null) {
+      return new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, targetBits, budget);
+    }
+    return targetSize == null ? null : new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, targetSize, budget);
   }
 
   @Override
@@ -234,10 +243,16 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (result.rateControl() != null) {
       RateControl.Found r = result.rateControl();
-      out.printf("size budget %s: multiplier %.4g, %s %.6g%s%n", r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
+      if (r.allocation() != null) {
+        out.printf("size budget %s: k per layer %s, %s %.6g%s%n", r.target(), r.allocation(),
+            r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT ? "bits per weight" : "predicted zipped bytes",
+            r.predicted(), r.reached() ? "" : " (budget not reached)");
+      } else {
+        out.printf("size budget %s: multiplier %.4g, %s %.6g%s%n", r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
           ? String.format("%.4g bits per weight", r.target().value()) : String.format("%d zipped bytes",
               (long) r.target().value()), r.rateWeight(), r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
           ? "bits per weight" : "predicted zipped bytes", r.predicted(), r.reached() ? "" : " (budget not reached)");
+      }
       if (result.size() != null && result.size().hasTflite()) {
         out.printf("zipped .tflite reached: %d bytes%n", result.size().clustered().zippedBytes());
       }

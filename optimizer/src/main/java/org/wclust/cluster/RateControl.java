@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.Deflater;
 import org.wclust.graph.WeightTensor;
 
@@ -41,16 +42,23 @@ public final class RateControl {
     }
   }
 
-  /** A budget: {@code value} bits per clustered weight or zipped bytes. */
-  public record Target(Kind kind, double value) {
+  /**
+   * A budget: {@code value} bits per clustered weight or zipped bytes; with {@code perLayer}, met by
+   * choosing k per layer ({@link LayerAllocation}) instead of the knee's multiplier.
+   */
+  public record Target(Kind kind, double value, boolean perLayer) {
+    public Target(Kind kind, double value) {
+      this(kind, value, false);
+    }
+
     public Target {
       checkArgument(value > 0 && Double.isFinite(value), "the budget must be a positive number, got %s", value);
     }
 
     @Override
     public String toString() {
-      return kind == Kind.BITS_PER_WEIGHT ? String.format("%.4g bits per weight", value)
-          : String.format("%d zipped bytes", Math.round(value));
+      return (perLayer ? "per-layer " : "") + (kind == Kind.BITS_PER_WEIGHT ? String.format("%.4g bits per weight", value)
+          : String.format("%d zipped bytes", Math.round(value)));
     }
   }
 
@@ -68,14 +76,21 @@ public final class RateControl {
    * @param firstPassReached with {@code aimedAt}: what the first fine-tuned model reached
    */
   public record Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations,
-      long fixedBytes, double aimedAt, double firstPassReached) {
+      long fixedBytes, double aimedAt, double firstPassReached, Map<String, Integer> allocation) {
     Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations, long fixedBytes) {
-      this(target, rateWeight, predicted, reached, evaluations, fixedBytes, Double.NaN, Double.NaN);
+      this(target, rateWeight, predicted, reached, evaluations, fixedBytes, Double.NaN, Double.NaN, null);
+    }
+
+    /** The result of a per-layer allocation ({@code --budget}): k per layer, no multiplier. */
+    public static Found allocated(Target target, LayerAllocation.Result result, long fixedBytes) {
+      return new Found(target, Double.NaN, result.reached(), result.withinBudget(), 0, fixedBytes, Double.NaN,
+          Double.NaN, result.clusters());
     }
 
     /** This search, made for an aimed-off budget, reported against the budget asked. */
     public Found aimedFor(Target asked, double firstReached) {
-      return new Found(asked, rateWeight, predicted, reached, evaluations, fixedBytes, target.value(), firstReached);
+      return new Found(asked, rateWeight, predicted, reached, evaluations, fixedBytes, target.value(), firstReached,
+          allocation);
     }
 
     public JsonObject toJson() {
@@ -85,10 +100,16 @@ public final class RateControl {
         o.addProperty("first_fine_tuning_reached", firstPassReached);
         o.addProperty("aimed_at", aimedAt);
       }
-      o.addProperty("rate_weight", rateWeight);
+      if (allocation != null) {
+        JsonObject k = new JsonObject();
+        allocation.forEach(k::addProperty);
+        o.add("clusters_per_layer", k);
+      } else {
+        o.addProperty("rate_weight", rateWeight);
+        o.addProperty("evaluations", evaluations);
+      }
       o.addProperty(target.kind() == Kind.BITS_PER_WEIGHT ? "bits_per_weight" : "predicted_zipped_bytes", predicted);
       o.addProperty("reached", reached);
-      o.addProperty("evaluations", evaluations);
       return o;
     }
   }
