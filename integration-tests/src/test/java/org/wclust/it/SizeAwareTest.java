@@ -10,14 +10,17 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** --size-aware trades squared error for entropy: smaller coded and zipped models at the same k. */
+/**
+ * --size-aware trades squared error for entropy: smaller coded and zipped models at the same k than
+ * minimum squared error ({@code --init optimal}; the default, knee, is entropy-constrained itself).
+ */
 class SizeAwareTest {
   @Test
   void sizeAwareCodesSmallerAtTheSameK(@TempDir Path tmp) throws Exception {
     Path model = Fixtures.all().stream().filter(f -> f.name().equals("sequential_cnn"))
         .findFirst().orElseThrow().path();
-    JsonObject plain = cluster(model, tmp.resolve("plain"));
-    JsonObject sized = cluster(model, tmp.resolve("sized"), "--size-aware", "--size-weight", "0.05");
+    JsonObject plain = cluster(model, tmp.resolve("plain"), "--init", "optimal");
+    JsonObject sized = cluster(model, tmp.resolve("sized"), "--init", "optimal", "--size-aware", "--size-weight", "0.05");
     JsonObject plainSize = plain.getAsJsonObject("size");
     JsonObject sizedSize = sized.getAsJsonObject("size");
     assertTrue(sizedSize.get("huffman_bytes").getAsLong() < plainSize.get("huffman_bytes").getAsLong(),
@@ -34,6 +37,50 @@ class SizeAwareTest {
       assertTrue(l.getAsJsonObject().get("distinct_values").getAsInt() <= 16);
     }
     assertTrue(sizedSse >= plainSse, "optimal k-means has the least squared error");
+  }
+
+  /** The default (knee) codes and zips smaller than minimum squared error, with more squared error. */
+  @Test
+  void defaultKneeCodesSmallerThanOptimal(@TempDir Path tmp) throws Exception {
+    Path model = Fixtures.all().stream().filter(f -> f.name().equals("sequential_cnn"))
+        .findFirst().orElseThrow().path();
+    JsonObject optimal = cluster(model, tmp.resolve("optimal"), "--init", "optimal");
+    JsonObject knee = cluster(model, tmp.resolve("knee"));
+    JsonObject optimalSize = optimal.getAsJsonObject("size");
+    JsonObject kneeSize = knee.getAsJsonObject("size");
+    assertTrue(kneeSize.get("huffman_bytes").getAsLong() < optimalSize.get("huffman_bytes").getAsLong(),
+        kneeSize + " vs " + optimalSize);
+    assertTrue(kneeSize.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong()
+        < optimalSize.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong(), kneeSize + " vs " + optimalSize);
+    for (var l : knee.getAsJsonArray("layers")) {
+      assertEquals("knee", l.getAsJsonObject().get("init").getAsString());
+      assertTrue(l.getAsJsonObject().get("distinct_values").getAsInt() <= 16);
+    }
+  }
+
+  /** --target-size meets a zipped-size budget within 3 %; --budget meets it by choosing k per layer. */
+  @Test
+  void sizeBudgetsAreMet(@TempDir Path tmp) throws Exception {
+    Path model = Fixtures.all().stream().filter(f -> f.name().equals("sequential_cnn"))
+        .findFirst().orElseThrow().path();
+    JsonObject optimal = cluster(model, tmp.resolve("optimal"), "--init", "optimal");
+    long target = Math.round(0.85 * optimal.getAsJsonObject("size").getAsJsonObject("clustered")
+        .get("zipped_tflite_bytes").getAsLong());
+    JsonObject sized = cluster(model, tmp.resolve("sized"), "--target-size", Long.toString(target));
+    JsonObject rate = sized.getAsJsonObject("rate_control");
+    long reached = sized.getAsJsonObject("size").getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong();
+    assertEquals(reached, rate.get("reached_zipped_bytes").getAsLong());
+    assertEquals(target, rate.get("target_size").getAsDouble(), 0);
+    assertTrue(rate.get("rate_weight").getAsDouble() > 0, rate.toString());
+    assertTrue(Math.abs(reached - target) <= 0.03 * target, reached + " bytes for a budget of " + target);
+
+    JsonObject allocated = cluster(model, tmp.resolve("allocated"), "--target-size", Long.toString(target), "--budget");
+    JsonObject perLayer = allocated.getAsJsonObject("rate_control").getAsJsonObject("clusters_per_layer");
+    for (var l : allocated.getAsJsonArray("layers")) {
+      JsonObject layer = l.getAsJsonObject();
+      assertEquals(perLayer.get(layer.get("name").getAsString()).getAsInt(), layer.get("clusters").getAsInt());
+    }
+    assertTrue(allocated.getAsJsonObject("rate_control").get("predicted_zipped_bytes").getAsDouble() <= target);
   }
 
   private static JsonObject cluster(Path model, Path out, String... extra) throws Exception {

@@ -71,15 +71,21 @@ public final class ClusterRewriter {
   }
 
   /**
+   * Below this many weights (800 KB as float32) a tensor counts as small in {@link #layerSettings}.
+   */
+  static final long LARGE_TENSOR = 200_000;
+
+  /**
    * Each target's settings: its k from the plan and, for {@link InitMethod#KNEE}, its share of the
    * rate weight. The weight is spent where the bytes are: a layer gets {@code rateWeight × params /
-   * params of the largest target}, so the largest tensor sits at the knee and a small one (a first
-   * conv, a classifier head — few bytes, and the layers accuracy is most sensitive to) stays near
-   * minimum squared error.
+   * max(params of the largest target, }{@value #LARGE_TENSOR}{@code )}, so the largest tensor of a
+   * model sits at the knee, and a small tensor (a first conv, a classifier head, every layer of a
+   * small model — few bytes to save, and dense layers narrow enough for accuracy to feel every
+   * error) stays near minimum squared error.
    */
   static List<ClusterSettings> layerSettings(List<WeightTensor> targets, Map<String, Integer> plan,
       ClusterSettings settings) {
-    long largest = targets.stream().mapToLong(WeightTensor::params).max().orElse(1);
+    long largest = Math.max(LARGE_TENSOR, targets.stream().mapToLong(WeightTensor::params).max().orElse(1));
     return targets.stream()
         .map(w -> settings.withClusters(plan.get(w.name()))
             .withRateWeight(settings.rateWeight() * w.params() / (double) largest))
