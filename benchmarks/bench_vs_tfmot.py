@@ -243,6 +243,8 @@ def main(argv):
     p.add_argument("--pretrain-epochs", type=int, default=3)
     p.add_argument("--work", default=os.path.join(ROOT, "target", "bench-vs-tfmot"))
     p.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "RESULTS.md"))
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing; write RESULTS.md from the runs already in runs.jsonl")
     args = p.parse_args(argv[1:])
     ks = [int(k) for k in args.ks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -255,7 +257,7 @@ def main(argv):
     runs = load_runs(runs_path)
     done = {(r["seed"], r["k"], r["method"]) for r in runs}
     started = time.monotonic()
-    for seed in seeds:
+    for seed in [] if args.report_only else seeds:
         model_dir = train_reference(args.work, seed, args.pretrain_epochs)
         for k in ks:
             for method in methods:

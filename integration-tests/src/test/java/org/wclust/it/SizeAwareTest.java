@@ -21,12 +21,7 @@ class SizeAwareTest {
         .findFirst().orElseThrow().path();
     JsonObject plain = cluster(model, tmp.resolve("plain"), "--init", "optimal");
     JsonObject sized = cluster(model, tmp.resolve("sized"), "--init", "optimal", "--size-aware", "--size-weight", "0.05");
-    JsonObject plainSize = plain.getAsJsonObject("size");
-    JsonObject sizedSize = sized.getAsJsonObject("size");
-    assertTrue(sizedSize.get("huffman_bytes").getAsLong() < plainSize.get("huffman_bytes").getAsLong(),
-        sizedSize + " vs " + plainSize);
-    assertTrue(sizedSize.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong()
-        < plainSize.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong(), sizedSize + " vs " + plainSize);
+    assertCodesAndZipsSmaller(sized, plain);
     double plainSse = 0;
     double sizedSse = 0;
     for (var l : plain.getAsJsonArray("layers")) {
@@ -49,12 +44,7 @@ class SizeAwareTest {
         .findFirst().orElseThrow().path();
     JsonObject optimal = cluster(model, tmp.resolve("optimal"), "--init", "optimal");
     JsonObject knee = cluster(model, tmp.resolve("knee"), "--rate-weight", "2000");
-    JsonObject optimalSize = optimal.getAsJsonObject("size");
-    JsonObject kneeSize = knee.getAsJsonObject("size");
-    assertTrue(kneeSize.get("huffman_bytes").getAsLong() < optimalSize.get("huffman_bytes").getAsLong(),
-        kneeSize + " vs " + optimalSize);
-    assertTrue(kneeSize.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong()
-        < optimalSize.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong(), kneeSize + " vs " + optimalSize);
+    assertCodesAndZipsSmaller(knee, optimal);
     for (var l : knee.getAsJsonArray("layers")) {
       assertEquals("knee", l.getAsJsonObject().get("init").getAsString());
       assertTrue(l.getAsJsonObject().get("distinct_values").getAsInt() <= 16);
@@ -84,6 +74,15 @@ class SizeAwareTest {
       assertEquals(perLayer.get(layer.get("name").getAsString()).getAsInt(), layer.get("clusters").getAsInt());
     }
     assertTrue(allocated.getAsJsonObject("rate_control").get("predicted_zipped_bytes").getAsDouble() <= target);
+  }
+
+  /** {@code smaller}'s Huffman-coded weights and zipped .tflite are smaller than {@code larger}'s. */
+  private static void assertCodesAndZipsSmaller(JsonObject smaller, JsonObject larger) {
+    JsonObject s = smaller.getAsJsonObject("size");
+    JsonObject l = larger.getAsJsonObject("size");
+    assertTrue(s.get("huffman_bytes").getAsLong() < l.get("huffman_bytes").getAsLong(), s + " vs " + l);
+    assertTrue(s.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong()
+        < l.getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong(), s + " vs " + l);
   }
 
   private static JsonObject cluster(Path model, Path out, String... extra) throws Exception {

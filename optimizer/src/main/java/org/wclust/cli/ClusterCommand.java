@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "cluster", mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
     description = {"Cluster the weights of a model, optionally fine-tune it, and export a TFLite-ready SavedModel.",
-        "Clusters the conv/dense weights of MODEL (by default optimal 1-D k-means per tensor; "
-            + "deterministic for a seed), with --data fine-tunes the clustered model in TensorFlow "
+        "Clusters the conv/dense weights of MODEL (by default entropy-constrained 1-D clustering at the "
+            + "rate-distortion knee, per tensor; deterministic for a seed), with --data fine-tunes the clustered model in TensorFlow "
             + "(straight-through gradients to the original weights, summed gradients to the centroids, "
             + "weights re-assigned to their nearest centroid every step), and writes OUT: a SavedModel "
             + "holding constants only, with the serving signature of MODEL (same input/output names, "
@@ -71,9 +71,9 @@ public final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--init", paramLabel = "METHOD", defaultValue = "knee", // InitMethod.DEFAULT
       converter = InitMethodConverter.class,
       description = {"how centroids are chosen (default: ${DEFAULT-VALUE}):",
-          "  knee      entropy-constrained clustering at the rate-distortion knee: a little more "
-              + "squared error than optimal, much lower index entropy, so the model zips smaller "
-              + "(also after fine-tuning); weights at their nearest centroid",
+          "  knee      entropy-constrained clustering at the rate-distortion knee: more squared "
+              + "error than optimal on the largest tensors, much lower index entropy, so the model zips "
+              + "smaller (also after fine-tuning); weights at their nearest centroid",
           "  optimal   globally optimal 1-D k-means (minimum SSE), by dynamic programming over the "
               + "sorted values; exact, so no refinement follows",
           "  kmeans++  k-means++ seeding (random, spread out)",
@@ -86,8 +86,8 @@ public final class ClusterCommand implements Callable<Integer> {
 
   @Option(names = "--rate-weight", paramLabel = "W", defaultValue = "16", // RateDistortion.KNEE_WEIGHT
       description = "with --init knee: what one bit of index entropy per weight is worth, in multiples of "
-          + "the optimal mean squared error at K (default: ${DEFAULT-VALUE}; larger = smaller and less exact, "
-          + "0 = optimal)")
+          + "the optimal mean squared error at K, for a tensor of 200,000 weights or the largest one; a smaller "
+          + "tensor gets W x its share (default: ${DEFAULT-VALUE}; larger = smaller and less exact, 0 = optimal)")
   double rateWeight;
 
   @Option(names = "--target-bits", paramLabel = "B",
