@@ -343,14 +343,15 @@ def write_results(path, runs, manifest, ks, seeds, methods, seconds):
              f"k: {', '.join(map(str, ks))}. The tools ran {sum(r['wall_s'] for r in runs) / 60:.0f} min in all "
              f"(this invocation took {seconds / 60:.0f} min; runs already in runs.jsonl are not redone).", ""]
     originals = sorted({r['seed'] for r in runs})
-    lines += ["| k | method | after clustering | after fine-tuning | zipped .tflite | max distinct | time |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["| k | method | seeds | after clustering | after fine-tuning | zipped .tflite | max distinct | time |",
+              "|---|---|---|---|---|---|---|---|"]
     for k in ks:
         for m in methods:
             rs = by.get((k, m))
             if not rs:
                 continue
-            lines.append(f"| {k} | {m} | {fmt_acc([r['clustered']['accuracy'] for r in rs])} | "
+            lines.append(f"| {k} | {m} | {','.join(str(r['seed']) for r in rs)} | "
+                         f"{fmt_acc([r['clustered']['accuracy'] for r in rs])} | "
                          f"{fmt_acc([r['fine_tuned']['accuracy'] for r in rs])} | "
                          f"{fmt_kb([r['fine_tuned']['zipped_bytes'] for r in rs])} | "
                          f"{max(r['fine_tuned']['max_distinct'] for r in rs)} | "
