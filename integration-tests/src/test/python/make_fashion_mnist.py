@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The real-data acceptance fixture: Fashion-MNIST as .npz files and a small Keras 3 CNN trained on it.
 
-Usage: make_fashion_mnist.py OUT_DIR [--data-dir DIR] [--epochs N] [--force]
+Usage: make_fashion_mnist.py OUT_DIR [--data-dir DIR] [--epochs N] [--seed S] [--force]
 
 Reads the four IDX files of Fashion-MNIST (default DIR /usr/share/datasets/fashion-mnist, the Debian
 package dataset-fashion-mnist that scripts/setup-data.sh installs; env FASHION_MNIST_DIR overrides) and
@@ -11,6 +11,8 @@ writes:
   OUT_DIR/test.npz          x uint8 [10000, 28, 28, 1], y int64 [10000]
   OUT_DIR/train_images.npz  x only (no labels), the same 60000 training images, for distillation
   OUT_DIR/model/            the trained CNN, exported with model.export() (a SavedModel)
+  OUT_DIR/weights.npz       its weights as model.get_weights() lists them (arr_0, arr_1, ...), for
+                            rebuilding the same model in another Keras (tf_keras for tfmot)
   OUT_DIR/manifest.json     Keras test accuracy, signature input/output keys and shapes, input scale,
                             training time, epochs, seed
 
@@ -91,6 +93,7 @@ def main(argv):
     parser.add_argument("out_dir")
     parser.add_argument("--data-dir", default=os.environ.get("FASHION_MNIST_DIR", DEFAULT_DATA_DIR))
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--force", action="store_true", help="rebuild even when the manifest exists")
     args = parser.parse_args(argv[1:])
 
@@ -116,7 +119,7 @@ def main(argv):
     import tensorflow as tf
     import keras
 
-    keras.utils.set_random_seed(SEED)
+    keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(keras)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
@@ -131,6 +134,7 @@ def main(argv):
     model_dir = os.path.join(out, "model")
     shutil.rmtree(model_dir, ignore_errors=True)
     model.export(model_dir, verbose=False)
+    np.savez(os.path.join(out, "weights.npz"), *model.get_weights())
 
     signature = tf.saved_model.load(model_dir).signatures["serving_default"]
     inputs = signature.structured_input_signature[1]
@@ -158,7 +162,7 @@ def main(argv):
         "test_examples": int(len(y_test)),
         "epochs": args.epochs,
         "batch_size": BATCH_SIZE,
-        "seed": SEED,
+        "seed": args.seed,
         "train_seconds": round(train_seconds, 1),
         "parameters": int(model.count_params()),
         "keras_version": keras.__version__,

@@ -25,7 +25,7 @@ class ClusteringOptionsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"optimal", "kmeans++", "linear", "density", "random"})
+  @ValueSource(strings = {"knee", "optimal", "kmeans++", "linear", "density", "random"})
   void everyMethodKeepsAtMostKValuesPerTensor(String method, @TempDir Path tmp) throws Exception {
     JsonObject report = cluster(tmp, "--init", method);
     for (JsonElement layer : report.getAsJsonArray("layers")) {

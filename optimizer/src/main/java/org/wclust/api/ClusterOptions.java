@@ -2,6 +2,7 @@ package org.wclust.api;
 
 import org.wclust.cluster.ClusterPlan;
 import org.wclust.cluster.ClusterSettings;
+import org.wclust.cluster.RateControl;
 import org.wclust.data.Dataset;
 import org.wclust.load.ModelLoader;
 import org.wclust.train.FineTuneOptions;
@@ -21,10 +22,17 @@ import org.wclust.train.FineTuneOptions;
  * @param fineTune how to fine-tune (null without {@code trainData})
  * @param validationData null, or labelled data on which the original, clustered and fine-tuned models
  *     are evaluated (without it, the training data is used when it has labels)
+ * @param rateTarget null, or a size budget: the knee clustering's multiplier is searched to meet it
+ *     ({@link RateControl})
  */
 public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
     boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
-    Dataset validationData) {
+    Dataset validationData, RateControl.Target rateTarget) {
+
+  public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
+      boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData) {
+    this(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validationData, null);
+  }
 
   public ClusterOptions {
     if ((trainData == null) != (fineTune == null)) {
@@ -49,11 +57,25 @@ public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String 
 
   /** These options with fine-tuning on {@code train} and evaluation on {@code validation} (may be null). */
   public ClusterOptions withFineTuning(Dataset train, FineTuneOptions options, Dataset validation) {
-    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation);
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation,
+        rateTarget);
   }
 
   /** These options with evaluation (no fine-tuning) on {@code validation}. */
   public ClusterOptions withValidation(Dataset validation) {
-    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation);
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation,
+        rateTarget);
+  }
+
+  /** These options with a size budget (null for none). */
+  public ClusterOptions withRateTarget(RateControl.Target target) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, target);
+  }
+
+  /** These options with other clustering settings. */
+  public ClusterOptions withSettings(ClusterSettings newSettings) {
+    return new ClusterOptions(plan, newSettings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, rateTarget);
   }
 }

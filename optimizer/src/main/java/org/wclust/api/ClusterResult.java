@@ -2,6 +2,7 @@ package org.wclust.api;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.wclust.cluster.RateControl;
 import org.wclust.report.SizeReport;
 import org.wclust.train.FineTuner;
 
@@ -9,11 +10,19 @@ import org.wclust.train.FineTuner;
  * What a clustering run produced: the output SavedModel, per-layer figures, the kernels into which a
  * BatchNormalization was folded, timings in seconds, the size report ({@code size} of
  * {@code wclust-report.json}; null when none was made), the accuracies (null without evaluation data)
- * and the fine-tuning run (null without fine-tuning).
+ * the fine-tuning run (null without fine-tuning) and the rate control's search (null without a size
+ * budget).
  */
 public record ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
     double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
-    double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning) {
+    double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning, RateControl.Found rateControl) {
+
+  public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
+      double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
+      double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning) {
+    this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, size, sizeSeconds, accuracy,
+        fineTuning, null);
+  }
 
   /** Without a size report, accuracies or fine-tuning. */
   public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,

@@ -1,6 +1,8 @@
 package org.wclust.api;
 
 import org.wclust.cluster.ClusteredLayer;
+import org.wclust.cluster.InitMethod;
+import org.wclust.cluster.RateControl;
 
 /**
  * Per clustered layer, as written to {@code wclust-report.json}.
@@ -19,10 +21,13 @@ import org.wclust.cluster.ClusteredLayer;
  * @param packedBits bits of a packed format: ⌈log2 k⌉ per weight plus 32 per centroid
  * @param keptOriginalValues true when a codebook's members had no more distinct values than clusters
  * @param emptyClusters initial centroids left without members (only without refinement)
+ * @param rateWeight for {@code knee}: this layer's share of the rate weight; NaN for other methods
+ * @param indexBits ideal entropy-coded bits of the indices, each within its codebook
+ *     ({@link RateControl#indexBits})
  */
 public record LayerReport(String name, String op, long[] shape, long params, int clusters, String init,
     String granularity, int codebooks, int distinctValues, int maxDistinctPerCodebook, double sse,
-    long packedBits, boolean keptOriginalValues, int emptyClusters) {
+    long packedBits, boolean keptOriginalValues, int emptyClusters, double rateWeight, double indexBits) {
 
   static LayerReport of(ClusteredLayer layer, int exportedDistinctValues) {
     var w = layer.weight();
@@ -32,6 +37,8 @@ public record LayerReport(String name, String op, long[] shape, long params, int
             ? "" : " (no refine)")
             + (layer.settings().sizeWeight() > 0 ? " + size-aware " + layer.settings().sizeWeight() : ""),
         layer.settings().granularity().toString(), c.groups(), exportedDistinctValues,
-        c.maxDistinctPerGroup(), c.sse(), layer.packedBits(), c.keptOriginalValues(), c.emptyClusters());
+        c.maxDistinctPerGroup(), c.sse(), layer.packedBits(), c.keptOriginalValues(), c.emptyClusters(),
+        layer.settings().init() == InitMethod.KNEE ? layer.settings().rateWeight() : Double.NaN,
+        RateControl.indexBits(c, w, layer.settings()));
   }
 }

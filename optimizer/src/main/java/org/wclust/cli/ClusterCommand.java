@@ -20,6 +20,7 @@ import org.wclust.cluster.ClusterPlan;
 import org.wclust.cluster.ClusterSettings;
 import org.wclust.cluster.Granularity;
 import org.wclust.cluster.InitMethod;
+import org.wclust.cluster.RateControl;
 import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,8 +33,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "cluster", mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
     description = {"Cluster the weights of a model, optionally fine-tune it, and export a TFLite-ready SavedModel.",
-        "Clusters the conv/dense weights of MODEL (by default optimal 1-D k-means per tensor; "
-            + "deterministic for a seed), with --data fine-tunes the clustered model in TensorFlow "
+        "Clusters the conv/dense weights of MODEL (by default entropy-constrained 1-D clustering at the "
+            + "rate-distortion knee, per tensor; deterministic for a seed), with --data fine-tunes the clustered model in TensorFlow "
             + "(straight-through gradients to the original weights, summed gradients to the centroids, "
             + "weights re-assigned to their nearest centroid every step), and writes OUT: a SavedModel "
             + "holding constants only, with the serving signature of MODEL (same input/output names, "
@@ -73,18 +74,45 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "JSON object mapping weight-name regexes to a number of clusters; wins over --clusters")
   Path config;
 
-  @Option(names = "--init", paramLabel = "METHOD", defaultValue = "optimal", // InitMethod.DEFAULT
+  @Option(names = "--init", paramLabel = "METHOD", defaultValue = "knee", // InitMethod.DEFAULT
       converter = InitMethodConverter.class,
       description = {"how centroids are chosen (default: ${DEFAULT-VALUE}):",
+          "  knee      entropy-constrained clustering at the rate-distortion knee: more squared "
+              + "error than optimal on the largest tensors, much lower index entropy, so the model zips "
+              + "smaller (also after fine-tuning); weights at their nearest centroid",
           "  optimal   globally optimal 1-D k-means (minimum SSE), by dynamic programming over the "
               + "sorted values; exact, so no refinement follows",
           "  kmeans++  k-means++ seeding (random, spread out)",
           "  linear    evenly spaced between min and max",
           "  density   at evenly spaced quantiles of the weights",
           "  random    uniform in [min, max]",
-          "All but optimal are followed by Lloyd iterations to convergence unless --no-refine "
+          "All but knee and optimal are followed by Lloyd iterations to convergence unless --no-refine "
               + "(tfmot runs none)."})
   InitMethod init;
+
+  @Option(names = "--rate-weight", paramLabel = "W", defaultValue = "16", // RateDistortion.KNEE_WEIGHT
+      description = "with --init knee: what one bit of index entropy per weight is worth, in multiples of "
+          + "the optimal mean squared error at K, for a tensor of 200,000 weights or the largest one; a smaller "
+          + "tensor gets W x its share (default: ${DEFAULT-VALUE}; larger = smaller and less exact, 0 = optimal)")
+  double rateWeight;
+
+  @Option(names = "--target-bits", paramLabel = "B",
+      description = "size budget: search the knee clustering's multiplier (--rate-weight) so that the indices "
+          + "take B entropy-coded bits per clustered weight on average (each index within its codebook); the "
+          + "report's rate_control gives the multiplier found and the bits reached")
+  Double targetBits;
+
+  @Option(names = "--target-size", paramLabel = "BYTES",
+      description = "size budget: search the multiplier so that the zipped .tflite of OUT takes at most BYTES "
+          + "(predicted from the original model's zipped .tflite and the clustered weights deflated; needs "
+          + "Python TensorFlow); rate_control in the report gives the multiplier and the size reached")
+  Long targetSize;
+
+  @Option(names = "--budget",
+      description = "with --target-bits or --target-size: meet the budget by choosing k per layer (powers of two up "
+          + "to --clusters K, each layer at minimum squared error) so that the squared error relative to each "
+          + "layer's weight energy, summed over layers, is least; the report gives the k chosen per layer")
+  boolean budget;
 
   @Option(names = "--no-refine", description = "skip the Lloyd iterations after initialisation")
   boolean noRefine;
@@ -141,6 +169,23 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "serving signature of MODEL (default: ${DEFAULT-VALUE})")
   String signature;
 
+  /** The size budget of --target-bits / --target-size, or null. */
+  private RateControl.Target rateTarget() {
+    if (targetBits != null && targetSize != null) {
+      throw new IllegalArgumentException("give --target-bits or --target-size, not both");
+    }
+    if ((targetBits != null || targetSize != null) && sizeAware) {
+      throw new IllegalArgumentException("--target-bits/--target-size do not combine with --size-aware");
+    }
+    if (budget && targetBits == null && targetSize == null) {
+      throw new IllegalArgumentException("--budget needs --target-bits B or --target-size BYTES");
+    }
+    if (targetBits != null) {
+      return new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, targetBits, budget);
+    }
+    return targetSize == null ? null : new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, targetSize, budget);
+  }
+
   @Override
   public Integer call() throws Exception {
     CommandChecks.inputExistsOutputDoesNot(model, output);
@@ -149,8 +194,9 @@ public final class ClusterCommand implements Callable<Integer> {
         clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
     ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
-        Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0), signature,
+        Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0, rateWeight), signature,
         !noFoldBatchNorm, int8Aware || tflite.int8()); // --tflite --quantize int8 keeps the clusters
+    options = options.withRateTarget(rateTarget());
     TfliteExport.Target tfliteTarget = tflite.target(fineTune.data, fineTune.scale);
     if (fineTune.fineTunes()) {
       options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
@@ -158,6 +204,9 @@ public final class ClusterCommand implements Callable<Integer> {
       options = options.withValidation(fineTune.validationData());
     }
     if (ClusterToKeras.isKerasOutput(output)) {
+      if (options.rateTarget() != null) {
+        throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
+      }
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
       if (tfliteTarget != null) {
         throw new IllegalArgumentException("--tflite is not supported with -o OUT.keras; write a SavedModel "
@@ -205,6 +254,22 @@ public final class ClusterCommand implements Callable<Integer> {
         out.printf("mean squared error on %d examples of the %s: original %.6g, clustered %.6g%s%n", a.examples(),
             a.dataset(), a.original(), a.clustered(),
             Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.6g", a.fineTuned()));
+      }
+    }
+    if (result.rateControl() != null) {
+      RateControl.Found r = result.rateControl();
+      if (r.allocation() != null) {
+        out.printf("size budget %s: k per layer %s, %s %.6g%s%n", r.target(), r.allocation(),
+            r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT ? "bits per weight" : "predicted zipped bytes",
+            r.predicted(), r.reached() ? "" : " (budget not reached)");
+      } else {
+        out.printf("size budget %s: multiplier %.4g, %s %.6g%s%n", r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
+          ? String.format("%.4g bits per weight", r.target().value()) : String.format("%d zipped bytes",
+              (long) r.target().value()), r.rateWeight(), r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
+          ? "bits per weight" : "predicted zipped bytes", r.predicted(), r.reached() ? "" : " (budget not reached)");
+      }
+      if (result.size() != null && result.size().hasTflite()) {
+        out.printf("zipped .tflite reached: %d bytes%n", result.size().clustered().zippedBytes());
       }
     }
     out.printf("wrote %s (load %.2fs, cluster %.2fs, %sexport %.2fs)%n", output,

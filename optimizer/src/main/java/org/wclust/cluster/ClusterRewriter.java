@@ -55,19 +55,42 @@ public final class ClusterRewriter {
       boolean int8Aware) {
     List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
         .filter(w -> plan.containsKey(w.name())).toList();
+    List<ClusterSettings> layerSettings = layerSettings(targets, plan, settings);
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
-    List<TensorClustering> clusterings = targets.parallelStream()
-        .map(w -> {
+    List<TensorClustering> clusterings = java.util.stream.IntStream.range(0, targets.size()).parallel()
+        .mapToObj(t -> {
+          WeightTensor w = targets.get(t);
           float[] values = model.variables().get(w.handleNode()).value().toFloats();
-          TensorClustering c = WeightClusterer.cluster(values, w.channels(), settings.withClusters(plan.get(w.name())));
+          TensorClustering c = WeightClusterer.cluster(values, w.channels(), layerSettings.get(t));
           if (settings.sizeWeight() > 0) {
             c = sizeAware(values, c, settings.sizeWeight());
           }
           return int8Aware ? Int8Snapper.snap(c, w.channels()) : c;
         })
         .toList();
-    List<ClusterSettings> layerSettings = targets.stream().map(w -> settings.withClusters(plan.get(w.name()))).toList();
     return rewrite(model, targets, clusterings, layerSettings, int8Aware);
+  }
+
+  /**
+   * Below this many weights (800 KB as float32) a tensor counts as small in {@link #layerSettings}.
+   */
+  static final long LARGE_TENSOR = 200_000;
+
+  /**
+   * Each target's settings: its k from the plan and, for {@link InitMethod#KNEE}, its share of the
+   * rate weight. The weight is spent where the bytes are: a layer gets {@code rateWeight × params /
+   * max(params of the largest target, }{@value #LARGE_TENSOR}{@code )}, so the largest tensor of a
+   * model sits at the knee, and a small tensor (a first conv, a classifier head, every layer of a
+   * small model — few bytes to save, and dense layers narrow enough for accuracy to feel every
+   * error) stays near minimum squared error.
+   */
+  static List<ClusterSettings> layerSettings(List<WeightTensor> targets, Map<String, Integer> plan,
+      ClusterSettings settings) {
+    long largest = Math.max(LARGE_TENSOR, targets.stream().mapToLong(WeightTensor::params).max().orElse(1));
+    return targets.stream()
+        .map(w -> settings.withClusters(plan.get(w.name()))
+            .withRateWeight(settings.rateWeight() * w.params() / (double) largest))
+        .toList();
   }
 
   /**

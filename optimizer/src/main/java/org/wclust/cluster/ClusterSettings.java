@@ -14,9 +14,12 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * @param seed seed of the random initialisations
  * @param sizeWeight 0, or the weight of the index entropy against the squared error for
  *     size-aware (entropy-constrained) clustering, relative to each codebook's variance
+ * @param rateWeight for {@link InitMethod#KNEE}: what one bit of index entropy per weight is worth,
+ *     in multiples of the optimal mean squared error at k ({@link RateDistortion#KNEE_WEIGHT} by
+ *     default; larger = smaller and less exact; 0 = optimal)
  */
 public record ClusterSettings(int clusters, InitMethod init, boolean refine, Granularity granularity,
-    boolean preserveSparsity, long seed, double sizeWeight) {
+    boolean preserveSparsity, long seed, double sizeWeight, double rateWeight) {
   public ClusterSettings {
     checkArgument(clusters >= 2, "the number of clusters must be at least 2, got %s", clusters);
     checkNotNull(init, "init");
@@ -27,6 +30,14 @@ public record ClusterSettings(int clusters, InitMethod init, boolean refine, Gra
     // one codebook at a time, so it is offered for per-tensor codebooks without pinned zeros.
     checkArgument(sizeWeight == 0 || (!preserveSparsity && granularity.groupSize() == 0),
         "--size-aware works with --granularity tensor and without --preserve-sparsity");
+    checkArgument(rateWeight >= 0 && Double.isFinite(rateWeight),
+        "the rate weight must be a finite number >= 0, got %s", rateWeight);
+  }
+
+  /** With the default rate weight. */
+  public ClusterSettings(int clusters, InitMethod init, boolean refine, Granularity granularity,
+      boolean preserveSparsity, long seed, double sizeWeight) {
+    this(clusters, init, refine, granularity, preserveSparsity, seed, sizeWeight, RateDistortion.KNEE_WEIGHT);
   }
 
   /** Without size-aware refinement. */
@@ -41,6 +52,10 @@ public record ClusterSettings(int clusters, InitMethod init, boolean refine, Gra
   }
 
   public ClusterSettings withClusters(int k) {
-    return new ClusterSettings(k, init, refine, granularity, preserveSparsity, seed, sizeWeight);
+    return new ClusterSettings(k, init, refine, granularity, preserveSparsity, seed, sizeWeight, rateWeight);
+  }
+
+  public ClusterSettings withRateWeight(double weight) {
+    return new ClusterSettings(clusters, init, refine, granularity, preserveSparsity, seed, sizeWeight, weight);
   }
 }

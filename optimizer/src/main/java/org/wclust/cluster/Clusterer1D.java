@@ -39,6 +39,9 @@ public final class Clusterer1D {
    *   <li>{@link InitMethod#OPTIMAL}: the partition with the minimum SSE ({@link OptimalKMeans1D});
    *       {@code refine} is ignored (an optimum is already a Lloyd fixed point), iterations is 0
    *       and exactly k non-empty clusters with strictly ascending centroids are returned.
+   *   <li>{@link InitMethod#KNEE}: the entropy-constrained clustering of {@link RateDistortion}
+   *       with the default rate weight, values at their nearest centroid; k non-empty (rarely fewer)
+   *       clusters, ascending; {@code refine} is ignored.
    * </ul>
    *
    * <p>Refinement, for every method but optimal:
@@ -67,6 +70,15 @@ public final class Clusterer1D {
    */
   public static Clustering cluster(
       float[] values, int k, InitMethod init, boolean refine, long seed) {
+    return cluster(values, k, init, refine, seed, RateDistortion.KNEE_WEIGHT);
+  }
+
+  /**
+   * As {@link #cluster(float[], int, InitMethod, boolean, long)}; {@link InitMethod#KNEE} uses
+   * {@code rateWeight} ({@link RateDistortion}), the other methods ignore it.
+   */
+  public static Clustering cluster(
+      float[] values, int k, InitMethod init, boolean refine, long seed, double rateWeight) {
     checkNotNull(init, "init");
     KMeans1D.checkArguments(values, k, KMeans1D.DEFAULT_MAX_ITERATIONS);
     KMeans1D.Distinct distinct = KMeans1D.Distinct.of(values);
@@ -75,6 +87,9 @@ public final class Clusterer1D {
     }
     if (init == InitMethod.OPTIMAL) {
       return OptimalKMeans1D.cluster(distinct, k);
+    }
+    if (init == InitMethod.KNEE) {
+      return RateDistortion.atWeight(distinct, k, rateWeight);
     }
     float[] centroids = initialCentroids(distinct, k, init, seed);
     if (refine) {
@@ -124,7 +139,7 @@ public final class Clusterer1D {
         }
       }
       case KMEANS_PP -> centroids = KMeans1D.kMeansPlusPlus(d, k, new SplittableRandom(seed));
-      case OPTIMAL -> throw new IllegalArgumentException("optimal has no initial centroids");
+      case OPTIMAL, KNEE -> throw new IllegalArgumentException(init.cliName() + " has no initial centroids");
       default -> throw new AssertionError(init);
     }
     // A no-op except for random draws (and a guard against rounding in linear).

@@ -39,8 +39,15 @@ public final class EntropyConstrained {
     }
     variance /= n;
     double lambda = sizeWeight * variance;
+    return refineWithLambda(KMeans1D.Distinct.of(values), start, lambda);
+  }
 
-    KMeans1D.Distinct d = KMeans1D.Distinct.of(values);
+  /**
+   * Entropy-constrained Lloyd iterations from {@code start} (a clustering of the values {@code d}
+   * was made from) for an absolute λ, in squared error per bit.
+   */
+  static Clustering refineWithLambda(KMeans1D.Distinct d, Clustering start, double lambda) {
+    int n = d.valueIndex.length;
     int m = d.values.length;
     double[] centroids = new double[start.centroids().length];
     for (int j = 0; j < centroids.length; j++) {
@@ -95,8 +102,11 @@ public final class EntropyConstrained {
     double sse = 0;
     for (int i = 0; i < n; i++) {
       indices[i] = assign[d.valueIndex[i]];
-      double e = values[i] - c[indices[i]];
-      sse += e * e;
+    }
+    for (int j = 0; j < m; j++) {
+      // Float difference, as the reconstruction's error is taken value by value.
+      double e = d.values[j] - c[assign[j]];
+      sse += d.counts[j] * e * e;
     }
     return new Clustering(c, indices, sse, 0, false);
   }

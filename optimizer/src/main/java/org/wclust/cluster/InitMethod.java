@@ -18,12 +18,19 @@ public enum InitMethod {
   /** k-means++ seeding, as {@link KMeans1D}. */
   KMEANS_PP("kmeans++"),
   /** The globally optimal 1-D k-means (minimum SSE) by dynamic programming; never refined. */
-  OPTIMAL("optimal");
+  OPTIMAL("optimal"),
+  /**
+   * Entropy-constrained clustering at the rate-distortion knee ({@link RateDistortion}): a little
+   * more squared error than optimal, much lower index entropy, nearest-centroid assignment; never
+   * refined.
+   */
+  KNEE("knee");
 
   /**
-   * The method used when none is chosen: optimal (minimum SSE, deterministic, seed-independent).
+   * The method used when none is chosen: the rate-distortion knee (deterministic, seed-independent),
+   * because after fine-tuning every method is equally accurate and the knee's model is the smallest.
    */
-  public static final InitMethod DEFAULT = OPTIMAL;
+  public static final InitMethod DEFAULT = KNEE;
 
   private final String cliName;
 
@@ -36,9 +43,9 @@ public enum InitMethod {
     return cliName;
   }
 
-  /** Whether Lloyd refinement applies: false only for optimal, which is already a fixed point. */
+  /** Whether Lloyd refinement applies: false for optimal (a fixed point) and knee (it would undo the knee). */
   public boolean refinable() {
-    return this != OPTIMAL;
+    return this != OPTIMAL && this != KNEE;
   }
 
   /**

@@ -131,7 +131,7 @@ public final class WeightClusterer {
           results[g] = settings.preserveSparsity()
               ? clusterKeepingZeros(members[g], settings, g)
               : Clusterer1D.cluster(members[g], settings.clusters(), settings.init(),
-                  settings.refine(), settings.seed() + g);
+                  settings.refine(), settings.seed() + g, settings.rateWeight());
           distinct[g] = results[g].distinctValues();
         } catch (RuntimeException e) {
           failures[g] = e;
@@ -153,7 +153,7 @@ public final class WeightClusterer {
     }
     if (zeros == 0 || zeros == values.length) {
       return Clusterer1D.cluster(values, settings.clusters(), settings.init(), settings.refine(),
-          settings.seed() + group);
+          settings.seed() + group, settings.rateWeight());
     }
     float[] nonZero = new float[values.length - zeros];
     int n = 0;
@@ -181,7 +181,8 @@ public final class WeightClusterer {
       }
       kept = WeightDiscovery.distinct(nonZero) == 1;
     } else {
-      Clustering c = Clusterer1D.cluster(nonZero, k, settings.init(), settings.refine(), settings.seed() + group);
+      Clustering c = Clusterer1D.cluster(nonZero, k, settings.init(), settings.refine(), settings.seed() + group,
+          settings.rateWeight());
       centroids = c.centroids();
       nonZeroIndices = c.indices();
       sse = c.sse();

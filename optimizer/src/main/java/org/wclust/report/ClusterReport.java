@@ -78,6 +78,10 @@ public final class ClusterReport {
       o.addProperty("distinct_values", l.distinctValues());
       o.addProperty("max_distinct_per_codebook", l.maxDistinctPerCodebook());
       o.addProperty("sse", l.sse());
+      if (!Double.isNaN(l.rateWeight())) {
+        o.addProperty("rate_weight", l.rateWeight());
+      }
+      o.addProperty("index_entropy_bits", l.indexBits());
       o.addProperty("packed_bits", l.packedBits());
       o.addProperty("float32_bits", 32 * l.params());
       if (result.size() != null && result.size().layers().size() == result.layers().size()) {
@@ -101,6 +105,15 @@ public final class ClusterReport {
         size.add("tflite_output", tfliteOutput);
       }
       root.add("size", size);
+    }
+    if (result.rateControl() != null) {
+      JsonObject rate = result.rateControl().toJson();
+      if (result.size() != null && result.size().hasTflite()) {
+        rate.addProperty("reached_zipped_bytes", result.size().clustered().zippedBytes());
+      }
+      rate.addProperty("reached_bits_per_weight", result.layers().stream().mapToDouble(LayerReport::indexBits).sum()
+          / result.layers().stream().mapToLong(LayerReport::params).sum());
+      root.add("rate_control", rate);
     }
     if (result.accuracy() != null) {
       AccuracyReport a = result.accuracy();

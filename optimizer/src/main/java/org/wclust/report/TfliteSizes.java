@@ -60,6 +60,25 @@ public final class TfliteSizes {
     }
   }
 
+  /**
+   * The .tflite size of {@code original} exported as {@link #measure} exports it.
+   *
+   * @throws IOException when Python TensorFlow is missing or the conversion fails
+   */
+  public static TfliteSize original(FlatModel original) throws IOException {
+    PythonTensorFlow python = PythonTensorFlow.find().orElseThrow(() -> new IOException(NO_PYTHON));
+    Path tmp = Files.createTempDirectory("wclust-size");
+    try {
+      ClusterStripper.Frozen frozen = ClusterStripper.strip(original, List.of());
+      Path originalDir = tmp.resolve("original_savedmodel");
+      SavedModelWriter.write(originalDir, frozen.graph(), original.signature());
+      return TfliteSize.convert(python, originalDir, original.signature().name(),
+          tmp.resolve("original").resolve(TFLITE_NAME));
+    } finally {
+      deleteRecursively(tmp);
+    }
+  }
+
   /** Deletes a file or directory tree; a missing path is fine. */
   public static void deleteRecursively(Path path) throws IOException {
     if (!Files.exists(path)) {

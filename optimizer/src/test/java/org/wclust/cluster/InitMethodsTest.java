@@ -272,13 +272,13 @@ class InitMethodsTest {
   @Test
   void cliNamesRoundTrip() {
     assertEquals(
-        Arrays.asList("linear", "random", "density", "kmeans++", "optimal"),
+        Arrays.asList("linear", "random", "density", "kmeans++", "optimal", "knee"),
         Arrays.stream(InitMethod.values()).map(InitMethod::cliName).toList());
     for (InitMethod method : InitMethod.values()) {
       assertSame(method, InitMethod.fromCliName(method.cliName()));
-      assertEquals(method != InitMethod.OPTIMAL, method.refinable(), method.cliName());
+      assertEquals(method != InitMethod.OPTIMAL && method != InitMethod.KNEE, method.refinable(), method.cliName());
     }
-    assertSame(InitMethod.OPTIMAL, InitMethod.DEFAULT);
+    assertSame(InitMethod.KNEE, InitMethod.DEFAULT);
   }
 
   @Test

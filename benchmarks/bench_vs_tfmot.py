@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""wclust against tfmot on the accuracy-size front: one driver, the same measurement for both tools.
+
+Usage (scripts/bench-vs-tfmot.sh runs it with the project's .venv):
+  bench_vs_tfmot.py [--ks 8,16,32] [--seeds 1] [--work DIR] [--results benchmarks/RESULTS.md]
+                    [--pretrain-epochs 3] [--methods LIST]
+
+For every seed it trains the reference Fashion-MNIST CNN (Conv2D 32 -> Conv2D 64 -> Dense 128 ->
+Dense 10, integration-tests/src/test/python/make_fashion_mnist.py, seeded), then for every k runs
+
+  tfmot-kmeans++   tfmot cluster_weights, CentroidInitialization.KMEANS_PLUS_PLUS
+  tfmot-linear     tfmot cluster_weights, CentroidInitialization.LINEAR
+  wclust-default   wclust cluster --clusters K                 (no other clustering flag)
+  wclust-optimal   wclust cluster --clusters K --init optimal  (minimum squared error)
+  wclust-budget    wclust cluster --clusters K --target-size B, B = tfmot-linear's zipped size at k
+
+each clustering every Conv2D/Dense kernel, each fine-tuned with the same budget (1 epoch over the
+60,000 training images, Adam 1e-4, batch 64), and measures every model with the same code below:
+the .tflite converted by Python TensorFlow's TFLite converter, its top-1 accuracy in the TFLite
+interpreter on the full 10,000-image test split, its zipped size (deflate, entry name model.tflite,
+as tfmot's published results), the most distinct values in any conv/dense weight tensor, and the
+wall time of the tool (clustering + fine-tuning + strip/export; not the measurement). "after
+clustering" is the same measurement of the clustered model before fine-tuning.
+
+Writes per-run JSON lines to WORK/runs.jsonl (a rerun skips what is there), RESULTS.md with the
+tables, machine and versions, and RESULTS.png (accuracy against zipped size, one curve per method).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
+SCALE = 1.0 / 255.0
+FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
+ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget"]
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- measurement (same for both tools)
+
+def measure(tflite_path, test_npz):
+    """Accuracy in the TFLite interpreter on the whole test split, zipped size, distinct values."""
+    import numpy as np
+    import tensorflow as tf
+
+    data = np.load(test_npz)
+    x = data["x"].astype(np.float32) * np.float32(SCALE)
+    y = data["y"]
+    interpreter = tf.lite.Interpreter(model_path=tflite_path)
+    inp = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(inp["index"], [len(x)] + list(inp["shape"][1:]))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(inp["index"], x.reshape([len(x)] + list(inp["shape"][1:])))
+    interpreter.invoke()
+    out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    accuracy = float((out.argmax(axis=1) == y).mean())
+    distinct = 0
+    for t in interpreter.get_tensor_details():
+        if t["dtype"] != np.float32 or len(t["shape"]) < 2 or int(np.prod(t["shape"])) < 100:
+            continue
+        try:
+            values = interpreter.get_tensor(t["index"])
+        except ValueError:
+            continue
+        if t["name"].startswith("serving") or values.shape[0] == len(x):
+            continue  # activations, not weights
+        distinct = max(distinct, len(np.unique(values)))
+    return {"accuracy": accuracy, "tflite_bytes": os.path.getsize(tflite_path),
+            "zipped_bytes": zipped_size(tflite_path), "max_distinct": distinct}
+
+
+def zipped_size(tflite_path):
+    with tempfile.TemporaryDirectory() as tmp:
+        z = os.path.join(tmp, "model.zip")
+        with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as f:
+            f.write(tflite_path, arcname="model.tflite")
+        return os.path.getsize(z)
+
+
+def convert_saved_model(saved_model_dir, tflite_path):
+    import tensorflow as tf
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    with open(tflite_path, "wb") as f:
+        f.write(converter.convert())
+
+
+# ---------------------------------------------------------------- tfmot (run in its own process)
+
+def run_tfmot(args):
+    """cluster_weights + fine-tune + strip_clustering, with tf_keras (TF_USE_LEGACY_KERAS=1)."""
+    import numpy as np
+    import tensorflow as tf
+    import tf_keras as keras
+    import tensorflow_model_optimization as tfmot
+
+    keras.utils.set_random_seed(args.seed)
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    weights = np.load(os.path.join(args.model_dir, "weights.npz"))
+    model.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
+    init = getattr(tfmot.clustering.keras.CentroidInitialization, args.init)
+    start = time.monotonic()
+    clustered = tfmot.clustering.keras.cluster_weights(model, number_of_clusters=args.k,
+                                                       cluster_centroids_init=init)
+    cluster_s = time.monotonic() - start
+
+    def export(m, path):
+        converter = tf.lite.TFLiteConverter.from_keras_model(tfmot.clustering.keras.strip_clustering(m))
+        with open(path, "wb") as f:
+            f.write(converter.convert())
+
+    export(clustered, args.out + ".clustered.tflite")
+    train = np.load(os.path.join(args.model_dir, "train.npz"))
+    x = train["x"].astype(np.float32) * np.float32(SCALE)
+    clustered.compile(optimizer=keras.optimizers.Adam(FINE_TUNE["learning_rate"]),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.monotonic()
+    clustered.fit(x, train["y"], batch_size=FINE_TUNE["batch_size"], epochs=FINE_TUNE["epochs"],
+                  shuffle=True, verbose=0)
+    stripped = tfmot.clustering.keras.strip_clustering(clustered)
+    tune_s = time.monotonic() - start
+    converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
+    with open(args.out, "wb") as f:
+        f.write(converter.convert())
+    with open(args.out + ".json", "w") as f:
+        json.dump({"wall_s": cluster_s + tune_s}, f)
+    return 0
+
+
+# ---------------------------------------------------------------- orchestration
+
+def sh(cmd, env=None):
+    log(" ".join(cmd))
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def train_reference(work, seed, epochs):
+    d = os.path.join(work, f"cnn-seed{seed}")
+    sh([sys.executable, os.path.join(PYTHON_DIR, "make_fashion_mnist.py"), d, "--epochs", str(epochs),
+        "--seed", str(seed)])
+    return d
+
+
+def run_one(work, model_dir, seed, k, method, budget):
+    """Runs one method at one k; returns the measured record."""
+    run_dir = os.path.join(work, f"cnn-seed{seed}", "runs", f"{method}-k{k}")
+    os.makedirs(run_dir, exist_ok=True)
+    test = os.path.join(model_dir, "test.npz")
+    final = os.path.join(run_dir, "model.tflite")
+    clustered = final + ".clustered.tflite"
+    extra = {}
+    if method.startswith("tfmot-"):
+        init = {"tfmot-kmeans++": "KMEANS_PLUS_PLUS", "tfmot-linear": "LINEAR"}[method]
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+        sh([sys.executable, os.path.abspath(__file__), "_tfmot", "--model-dir", model_dir, "--k", str(k),
+            "--init", init, "--seed", str(seed), "--out", final], env=env)
+        with open(final + ".json") as f:
+            wall = json.load(f)["wall_s"]
+    else:
+        flags = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
+                 "wclust-budget": ["--target-size", str(budget)]}[method]
+        if method == "wclust-budget":
+            extra["target_bytes"] = budget
+        wclust = os.path.join(ROOT, "wclust")
+        common = [wclust, "cluster", os.path.join(model_dir, "model"), "--clusters", str(k), "--seed", str(seed)]
+        nofit = os.path.join(run_dir, "clustered_savedmodel")
+        tuned = os.path.join(run_dir, "tuned_savedmodel")
+        for d in (nofit, tuned):
+            subprocess.run(["rm", "-rf", d], check=True)
+        size_flag = [] if method == "wclust-budget" else ["--no-size"]
+        sh(common + flags + size_flag + ["-o", nofit])
+        convert_saved_model(nofit, clustered)
+        start = time.monotonic()
+        sh(common + flags + size_flag + ["-o", tuned, "--data", os.path.join(model_dir, "train.npz"),
+                                         "--scale", repr(SCALE), "--epochs", str(FINE_TUNE["epochs"]),
+                                         "--batch-size", str(FINE_TUNE["batch_size"]),
+                                         "--learning-rate", repr(FINE_TUNE["learning_rate"])])
+        wall = time.monotonic() - start
+        convert_saved_model(tuned, final)
+        if method == "wclust-budget":
+            with open(os.path.join(tuned, "wclust-report.json")) as f:
+                extra["rate_control"] = json.load(f).get("rate_control")
+    record = {"model": "fashion-mnist-cnn", "seed": seed, "k": k, "method": method, "wall_s": round(wall, 1),
+              "wclust_commit": wclust_commit(),
+              "clustered": measure(clustered, test), "fine_tuned": measure(final, test)}
+    record.update(extra)
+    log(f"{method} k={k} seed={seed}: after clustering {record['clustered']['accuracy']:.4f}, fine-tuned "
+        f"{record['fine_tuned']['accuracy']:.4f}, {record['fine_tuned']['zipped_bytes']} zipped bytes")
+    return record
+
+
+def wclust_commit():
+    """HEAD of the working tree, with -dirty when it has uncommitted changes to tracked files."""
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", "."]).returncode != 0
+        return head + ("-dirty" if dirty else "")
+    except (subprocess.CalledProcessError, OSError):
+        return "unknown"
+
+
+def load_runs(path):
+    runs = []
+    if os.path.exists(path):
+        with open(path) as f:
+            runs = [json.loads(line) for line in f if line.strip()]
+    return runs
+
+
+def main(argv):
+    if len(argv) > 1 and argv[1] == "_tfmot":
+        p = argparse.ArgumentParser()
+        for name in ("--model-dir", "--init", "--out"):
+            p.add_argument(name, required=True)
+        p.add_argument("--k", type=int, required=True)
+        p.add_argument("--seed", type=int, required=True)
+        return run_tfmot(p.parse_args(argv[2:]))
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ks", default="8,16,32")
+    p.add_argument("--seeds", default="1", help="comma-separated training/fine-tuning seeds")
+    p.add_argument("--methods", default=",".join(ALL_METHODS))
+    p.add_argument("--pretrain-epochs", type=int, default=3)
+    p.add_argument("--work", default=os.path.join(ROOT, "target", "bench-vs-tfmot"))
+    p.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "RESULTS.md"))
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing; write RESULTS.md from the runs already in runs.jsonl")
+    args = p.parse_args(argv[1:])
+    ks = [int(k) for k in args.ks.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    methods = args.methods.split(",")
+    for m in methods:
+        if m not in ALL_METHODS:
+            raise SystemExit(f"unknown method {m}; valid: {', '.join(ALL_METHODS)}")
+    os.makedirs(args.work, exist_ok=True)
+    runs_path = os.path.join(args.work, "runs.jsonl")
+    runs = load_runs(runs_path)
+    done = {(r["seed"], r["k"], r["method"]) for r in runs}
+    started = time.monotonic()
+    for seed in [] if args.report_only else seeds:
+        model_dir = train_reference(args.work, seed, args.pretrain_epochs)
+        for k in ks:
+            for method in methods:
+                if (seed, k, method) in done:
+                    continue
+                budget = None
+                if method == "wclust-budget":
+                    linear = [r for r in runs if (r["seed"], r["k"], r["method"]) == (seed, k, "tfmot-linear")]
+                    if not linear:
+                        log(f"wclust-budget k={k}: needs tfmot-linear's size first; skipped")
+                        continue
+                    budget = linear[0]["fine_tuned"]["zipped_bytes"]
+                record = run_one(args.work, model_dir, seed, k, method, budget)
+                runs.append(record)
+                with open(runs_path, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+    with open(os.path.join(args.work, f"cnn-seed{seeds[0]}", "manifest.json")) as f:
+        manifest = json.load(f)
+    selected = [r for r in runs if r["seed"] in seeds and r["k"] in ks and r["method"] in methods]
+    write_results(args.results, selected, manifest, ks, seeds, methods, time.monotonic() - started)
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+def versions():
+    out = {"python": platform.python_version()}
+    for module in ("tensorflow", "keras", "tf_keras", "tensorflow_model_optimization", "numpy"):
+        try:
+            out[module] = subprocess.run([sys.executable, "-c", f"import {module}; print({module}.__version__)"],
+                                         capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+                                         check=True).stdout.strip().splitlines()[-1]
+        except (subprocess.CalledProcessError, IndexError):
+            out[module] = "not installed"
+    out["java"] = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    out["wclust commit (report written)"] = wclust_commit()
+    return out
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def stat(values):
+    mean = statistics.mean(values)
+    spread = (max(values) - min(values)) / 2 if len(values) > 1 else 0.0
+    return mean, spread
+
+
+def fmt_acc(values):
+    mean, spread = stat([100 * v for v in values])
+    return f"{mean:.2f} %" + (f" ± {spread:.2f}" if len(values) > 1 else "")
+
+
+def fmt_kb(values):
+    mean, spread = stat([v / 1000 for v in values])
+    return f"{mean:.1f} KB" + (f" ± {spread:.1f}" if len(values) > 1 else "")
+
+
+def write_results(path, runs, manifest, ks, seeds, methods, seconds):
+    by = {}
+    for r in runs:
+        by.setdefault((r["k"], r["method"]), []).append(r)
+    lines = ["# wclust vs tfmot: accuracy against zipped size", "",
+             "Written by `scripts/bench-vs-tfmot.sh` (benchmarks/bench_vs_tfmot.py); every number below comes "
+             "from that run. Model: the Fashion-MNIST CNN of `make_fashion_mnist.py` (Conv2D 32 → Conv2D 64 → "
+             f"Dense 128 → Dense 10, {manifest['parameters']:,} parameters), trained {manifest['epochs']} "
+             f"epochs per seed; all four kernels clustered per tensor. Fine-tuning for every method: "
+             f"{FINE_TUNE['epochs']} epoch over the 60,000 training images, Adam {FINE_TUNE['learning_rate']:g}, "
+             f"batch {FINE_TUNE['batch_size']}. Measured by the same Python code for both tools: the .tflite "
+             "from Python TensorFlow's converter, top-1 accuracy in the TFLite interpreter on the 10,000 test "
+             "images, zipped .tflite bytes (deflate), most distinct values in a weight tensor; time = the "
+             "tool's clustering + fine-tuning + export (wclust: the whole `wclust cluster` command, JVM start "
+             "included).", "",
+             f"Seeds: {', '.join(map(str, seeds))} (mean ± half the range over seeds where more than one). "
+             f"k: {', '.join(map(str, ks))}. The tools ran {sum(r['wall_s'] for r in runs) / 60:.0f} min in all "
+             f"(this invocation took {seconds / 60:.0f} min; runs already in runs.jsonl are not redone).", ""]
+    originals = sorted({r['seed'] for r in runs})
+    lines += ["| k | method | seeds | after clustering | after fine-tuning | zipped .tflite | max distinct | time |",
+              "|---|---|---|---|---|---|---|---|"]
+    for k in ks:
+        for m in methods:
+            rs = by.get((k, m))
+            if not rs:
+                continue
+            lines.append(f"| {k} | {m} | {','.join(str(r['seed']) for r in rs)} | "
+                         f"{fmt_acc([r['clustered']['accuracy'] for r in rs])} | "
+                         f"{fmt_acc([r['fine_tuned']['accuracy'] for r in rs])} | "
+                         f"{fmt_kb([r['fine_tuned']['zipped_bytes'] for r in rs])} | "
+                         f"{max(r['fine_tuned']['max_distinct'] for r in rs)} | "
+                         f"{statistics.mean(r['wall_s'] for r in rs):.0f} s |")
+    lines += ["", "## Acceptance checks (computed from the table's runs, per seed)", ""]
+    lines += acceptance(runs, ks, seeds)
+    budget = [r for r in runs if r["method"] == "wclust-budget"]
+    if budget:
+        lines += ["", "## Budget mode (`--target-size` = tfmot LINEAR's zipped size at the same k)", "",
+                  "| seed | k | target bytes | reached (fine-tuned .tflite, zipped) | error | multiplier found |",
+                  "|---|---|---|---|---|---|"]
+        for r in budget:
+            reached = r["fine_tuned"]["zipped_bytes"]
+            rc = r.get("rate_control") or {}
+            lines.append(f"| {r['seed']} | {r['k']} | {r['target_bytes']} | {reached} | "
+                         f"{100 * (reached - r['target_bytes']) / r['target_bytes']:+.2f} % | "
+                         f"{rc.get('rate_weight', 'n/a')} |")
+    v = versions()
+    lines += ["", "## Machine and versions", "",
+              f"- CPU: {cpu_name()}, {os.cpu_count()} cores visible (shared with other jobs while measured)",
+              f"- OS: {platform.platform()}"]
+    lines += [f"- {name}: {ver}" for name, ver in v.items()]
+    commits = sorted({r.get("wclust_commit", "not recorded") for r in runs if r["method"].startswith("wclust")})
+    lines += [f"- wclust commits of the wclust runs (cached runs keep theirs): {', '.join(commits)}"]
+    lines += [f"- reference model (seed {seeds[0]}): Keras test accuracy {100 * manifest['keras_test_accuracy']:.2f} %", ""]
+    lines += ["![accuracy against zipped size](RESULTS.png)", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    plot(os.path.join(os.path.dirname(path), "RESULTS.png"), by, ks, methods)
+    log(f"wrote {path}")
+
+
+def acceptance(runs, ks, seeds):
+    out = []
+    for seed in seeds:
+        get = {(r["k"], r["method"]): r for r in runs if r["seed"] == seed}
+        for k in ks:
+            d, kpp, lin = get.get((k, "wclust-default")), get.get((k, "tfmot-kmeans++")), get.get((k, "tfmot-linear"))
+            if d and kpp and lin:
+                acc_ok = d["fine_tuned"]["accuracy"] >= kpp["fine_tuned"]["accuracy"] - 0.002
+                size_ok = d["fine_tuned"]["zipped_bytes"] <= lin["fine_tuned"]["zipped_bytes"]
+                out.append(f"- seed {seed}, k={k}: wclust default {100 * d['fine_tuned']['accuracy']:.2f} % vs tfmot "
+                           f"KMEANS_PLUS_PLUS − 0.2 = {100 * kpp['fine_tuned']['accuracy'] - 0.2:.2f} %: "
+                           f"{'holds' if acc_ok else 'FAILS'}; size {d['fine_tuned']['zipped_bytes']} ≤ tfmot LINEAR "
+                           f"{lin['fine_tuned']['zipped_bytes']}: {'holds' if size_ok else 'FAILS'}")
+            o = get.get((k, "wclust-optimal"))
+            if d and o:
+                ok = d["clustered"]["accuracy"] >= o["clustered"]["accuracy"] - 0.005
+                out.append(f"- seed {seed}, k={k}: without fine-tuning, default {100 * d['clustered']['accuracy']:.2f} % "
+                           f"vs optimal − 0.5 = {100 * o['clustered']['accuracy'] - 0.5:.2f} %: "
+                           f"{'holds' if ok else 'FAILS'}")
+            tf_points = [r for (kk, m), r in get.items() if kk == k and m.startswith("tfmot-")]
+            wc_points = [(m, r) for (kk, m), r in get.items() if kk == k and m.startswith("wclust-")]
+            dominating = [m for m, r in wc_points if tf_points and all(
+                r["fine_tuned"]["accuracy"] >= t["fine_tuned"]["accuracy"]
+                and r["fine_tuned"]["zipped_bytes"] <= t["fine_tuned"]["zipped_bytes"] for t in tf_points)]
+            if tf_points and wc_points:
+                out.append(f"- seed {seed}, k={k}: wclust settings dominating every tfmot point (accuracy ≥, size ≤): "
+                           f"{', '.join(dominating) if dominating else 'NONE'}")
+            b = get.get((k, "wclust-budget"))
+            if b:
+                err = abs(b["fine_tuned"]["zipped_bytes"] - b["target_bytes"]) / b["target_bytes"]
+                line = f"- seed {seed}, k={k}: budget mode size within 3 % of target: {'holds' if err <= 0.03 else 'FAILS'} ({100 * err:.2f} %)"
+                if lin:
+                    better = b["fine_tuned"]["accuracy"] > lin["fine_tuned"]["accuracy"]
+                    line += (f"; at tfmot LINEAR's size, accuracy {100 * b['fine_tuned']['accuracy']:.2f} % vs "
+                             f"{100 * lin['fine_tuned']['accuracy']:.2f} %: {'more accurate' if better else 'NOT more accurate'}")
+                out.append(line)
+    return out
+
+
+def plot(path, by, ks, methods):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for m in methods:
+        pts = []
+        for k in ks:
+            rs = by.get((k, m))
+            if rs:
+                pts.append((statistics.mean(r["fine_tuned"]["zipped_bytes"] for r in rs) / 1000,
+                            100 * statistics.mean(r["fine_tuned"]["accuracy"] for r in rs), k))
+        if not pts:
+            continue
+        pts.sort()
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=m,
+                linestyle="--" if m.startswith("tfmot") else "-")
+        for x, y, k in pts:
+            ax.annotate(f"k={k}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("zipped .tflite (KB)")
+    ax.set_ylabel("test accuracy after fine-tuning (%)")
+    ax.set_title("Fashion-MNIST CNN: accuracy against zipped size (up and left is better)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
