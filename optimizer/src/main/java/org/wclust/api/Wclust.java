@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.wclust.bridge.AtomicOutputDirectory;
 import com.google.gson.JsonObject;
+import org.wclust.bridge.AtomicOutputDirectory;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.SavedModelWriter;
@@ -112,11 +112,13 @@ public final class Wclust {
       Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
       RateControl.Found rate = null;
       ClusterSettings settings = options.settings();
+      // The planned weights and their values, read once for every search of a size budget.
+      RateInputs rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, plan);
       if (options.rateTarget() != null && options.rateTarget().perLayer()) {
         progress.accept("choosing k per layer for " + options.rateTarget());
-        long fixed = fixedBytes(model, plan, options.rateTarget());
+        long fixed = fixedBytes(model, rateInputs, options.rateTarget());
         int maxK = plan.values().stream().mapToInt(Integer::intValue).max().orElse(2);
-        LayerAllocation.Result allocation = LayerAllocation.allocate(targets(model, plan), values(model, plan), maxK,
+        LayerAllocation.Result allocation = LayerAllocation.allocate(rateInputs.targets(), rateInputs.values(), maxK,
             settings, options.rateTarget(), fixed);
         rate = RateControl.Found.allocated(options.rateTarget(), allocation, fixed);
         plan = allocation.clusters();
@@ -125,7 +127,8 @@ public final class Wclust {
             settings.preserveSparsity(), settings.seed());
       } else if (options.rateTarget() != null) {
         progress.accept("searching the multiplier for " + options.rateTarget());
-        rate = searchRate(model, plan, settings, options.rateTarget());
+        rate = RateControl.search(rateInputs.targets(), rateInputs.values(), plan, settings, options.rateTarget(),
+            fixedBytes(model, rateInputs, options.rateTarget()));
         settings = settings.withRateWeight(rate.rateWeight());
       }
       progress.accept("clustering " + plan.size() + " weight tensors");
@@ -157,7 +160,7 @@ public final class Wclust {
             RateControl.Target aimed = new RateControl.Target(rate.target().kind(), rate.target().value() / ratio);
             progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
                 + aimed + " and fine-tuning again");
-            RateControl.Found again = RateControl.search(targets(model, plan), values(model, plan), plan,
+            RateControl.Found again = RateControl.search(rateInputs.targets(), rateInputs.values(), plan,
                 options.settings(), aimed, rate.fixedBytes());
             clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
                 options.int8Aware());
@@ -260,34 +263,26 @@ public final class Wclust {
     return new Tuned(tuned, clustered.withTrainedValues(tuned.model(), model, options.int8Aware()));
   }
 
-  private static List<WeightTensor> targets(FlatModel model, Map<String, Integer> plan) {
-    return WeightDiscovery.discover(model).stream().filter(w -> plan.containsKey(w.name())).toList();
-  }
-
-  private static List<float[]> values(FlatModel model, Map<String, Integer> plan) {
-    return targets(model, plan).stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList();
+  /** The weights a plan clusters, in discovery order, with their original values. */
+  private record RateInputs(List<WeightTensor> targets, List<float[]> values) {
+    static RateInputs of(FlatModel model, Map<String, Integer> plan) {
+      List<WeightTensor> targets =
+          WeightDiscovery.discover(model).stream().filter(w -> plan.containsKey(w.name())).toList();
+      return new RateInputs(targets,
+          targets.stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList());
+    }
   }
 
   /**
-   * The knee multiplier meeting a size budget. For a zipped-size budget, the part of the zipped
-   * .tflite that clustering does not change is measured once: the original model's zipped .tflite
-   * less its target weights deflated.
+   * For a zipped-size budget, what the model adds besides its clustered weights, measured once: the
+   * original model's zipped .tflite less its target weights deflated; 0 for other budgets.
    */
-  static RateControl.Found searchRate(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
-      RateControl.Target target) throws IOException {
-    List<WeightTensor> targets = targets(model, plan);
-    List<float[]> values = values(model, plan);
-    return RateControl.search(targets, values, plan, settings, target, fixedBytes(model, plan, target));
-  }
-
-  /** For a zipped-size budget, what the model adds besides its clustered weights; 0 otherwise. */
-  private static long fixedBytes(FlatModel model, Map<String, Integer> plan, RateControl.Target target)
-      throws IOException {
+  private static long fixedBytes(FlatModel model, RateInputs inputs, RateControl.Target target) throws IOException {
     if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {
       return 0;
     }
     long fixed = TfliteSizes.original(model).zippedBytes();
-    for (float[] v : values(model, plan)) {
+    for (float[] v : inputs.values()) {
       fixed -= RateControl.deflatedBytes(v);
     }
     return fixed;
