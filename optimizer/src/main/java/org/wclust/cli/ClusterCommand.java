@@ -258,16 +258,11 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (result.rateControl() != null) {
       RateControl.Found r = result.rateControl();
-      if (r.allocation() != null) {
-        out.printf("size budget %s: k per layer %s, %s %.6g%s%n", r.target(), r.allocation(),
-            r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT ? "bits per weight" : "predicted zipped bytes",
-            r.predicted(), r.reached() ? "" : " (budget not reached)");
-      } else {
-        out.printf("size budget %s: multiplier %.4g, %s %.6g%s%n", r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
-          ? String.format("%.4g bits per weight", r.target().value()) : String.format("%d zipped bytes",
-              (long) r.target().value()), r.rateWeight(), r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT
-          ? "bits per weight" : "predicted zipped bytes", r.predicted(), r.reached() ? "" : " (budget not reached)");
-      }
+      String chosen = r.allocation() != null ? "k per layer " + r.allocation()
+          : String.format("multiplier %.4g", r.rateWeight());
+      out.printf("size budget %s: %s, %s %.6g%s%n", r.target(), chosen,
+          r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT ? "bits per weight" : "predicted zipped bytes",
+          r.predicted(), r.reached() ? "" : " (budget not reached)");
       if (result.size() != null && result.size().hasTflite()) {
         out.printf("zipped .tflite reached: %d bytes%n", result.size().clustered().zippedBytes());
       }

@@ -107,7 +107,7 @@ public final class ConvertCommand implements Callable<Integer> {
       throw new IllegalArgumentException("not a SavedModel: " + savedModel + " has no saved_model.pb");
     }
     Path input = savedModel.toAbsolutePath().normalize();
-    if (output.toAbsolutePath().normalize().startsWith(input) || output.toAbsolutePath().normalize().equals(input)) {
+    if (output.toAbsolutePath().normalize().startsWith(input)) { // also when OUT is the input .tflite
       throw new IllegalArgumentException("output " + output + " is inside SAVEDMODEL " + savedModel
           + ", which is never modified; write it elsewhere");
     }
