@@ -141,10 +141,13 @@ public final class Recurrent {
         Operand<TFloat32> bias) throws ModelLoadException;
   }
 
-  /** Columns {@code [from, to)} of a [B, G] tensor. */
+  /**
+   * Columns {@code [from, to)} of a [B, G] tensor. The slice bounds are int32: StridedSlice's
+   * gradient takes the input's shape, int32, and fails on int64 bounds.
+   */
   private static Operand<TFloat32> columns(Ops tf, Operand<TFloat32> z, long from, long to) {
-    return tf.stridedSlice(z, tf.constant(new long[] {0, from}), tf.constant(new long[] {0, to}),
-        tf.constant(new long[] {1, 1}), StridedSlice.beginMask(1L), StridedSlice.endMask(1L));
+    return tf.stridedSlice(z, tf.constant(new int[] {0, (int) from}), tf.constant(new int[] {0, (int) to}),
+        tf.constant(new int[] {1, 1}), StridedSlice.beginMask(1L), StridedSlice.endMask(1L));
   }
 
   /** Keras' SimpleRNNCell: {@code h = act(x · W + b + h · U)}. */
@@ -296,8 +299,8 @@ public final class Recurrent {
     }
 
     private static Operand<TFloat32> slice(Ops tf, Operand<TFloat32> v, long from, long to) {
-      return tf.stridedSlice(v, tf.constant(new long[] {from}), tf.constant(new long[] {to}),
-          tf.constant(new long[] {1}));
+      return tf.stridedSlice(v, tf.constant(new int[] {(int) from}), tf.constant(new int[] {(int) to}),
+          tf.constant(new int[] {1}));
     }
   }
 }
