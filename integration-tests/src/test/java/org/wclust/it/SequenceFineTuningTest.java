@@ -86,8 +86,9 @@ class SequenceFineTuningTest {
 
     double tuned = FashionMnist.accuracy(out, DIR.resolve("test.npz"), scale);
     JsonObject accuracy = report.getAsJsonObject("accuracy");
-    System.out.printf("rows RNN: original %.4f, clustered %.4f, fine-tuned %.4f (Python TF %.4f)%n",
-        original, accuracy.get("clustered").getAsDouble(), accuracy.get("fine_tuned").getAsDouble(), tuned);
+    System.out.printf("rows RNN: original %.4f, clustered %.4f, fine-tuned %.4f (Python TF %.4f), %.0f s%n",
+        original, accuracy.get("clustered").getAsDouble(), accuracy.get("fine_tuned").getAsDouble(), tuned,
+        report.getAsJsonObject("timings").get("fine_tune_s").getAsDouble());
     assertEquals(original, accuracy.get("original").getAsDouble(), 1e-3, "wclust's original accuracy vs Keras");
     assertEquals(tuned, accuracy.get("fine_tuned").getAsDouble(), 1e-4, "wclust's fine-tuned accuracy vs Python TF");
     assertTrue(original - tuned <= 0.010, "k=16, 1 epoch: " + tuned + " vs original " + original);
