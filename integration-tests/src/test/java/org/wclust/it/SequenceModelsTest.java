@@ -212,7 +212,7 @@ class SequenceModelsTest {
    * GATHER table and every output channel of the FULLY_CONNECTED weights, in the WHILE bodies too.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"transformer", "rnn_text", "transformer.keras", "rnn_text.keras"})
+  @ValueSource(strings = {"transformer", "rnn_text", "rnn_text.keras"})
   void int8AwarePerChannelKeepsSixteenValuesPerChannel(String name, @TempDir Path tmp) throws Exception {
     TextFixture f = fixture(name);
     Path out = tmp.resolve("out");
@@ -242,7 +242,7 @@ class SequenceModelsTest {
     }
     // transformer: the embedding and six FULLY_CONNECTED weights; rnn_text: the embedding and the
     // kernel and recurrent kernel of LSTM, GRU, the two directions of the Bidirectional and SimpleRNN.
-    // (the same counts for the Keras files: the attention Einsums and the unrolled RNN's MatMuls)
+    // (the same for the RNN's Keras file: the unrolled RNN's MatMuls)
     int expected = name.startsWith("transformer") ? 7 : 11;
     assertTrue(int8 >= expected, "expected " + expected + " int8 weights, got " + int8);
   }
@@ -279,6 +279,35 @@ class SequenceModelsTest {
         "--clusters", String.valueOf(K), "--data", DIR.resolve("tokens.npz").toString(), "--scale", "0.5",
         "--epochs", "1", "--no-size"));
     assertTrue(err.toString().strip().matches("wclust: error: .*'tokens' takes int32 token ids.*"), err.toString());
+  }
+
+  /** A SavedModel's While loop has no gradient: fine-tuning it is one error line pointing to the Keras file. */
+  @org.junit.jupiter.api.Test
+  void fineTuningASavedModelWithWhileLoopsIsRefusedNamingTheKerasFile(@TempDir Path tmp) throws Exception {
+    TextFixture f = fixture("rnn_text");
+    // two unlabelled token sequences (the SavedModel's static batch): distillation from the original
+    Path ids = tmp.resolve("ids.npy");
+    String header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 16), }";
+    header += " ".repeat(63 - (10 + header.length()) % 64) + "\n";
+    java.nio.ByteBuffer npy = java.nio.ByteBuffer.allocate(10 + header.length() + 2 * 16 * 4)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    npy.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
+        .put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    for (int i = 0; i < 32; i++) {
+      npy.putInt(i * 7 % f.vocab());
+    }
+    Files.write(ids, npy.array());
+    CommandLine cli = WclustCommand.commandLine(new DemoCommand());
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    assertEquals(2, cli.execute("cluster", f.path().toString(), "-o", tmp.resolve("out").toString(),
+        "--clusters", String.valueOf(K), "--data", ids.toString(), "--epochs", "1", "--batch-size", "2",
+        "--no-size"));
+    String message = err.toString().strip();
+    assertTrue(message.matches("wclust: error: cannot fine-tune: .* is a (Stateless)?While loop .*"
+        + "fine-tune the model's \\.keras or \\.h5 file instead .*"), message);
+    assertTrue(!message.contains("\n") && !Files.exists(tmp.resolve("out")), message);
   }
 
   private static List<JsonObject> constants(Path tflite, Path tmp) throws IOException, InterruptedException {
