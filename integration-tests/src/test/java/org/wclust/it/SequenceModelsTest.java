@@ -302,7 +302,7 @@ class SequenceModelsTest {
     cli.setErr(new PrintWriter(err));
     cli.setOut(new PrintWriter(new StringWriter()));
     assertEquals(2, cli.execute("cluster", f.path().toString(), "-o", tmp.resolve("out").toString(),
-        "--clusters", String.valueOf(K), "--data", ids.toString(), "--epochs", "1", "--batch-size", "2",
+        "--clusters", String.valueOf(K), "--data", ids.toString(), "--distill", "--epochs", "1", "--batch-size", "2",
         "--no-size"));
     String message = err.toString().strip();
     assertTrue(message.matches("wclust: error: cannot fine-tune: .* is a (Stateless)?While loop .*"
