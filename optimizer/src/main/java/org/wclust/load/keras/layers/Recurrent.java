@@ -134,7 +134,10 @@ public final class Recurrent {
 
   /** One recurrent cell: the part of the bias added to the input projection, and one step. */
   private interface Cell {
-    Operand<TFloat32> inputBias(Operand<TFloat32> bias);
+    /** The part of the layer's bias added to {@code x · kernel}: all of it, unless the cell says otherwise. */
+    default Operand<TFloat32> inputBias(Operand<TFloat32> bias) {
+      return bias;
+    }
 
     /** The new output from the projected input of this step and the previous output (null at the first step). */
     Operand<TFloat32> step(Operand<TFloat32> xt, Operand<TFloat32> h, Operand<TFloat32> recurrentKernel,
@@ -158,11 +161,6 @@ public final class Recurrent {
     SimpleRnn(LayerContext ctx, String activation) {
       this.ctx = ctx;
       this.activation = activation;
-    }
-
-    @Override
-    public Operand<TFloat32> inputBias(Operand<TFloat32> bias) {
-      return bias;
     }
 
     @Override
@@ -190,11 +188,6 @@ public final class Recurrent {
       this.units = units;
       this.activation = activation;
       this.recurrentActivation = recurrentActivation;
-    }
-
-    @Override
-    public Operand<TFloat32> inputBias(Operand<TFloat32> bias) {
-      return bias;
     }
 
     @Override
