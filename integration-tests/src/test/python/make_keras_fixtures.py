@@ -12,7 +12,7 @@ and for the BatchNorm training fixture also
    "training_outputs": {...}                                   # model(x, training=True)
    "moving_after_training": {"<layer>/moving_mean": ..., ...}  # after that one training call
 plus OUTDIR/manifest.json listing the fixtures and the layer classes each one uses, and
-OUTDIR/unsupported.keras (a LayerNormalization, which wclust does not build) and
+OUTDIR/unsupported.keras (a UnitNormalization, which wclust does not build) and
 OUTDIR/unsupported_op.keras (a keras.ops multiplication in a functional model), and
 OUTDIR/bn_train_data.npz (x, y: 64 random examples to fine-tune bn_train on).
 Weights are random (seeded); BatchNorm statistics and PReLU slopes are randomised so that no layer
@@ -150,7 +150,46 @@ def dropouts():
     return keras.Model(inp, [layers.SpatialDropout2D(0.5)(inp), layers.Dropout(0.3)(inp)], name="dropouts")
 
 
-FIXTURES = [convs, activations, merge_multi_io, sequence, bn_train, dilated, dropouts]
+def attention():
+    """Transformer layers: Embedding, MultiHeadAttention (self-attention, and with a separate key),
+    LayerNormalization, EinsumDense, Conv1DTranspose, GlobalAveragePooling1D."""
+    tokens = keras.Input((7,), dtype="int32", name="tokens")
+    x = layers.Embedding(20, 8)(tokens)
+    a = layers.MultiHeadAttention(2, 4)(x, x)
+    x = layers.LayerNormalization()(layers.Add()([x, a]))
+    kv = layers.Dense(8)(x)
+    c = layers.MultiHeadAttention(4, 3, value_dim=5, use_bias=False)(x, kv, x)  # query, value, key
+    c = layers.LayerNormalization(epsilon=1e-5, center=False)(c)
+    e = layers.EinsumDense("abc,cd->abd", output_shape=(None, 6), bias_axes="d", activation="relu")(c)
+    e2 = layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de")(x)
+    e2 = layers.Reshape((7, 6))(e2)
+    e3 = layers.EinsumDense("ab,bc->ac", output_shape=4)(layers.GlobalAveragePooling1D()(e))
+    t = layers.Conv1DTranspose(3, 3, strides=2, padding="same", activation="tanh")(e)
+    t2 = layers.Conv1DTranspose(2, 4, padding="valid", use_bias=False)(e2)
+    out = layers.Concatenate()([layers.Flatten()(t), layers.Flatten()(t2), e3,
+                                layers.GlobalAveragePooling1D()(layers.LayerNormalization(scale=False)(e2))])
+    return keras.Model(tokens, out, name="attention")
+
+
+def recurrent():
+    """Recurrent layers: LSTM, GRU (reset_after both ways), SimpleRNN, with return_sequences and
+    go_backwards, and Bidirectional (concat and sum)."""
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    x = layers.Embedding(20, 5)(tokens)
+    s = layers.LSTM(4, return_sequences=True)(x)
+    g = layers.GRU(4, return_sequences=True, go_backwards=True)(s)
+    g2 = layers.GRU(3, reset_after=False)(s)
+    g3 = layers.GRU(3, reset_after=False, return_sequences=True, activation="relu", use_bias=False)(x)
+    r = layers.SimpleRNN(3, return_sequences=True, go_backwards=True)(g)
+    r2 = layers.SimpleRNN(2, activation="relu")(x)
+    l2 = layers.LSTM(3, go_backwards=True, recurrent_activation="hard_sigmoid")(x)
+    b = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(r)
+    b2 = layers.Bidirectional(layers.GRU(2), merge_mode="sum")(g3)
+    out = layers.Concatenate()([layers.Flatten()(b), b2, g2, r2, l2])
+    return keras.Model(tokens, out, name="recurrent")
+
+
+FIXTURES = [convs, activations, merge_multi_io, sequence, bn_train, dilated, dropouts, attention, recurrent]
 
 
 def randomise(model, rng):
@@ -164,6 +203,17 @@ def randomise(model, rng):
             layer.beta.assign((rng.normal(size=n) * 0.1).astype("float32"))
             layer.moving_mean.assign((rng.normal(size=n) * 0.1).astype("float32"))
             layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+        elif isinstance(layer, layers.Embedding):
+            layer.embeddings.assign(rng.normal(size=layer.embeddings.shape).astype("float32"))
+        elif isinstance(layer, layers.LayerNormalization):
+            for v in (layer.gamma, layer.beta):
+                if v is not None:
+                    v.assign(rng.uniform(0.5, 1.5, v.shape).astype("float32") if v is layer.gamma
+                             else (rng.normal(size=v.shape) * 0.1).astype("float32"))
+        elif isinstance(layer, (layers.MultiHeadAttention, layers.EinsumDense)):
+            for v in layer.weights:
+                if len(v.shape) < 3 and "bias" in v.path:
+                    v.assign((rng.normal(size=v.shape) * 0.1).astype("float32"))
         elif isinstance(layer, layers.PReLU):
             layer.alpha.assign(rng.uniform(0.05, 0.5, layer.alpha.shape).astype("float32"))
 
@@ -238,7 +288,7 @@ def main(argv):
              x=data_rng.normal(size=(64, 6, 6, 2)).astype("float32"), y=data_rng.integers(0, 3, 64).astype("int32"))
     # a layer wclust does not build: loading must fail naming it
     inp = keras.Input((4,), name="features")
-    unsupported = keras.Model(inp, layers.Dense(2)(layers.LayerNormalization()(inp)), name="unsupported")
+    unsupported = keras.Model(inp, layers.Dense(2)(layers.UnitNormalization()(inp)), name="unsupported")
     unsupported.save(os.path.join(outdir, "unsupported.keras"))
     # keras.ops called in a functional model: Keras 3 records an operation named like a layer
     inp = keras.Input((4,), name="features")

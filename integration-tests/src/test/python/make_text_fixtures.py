@@ -5,7 +5,9 @@ real Keras 3, random (seeded) weights, as SavedModels.
 Usage:
     python make_text_fixtures.py OUTDIR
 
-Writes one SavedModel directory per fixture under OUTDIR plus OUTDIR/manifest.json, a list of
+Writes one SavedModel directory per fixture under OUTDIR (and OUTDIR/transformer.keras and
+OUTDIR/rnn_text.keras, the same models as Keras files), OUTDIR/tokens.npz (x: 96 random token
+sequences, int32; y: random labels of 10 classes) and OUTDIR/manifest.json, a list of
 {"name", "path", "input_shape", "input_dtype", "batch", "vocab", "tfmot_weights", "tfmot_params"}
 objects ("batch" is null, or the static batch size of the signature).
 "tfmot_weights" lists the weights tfmot's clustering registry would cluster in the Keras model
@@ -34,6 +36,8 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 SEQ_LEN = 16
+# fixtures also saved as .keras files (manifest entries "<name>.keras")
+KERAS_FILES = ("transformer", "rnn_text")
 VOCAB = 1000
 
 
@@ -173,7 +177,7 @@ def main(argv):
         else:
             save_hub_style(model, path)
         weights = tfmot_weights(model)
-        manifest.append({
+        entry = {
             "name": name,
             "path": name,
             "input_shape": shape,
@@ -183,8 +187,17 @@ def main(argv):
             "tfmot_weights": weights,
             "tfmot_params": int(sum(np.prod(w["shape"]) for w in weights)),
             "keras_params": int(model.count_params()),
-        })
+        }
+        manifest.append(entry)
+        if name in KERAS_FILES:
+            # the same model as a Keras file, read by wclust's layer builder (any batch size)
+            model.save(os.path.join(outdir, name + ".keras"))
+            manifest.append({**entry, "name": name + ".keras", "path": name + ".keras", "batch": None})
         print(f"{name}: {saver} ok, {model.count_params()} params, {manifest[-1]['tfmot_params']} for tfmot")
+    # token ids and class labels to fine-tune the token-input models on (a smoke test of int32 inputs)
+    rng = np.random.default_rng(17)
+    np.savez(os.path.join(outdir, "tokens.npz"), x=rng.integers(0, VOCAB, (96, SEQ_LEN)).astype("int32"),
+             y=rng.integers(0, 10, 96).astype("int32"))
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -44,7 +44,8 @@ class KerasClusterTest {
    * dense weight: the folded BN stays in the file as an exact shift.
    */
   @ParameterizedTest(name = "{0} fold={1}")
-  @CsvSource({"convs,true", "bn_train,true", "bn_train,false", "merge_multi_io,true", "sequence,true"})
+  @CsvSource({"convs,true", "bn_train,true", "bn_train,false", "merge_multi_io,true", "sequence,true",
+      "attention,true"})
   void clusteredKerasFileLoadsInKerasWithTheSameOutputs(String name, boolean fold, @TempDir Path tmp)
       throws Exception {
     KerasFixtures.Case c = KerasFixtures.keras(name);

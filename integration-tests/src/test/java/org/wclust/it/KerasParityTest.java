@@ -91,7 +91,7 @@ class KerasParityTest {
     cli.setErr(new PrintWriter(err));
     cli.setOut(new PrintWriter(new StringWriter()));
     assertEquals(2, cli.execute("export", file.toString(), "-o", tmp.resolve("out").toString()));
-    assertEquals("wclust: error: " + file + ": unsupported Keras layer 'layer_normalization' of class LayerNormalization "
+    assertEquals("wclust: error: " + file + ": unsupported Keras layer 'unit_normalization' of class UnitNormalization "
         + "(run 'wclust inspect --keras-layers' for the supported classes)", err.toString().strip());
     assertFalse(Files.exists(tmp.resolve("out")));
 

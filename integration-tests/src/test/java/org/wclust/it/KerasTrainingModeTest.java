@@ -103,10 +103,11 @@ class KerasTrainingModeTest {
 
   /**
    * Without BatchNorm and dropout the training graph computes what Keras predict computes; this
-   * pins the training form of dilated convolutions (SpaceToBatchND around the convolution).
+   * pins the training form of dilated convolutions (SpaceToBatchND around the convolution), and that
+   * attention and the unrolled recurrent layers are the same graph in both modes.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"dilated", "sequence", "activations", "merge_multi_io"})
+  @ValueSource(strings = {"dilated", "sequence", "activations", "merge_multi_io", "attention", "recurrent"})
   void trainingGraphWithoutBatchNormOrDropoutMatchesPredict(String name) throws Exception {
     KerasFixtures.Case c = KerasFixtures.keras(name);
     JsonObject record = KerasFixtures.record(c);
@@ -120,10 +121,12 @@ class KerasTrainingModeTest {
 
   /**
    * Fine-tuning needs gradients: every trainable weight of every training-mode fixture graph gets
-   * a finite gradient of the summed outputs (GELU's Erfc through wclust's registered gradient).
+   * a finite gradient of the summed outputs (GELU's Erfc through wclust's registered gradient; the
+   * attention Einsums; the unrolled LSTM, GRU, SimpleRNN and Bidirectional layers).
    */
   @ParameterizedTest
-  @ValueSource(strings = {"convs", "activations", "merge_multi_io", "sequence", "bn_train", "dilated"})
+  @ValueSource(strings = {"convs", "activations", "merge_multi_io", "sequence", "bn_train", "dilated", "attention",
+      "recurrent"})
   void trainingGraphIsDifferentiable(String name) throws Exception {
     KerasFixtures.Case c = KerasFixtures.keras(name);
     Map<String, HostTensor> inputs = KerasFixtures.tensors(KerasFixtures.record(c).getAsJsonObject("inputs"));

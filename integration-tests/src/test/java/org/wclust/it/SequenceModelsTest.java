@@ -36,7 +36,8 @@ import picocli.CommandLine;
  * (Embedding, MultiHeadAttention, LayerNormalization, feed-forward) and a Conv1DTranspose model from
  * {@code model.export()}, and a BERT-style encoder saved with {@code tf.saved_model.save} (hub style,
  * with a ResourceGather position table and a tf.einsum projection), and an RNN text model (LSTM, GRU,
- * Bidirectional LSTM, SimpleRNN: While loops). Each is clustered at k = 16 by the CLI and converted by
+ * Bidirectional LSTM, SimpleRNN: While loops); the transformer and the RNN model also as .keras files, which
+ * wclust's layer builder reads (the RNNs unrolled). Each is clustered at k = 16 by the CLI and converted by
  * the real TFLite converter; the .tflite's constants, in every subgraph (WHILE bodies too), are counted
  * from the flatbuffer ({@code tflite_constants.py}), independently of wclust.
  */
@@ -102,7 +103,9 @@ class SequenceModelsTest {
     FlatModel model = ModelLoader.load(f.path(), ModelLoader.DEFAULT_SIGNATURE);
     String key = model.signature().inputs().get(0).key();
     HostTensor x = input(f, 4, 3);
-    Map<String, HostTensor> reference = EndToEndFixturesTest.pythonReference(f.path(), key, x, tmp);
+    Map<String, HostTensor> reference = f.path().toString().endsWith(".keras")
+        ? kerasPredict(f.path(), key, x, tmp)
+        : EndToEndFixturesTest.pythonReference(f.path(), key, x, tmp);
     Map<String, HostTensor> ours;
     try (ModelSession session = new ModelSession(model)) {
       ours = session.run(Map.of(key, x));
@@ -113,6 +116,17 @@ class SequenceModelsTest {
       double diff = Fixtures.maxAbsDiff(reference.get(k), ours.get(k));
       assertTrue(diff <= 1e-5, k + ": max abs diff " + diff);
     }
+  }
+
+  /** What Keras {@code predict} computes for a .keras file. */
+  private static Map<String, HostTensor> kerasPredict(Path model, String inputKey, HostTensor input, Path tmp)
+      throws Exception {
+    Path in = tmp.resolve("keras-in.json");
+    Path out = tmp.resolve("keras-out.json");
+    Files.writeString(in, Fixtures.tensorsJson("inputs", Map.of(inputKey, input)).toString());
+    Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("keras_predict.py").toString(), model.toString(), in.toString(),
+        out.toString());
+    return Fixtures.readTensorsJson(out, "outputs");
   }
 
   /** inspect: the embedding tables, attention projections and transposed-conv kernels are clusterable. */
@@ -142,6 +156,13 @@ class SequenceModelsTest {
       case "rnn_text" -> Map.of("lstm/kernel", "MatMul", "lstm/recurrent_kernel", "MatMul",
           "gru_cell/recurrent_kernel", "MatMul", "backward_lstm/kernel", "MatMul",
           "simple_rnn_cell/recurrent_kernel", "MatMul");
+      // The Keras files, built by wclust's layer builder: EinsumDense projections are Einsum ops,
+      // recurrent layers are unrolled (the kernel read by one MatMul, the recurrent kernel by one per step).
+      case "transformer.keras" -> Map.of("embedding/embeddings", "GatherV2", "block_attention/query/kernel", "Einsum",
+          "block_attention/attention_output/kernel", "Einsum", "block_ffn1/kernel", "MatMul");
+      case "rnn_text.keras" -> Map.of("embedding/embeddings", "GatherV2", "lstm/kernel", "MatMul",
+          "lstm/recurrent_kernel", "MatMul", "gru/recurrent_kernel", "MatMul", "bidirectional/backward/kernel", "MatMul",
+          "simple_rnn/recurrent_kernel", "MatMul");
       default -> throw new AssertionError(f.name());
     };
     expected.forEach((layer, op) -> assertEquals(op, clusterableOps.get(layer), layer + " in " + clusterableOps));
@@ -191,7 +212,7 @@ class SequenceModelsTest {
    * GATHER table and every output channel of the FULLY_CONNECTED weights, in the WHILE bodies too.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"transformer", "rnn_text"})
+  @ValueSource(strings = {"transformer", "rnn_text", "rnn_text.keras"})
   void int8AwarePerChannelKeepsSixteenValuesPerChannel(String name, @TempDir Path tmp) throws Exception {
     TextFixture f = fixture(name);
     Path out = tmp.resolve("out");
@@ -221,8 +242,72 @@ class SequenceModelsTest {
     }
     // transformer: the embedding and six FULLY_CONNECTED weights; rnn_text: the embedding and the
     // kernel and recurrent kernel of LSTM, GRU, the two directions of the Bidirectional and SimpleRNN.
-    int expected = name.equals("transformer") ? 7 : 11;
+    // (the same for the RNN's Keras file: the unrolled RNN's MatMuls)
+    int expected = name.startsWith("transformer") ? 7 : 11;
     assertTrue(int8 >= expected, "expected " + expected + " int8 weights, got " + int8);
+  }
+
+  /**
+   * Token-input Keras files fine-tune: int32 ids read from a .npz feed the Embedding, and the training
+   * graph (attention Einsums; recurrent layers unrolled) has the gradients of every clustered weight.
+   * The labels are random: this pins that training runs and keeps the clusters, not what it learns.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"transformer.keras", "rnn_text.keras"})
+  void tokenInputKerasFileFineTunes(String name, @TempDir Path tmp) throws Exception {
+    TextFixture f = fixture(name);
+    Path out = tmp.resolve("out");
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", f.path().toString(), "-o", out.toString(),
+        "--clusters", String.valueOf(K), "--data", DIR.resolve("tokens.npz").toString(), "--epochs", "1",
+        "--no-size"));
+    JsonObject report = JsonParser.parseString(Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
+    List<String> names = new ArrayList<>();
+    for (JsonElement e : report.getAsJsonArray("layers")) {
+      JsonObject l = e.getAsJsonObject();
+      assertTrue(l.get("distinct_values").getAsInt() <= K, l.toString());
+      names.add(l.get("name").getAsString());
+    }
+    assertTrue(names.contains("embedding/embeddings"), names.toString());
+    assertTrue(report.getAsJsonObject("accuracy").has("fine_tuned"), report.get("accuracy").toString());
+
+    // scaled ids are not ids: one line naming the input
+    CommandLine cli = WclustCommand.commandLine(new DemoCommand());
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    assertEquals(2, cli.execute("cluster", f.path().toString(), "-o", tmp.resolve("scaled").toString(),
+        "--clusters", String.valueOf(K), "--data", DIR.resolve("tokens.npz").toString(), "--scale", "0.5",
+        "--epochs", "1", "--no-size"));
+    assertTrue(err.toString().strip().matches("wclust: error: .*'tokens' takes int32 token ids.*"), err.toString());
+  }
+
+  /** A SavedModel's While loop has no gradient: fine-tuning it is one error line pointing to the Keras file. */
+  @org.junit.jupiter.api.Test
+  void fineTuningASavedModelWithWhileLoopsIsRefusedNamingTheKerasFile(@TempDir Path tmp) throws Exception {
+    TextFixture f = fixture("rnn_text");
+    // two unlabelled token sequences (the SavedModel's static batch): distillation from the original
+    Path ids = tmp.resolve("ids.npy");
+    String header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 16), }";
+    header += " ".repeat(63 - (10 + header.length()) % 64) + "\n";
+    java.nio.ByteBuffer npy = java.nio.ByteBuffer.allocate(10 + header.length() + 2 * 16 * 4)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    npy.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
+        .put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    for (int i = 0; i < 32; i++) {
+      npy.putInt(i * 7 % f.vocab());
+    }
+    Files.write(ids, npy.array());
+    CommandLine cli = WclustCommand.commandLine(new DemoCommand());
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    assertEquals(2, cli.execute("cluster", f.path().toString(), "-o", tmp.resolve("out").toString(),
+        "--clusters", String.valueOf(K), "--data", ids.toString(), "--distill", "--epochs", "1", "--batch-size", "2",
+        "--no-size"));
+    String message = err.toString().strip();
+    assertTrue(message.matches("wclust: error: cannot fine-tune: .* is a (Stateless)?While loop .*"
+        + "fine-tune the model's \\.keras or \\.h5 file instead .*"), message);
+    assertTrue(!message.contains("\n") && !Files.exists(tmp.resolve("out")), message);
   }
 
   private static List<JsonObject> constants(Path tflite, Path tmp) throws IOException, InterruptedException {

@@ -34,12 +34,13 @@ public final class Evaluation {
       throw new IllegalArgumentException("accuracy needs labels; the dataset has none");
     }
     TensorSpec output = output(model, outputKey);
-    String inputKey = model.signature().inputs().get(0).key();
+    TensorSpec input = model.signature().inputs().get(0);
+    String inputKey = input.key();
     long right = 0;
     try (ModelSession session = new ModelSession(model)) {
       for (int from = 0; from < data.size(); from += BATCH) {
         int[] batch = range(from, Math.min(data.size(), from + BATCH));
-        Map<String, HostTensor> out = session.run(Map.of(inputKey, data.batchInputs(batch)),
+        Map<String, HostTensor> out = session.run(Map.of(inputKey, ModelInputs.batch(data, batch, input)),
             List.of(output.tensorName()));
         float[] scores = out.get(output.tensorName()).toFloats();
         int[] labels = data.batchLabels(batch);
@@ -58,13 +59,14 @@ public final class Evaluation {
   public static double meanSquaredError(FlatModel model, Dataset data, String outputKey) {
     TensorSpec output = output(model, outputKey);
     Dataset fitted = fitTargets(data, output);
-    String inputKey = model.signature().inputs().get(0).key();
+    TensorSpec input = model.signature().inputs().get(0);
+    String inputKey = input.key();
     double sum = 0;
     long count = 0;
     try (ModelSession session = new ModelSession(model)) {
       for (int from = 0; from < data.size(); from += BATCH) {
         int[] batch = range(from, Math.min(data.size(), from + BATCH));
-        float[] out = session.run(Map.of(inputKey, data.batchInputs(batch)), List.of(output.tensorName()))
+        float[] out = session.run(Map.of(inputKey, ModelInputs.batch(data, batch, input)), List.of(output.tensorName()))
             .get(output.tensorName()).toFloats();
         float[] target = fitted.batchTargets(batch).toFloats();
         if (out.length != target.length) {

@@ -118,6 +118,7 @@ public final class FineTuner {
     }
 
     long t0 = System.nanoTime();
+    TensorSpec input = clustered.model().signature().inputs().get(0);
     try (TrainingGraph graph = new TrainingGraph(clustered, output, objective, options)) {
       int n = data.size();
       int batch = Math.min(options.batchSize(), n);
@@ -137,7 +138,8 @@ public final class FineTuner {
           int from = s * batch;
           int[] indices = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
           float lr = options.schedule().at(options.learningRate(), step, stepsPerEpoch, totalSteps);
-          TrainingGraph.StepResult r = graph.step(data.batchInputs(indices), targets.apply(indices), lr, step);
+          TrainingGraph.StepResult r = graph.step(ModelInputs.batch(data, indices, input), targets.apply(indices), lr,
+              step);
           if (!Float.isFinite(r.loss())) {
             throw new IllegalStateException("fine-tuning diverged at step " + (step + 1) + " (loss "
                 + r.loss() + "); lower --learning-rate");
@@ -208,11 +210,13 @@ public final class FineTuner {
     float[] all = null;
     int width = 0;
     long[] shape = null;
-    String inputKey = teacher.signature().inputs().get(0).key();
+    TensorSpec inputSpec = teacher.signature().inputs().get(0);
+    String inputKey = inputSpec.key();
     try (ModelSession session = new ModelSession(teacher)) {
       for (int from = 0; from < data.size(); from += TEACHER_BATCH) {
         int[] batch = Evaluation.range(from, Math.min(data.size(), from + TEACHER_BATCH));
-        HostTensor out = session.run(Map.of(inputKey, data.batchInputs(batch)), List.of(fetched)).get(fetched);
+        HostTensor out = session.run(Map.of(inputKey, ModelInputs.batch(data, batch, inputSpec)), List.of(fetched))
+            .get(fetched);
         float[] values = out.toFloats();
         if (all == null) {
           width = values.length / batch.length;
@@ -264,7 +268,8 @@ public final class FineTuner {
 
   private static float[] run(FlatModel model, Dataset data, int[] batch, TensorSpec output) {
     try (ModelSession session = new ModelSession(model)) {
-      return session.run(Map.of(model.signature().inputs().get(0).key(), data.batchInputs(batch)),
+      TensorSpec input = model.signature().inputs().get(0);
+      return session.run(Map.of(input.key(), ModelInputs.batch(data, batch, input)),
           List.of(output.tensorName())).get(output.tensorName()).toFloats();
     }
   }

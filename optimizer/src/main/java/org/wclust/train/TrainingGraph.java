@@ -94,8 +94,8 @@ final class TrainingGraph implements AutoCloseable {
             + model.signature().inputs().size());
       }
       TensorSpec input = model.signature().inputs().get(0);
-      if (input.dtype() != DataType.DT_FLOAT) {
-        throw new IllegalArgumentException("fine-tuning needs a float32 model input, '" + input.key()
+      if (!ModelInputs.feedable(input)) {
+        throw new IllegalArgumentException("fine-tuning needs a float32 or int32 model input, '" + input.key()
             + "' is " + input.dtype());
       }
       this.inputTensor = input.tensorName();
@@ -315,7 +315,8 @@ final class TrainingGraph implements AutoCloseable {
     for (NodeDef node : model.graph().getNodeList()) {
       if ((node.getOp().equals("While") || node.getOp().equals("StatelessWhile")) && needed.contains(node.getName())) {
         throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a " + node.getOp()
-            + " loop (a recurrent layer), which TensorFlow's C++ gradients do not cover; cluster without --data");
+            + " loop (a recurrent layer), which TensorFlow's C++ gradients do not cover; fine-tune the model's "
+            + ".keras or .h5 file instead (wclust unrolls its recurrent layers), or cluster without --data");
       }
     }
   }

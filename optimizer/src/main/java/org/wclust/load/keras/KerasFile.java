@@ -242,20 +242,50 @@ public final class KerasFile implements AutoCloseable {
     if (format != Format.KERAS_V3 || hdf == null) {
       throw new ModelLoadException("only Keras 3 .keras files can be written back; " + path + " is a legacy .h5");
     }
-    Group group = layerGroup(location.layerPath());
-    String groupPath = group.getPath();
-    return (groupPath.endsWith("/") ? groupPath : groupPath + "/") + "vars/" + location.index();
+    List<Dataset> datasets = new ArrayList<>();
+    collectVars(layerGroup(location.layerPath()), datasets);
+    if (location.index() >= datasets.size()) {
+      throw missing(location.layerPath());
+    }
+    return datasets.get(location.index()).getPath();
   }
 
   private List<NamedValue> weightsV3(List<LayerRef> layerPath) throws ModelLoadException {
-    Group group = layerGroup(layerPath);
+    List<Dataset> datasets = new ArrayList<>();
+    collectVars(layerGroup(layerPath), datasets);
     List<NamedValue> out = new ArrayList<>();
-    if (group.getChild("vars") instanceof Group vars) {
-      for (int i = 0; vars.getChild(Integer.toString(i)) instanceof Dataset d; i++) {
-        out.add(new NamedValue("", read(d)));
-      }
+    for (Dataset d : datasets) {
+      out.add(new NamedValue("", read(d)));
     }
     return out;
+  }
+
+  /**
+   * Sub-layers whose weights Keras lists in this order in {@code layer.weights} (the order of the
+   * legacy .h5 files): an RNN's cell, Bidirectional's two directions, MultiHeadAttention's projections.
+   */
+  private static final List<String> SUBLAYER_ORDER = List.of("cell", "forward_layer", "backward_layer",
+      "query_dense", "key_dense", "value_dense", "output_dense");
+
+  /**
+   * A layer's weights in a Keras 3 file: its own {@code vars/0..n}, then those of its sub-layers
+   * (groups beside {@code vars}, e.g. {@code lstm/cell/vars/0}), in Keras' order, recursively.
+   */
+  private static void collectVars(Group group, List<Dataset> out) {
+    if (group.getChild("vars") instanceof Group vars) {
+      for (int i = 0; vars.getChild(Integer.toString(i)) instanceof Dataset d; i++) {
+        out.add(d);
+      }
+    }
+    List<String> children = new ArrayList<>(group.getChildren().keySet());
+    children.remove("vars");
+    children.sort(java.util.Comparator.comparingInt((String c) -> SUBLAYER_ORDER.contains(c)
+        ? SUBLAYER_ORDER.indexOf(c) : SUBLAYER_ORDER.size()).thenComparing(c -> c));
+    for (String child : children) {
+      if (group.getChild(child) instanceof Group sub) {
+        collectVars(sub, out);
+      }
+    }
   }
 
   /** The group of a layer in a Keras 3 weights file: matched by its vars' name attribute, else by save path. */

@@ -362,7 +362,10 @@ public final class KerasGraphBuilder {
             + " weights for it, expected at least " + (index + 1) + " (" + varName + ")");
       }
       KerasFile.NamedValue stored = values.get(index);
-      if (!stored.name().isEmpty() && !stored.name().replaceFirst(":0$", "").endsWith(varName)) {
+      // a sub-layer's weight is named with its path (query/kernel); the file names it .../query/kernel
+      // or, for an RNN cell's, .../lstm_cell/kernel: its last component must match
+      String baseName = varName.substring(varName.lastIndexOf('/') + 1);
+      if (!stored.name().isEmpty() && !stored.name().replaceFirst(":0$", "").endsWith(baseName)) {
         throw new ModelLoadException("layer '" + layerName + "': weight " + index + " is " + stored.name()
             + ", expected " + varName);
       }
@@ -375,10 +378,15 @@ public final class KerasGraphBuilder {
         value = HostTensor.ofFloats(storedShape, value.toFloats());
       }
       Ops tf = scope;
+      for (String level : varName.substring(0, varName.length() - baseName.length()).split("/")) {
+        if (!level.isEmpty()) {
+          tf = tf.withSubScope(level);
+        }
+      }
       // shared_name keeps the resources of variables apart once the graph is imported elsewhere
-      VarHandleOp handle = tf.withName(varName).varHandleOp(TFloat32.class, Shape.of(value.shape()),
+      VarHandleOp handle = tf.withName(baseName).varHandleOp(TFloat32.class, Shape.of(value.shape()),
           VarHandleOp.sharedName("keras/" + pathKey() + "/" + varName));
-      Operand<TFloat32> read = tf.withName(varName + "_read").readVariableOp(handle, TFloat32.class);
+      Operand<TFloat32> read = tf.withName(baseName + "_read").readVariableOp(handle, TFloat32.class);
       String name = layerName + "/" + varName;
       int n = variableNames.merge(name, 1, Integer::sum);
       if (n > 1) {

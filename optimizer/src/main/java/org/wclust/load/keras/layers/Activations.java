@@ -72,10 +72,15 @@ public final class Activations {
 
   /** The activation named by a config entry: a string, or a serialized function object. */
   static String activationName(LayerContext ctx, String key) throws ModelLoadException {
-    if (!ctx.has(key)) {
+    return activationName(ctx, ctx.config(), key);
+  }
+
+  /** The activation named by an entry of {@code config} (e.g. the inner layer of a Bidirectional). */
+  static String activationName(LayerContext ctx, JsonObject config, String key) throws ModelLoadException {
+    if (!config.has(key) || config.get(key).isJsonNull()) {
       return "linear";
     }
-    JsonElement e = ctx.config().get(key);
+    JsonElement e = config.get(key);
     if (e.isJsonPrimitive()) {
       return e.getAsString();
     }

@@ -13,7 +13,8 @@ import org.tensorflow.types.TInt32;
 import org.wclust.load.ModelLoadException;
 
 /**
- * Convolutions, channels-last: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D.
+ * Convolutions, channels-last: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D,
+ * SeparableConv2D.
  * Each kernel feeds its convolution op directly from its variable read, so it is clusterable. A
  * Conv1D runs as a Conv2D over a height-1 image (as TensorFlow does), its kernel stored 4-D.
  */
@@ -26,6 +27,7 @@ public final class ConvLayers {
     registry.put("DepthwiseConv2D", ConvLayers::depthwise);
     registry.put("SeparableConv2D", ConvLayers::separable);
     registry.put("Conv2DTranspose", ConvLayers::transpose);
+    registry.put("Conv1DTranspose", ConvLayers::transpose1d);
   }
 
   /** A convolution op given its input, padding and dilations (NHWC). */
@@ -152,12 +154,35 @@ public final class ConvLayers {
     if (ctx.has("output_padding")) {
       throw ctx.error("output_padding is not supported");
     }
+    Operand<TFloat32> kernel = ctx.next("kernel");
+    Operand<TFloat32> y = transposed(ctx, ctx.float32(in.get(0)), kernel, ctx.ints("kernel_size", 2, 1),
+        ctx.ints("strides", 2, 1), ctx.ints("dilation_rate", 2, 1));
+    return biasAndActivation(ctx, y);
+  }
+
+  /**
+   * Conv1DTranspose as TensorFlow runs it: a Conv2DBackpropInput over a height-1 image, the kernel
+   * stored 4-D ({@code [1, size, filters, in]}) so the op reads the variable directly.
+   */
+  private static Operand<?> transpose1d(LayerContext ctx, List<Operand<?>> in) throws ModelLoadException {
+    ctx.requireChannelsLast();
+    if (ctx.has("output_padding")) {
+      throw ctx.error("output_padding is not supported");
+    }
     Ops tf = ctx.tf();
-    Operand<TFloat32> x = ctx.float32(in.get(0));
+    Operand<TFloat32> x = tf.expandDims(ctx.float32(in.get(0)), tf.constant(1));
+    long size = ctx.ints("kernel_size", 1, 1)[0];
+    long filters = ctx.integer("filters", 0);
+    Operand<TFloat32> kernel = ctx.nextWeight("kernel", new long[] {1, size, filters, ctx.dims(x)[3]}).value();
+    Operand<TFloat32> y = transposed(ctx, x, kernel, new long[] {1, size}, new long[] {1, ctx.ints("strides", 1, 1)[0]},
+        new long[] {1, ctx.ints("dilation_rate", 1, 1)[0]});
+    return biasAndActivation(ctx, tf.squeeze(y, Squeeze.axis(List.of(1L))));
+  }
+
+  private static Operand<TFloat32> transposed(LayerContext ctx, Operand<TFloat32> x, Operand<TFloat32> kernel,
+      long[] kernelSize, long[] strides, long[] dilation) throws ModelLoadException {
+    Ops tf = ctx.tf();
     long[] dims = ctx.dims(x);
-    long[] kernelSize = ctx.ints("kernel_size", 2, 1);
-    long[] strides = ctx.ints("strides", 2, 1);
-    long[] dilation = ctx.ints("dilation_rate", 2, 1);
     String padding = ctx.padding();
     int[] outHw = new int[2];
     for (int i = 0; i < 2; i++) {
@@ -170,14 +195,12 @@ public final class ConvLayers {
           ? (inSize - 1) * strides[i] + k + Math.max(k, strides[i]) - k
           : inSize * strides[i]);
     }
-    Operand<TFloat32> kernel = ctx.next("kernel");
     int filters = (int) kernel.shape().get(2);
     Operand<TInt32> batch = tf.stridedSlice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {1}),
         tf.constant(new int[] {1}));
     Operand<TInt32> outputShape = tf.concat(List.of(batch, tf.constant(new int[] {outHw[0], outHw[1], filters})),
         tf.constant(0));
-    Operand<TFloat32> y = tf.nn.conv2dBackpropInput(outputShape, kernel, x, nhwc(strides), padding,
+    return tf.nn.conv2dBackpropInput(outputShape, kernel, x, nhwc(strides), padding,
         Conv2dBackpropInput.dilations(nhwc(dilation)));
-    return biasAndActivation(ctx, y);
   }
 }

@@ -23,6 +23,8 @@ public final class LayerRegistry {
     Pooling.register(map);
     Merge.register(map);
     ShapeLayers.register(map);
+    Attention.register(map);
+    Recurrent.register(map);
     BUILDERS = ImmutableSortedMap.copyOf(map);
   }
 

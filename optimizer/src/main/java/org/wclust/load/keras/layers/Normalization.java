@@ -7,12 +7,13 @@ import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.wclust.load.ModelLoadException;
 
-/** BatchNormalization over the last axis. */
+/** BatchNormalization and LayerNormalization over the last axis. */
 public final class Normalization {
   private Normalization() {}
 
   static void register(Map<String, LayerBuilder> registry) {
     registry.put("BatchNormalization", Normalization::batchNorm);
+    registry.put("LayerNormalization", Normalization::layerNorm);
   }
 
   /**
@@ -74,4 +75,40 @@ public final class Normalization {
     return tf.math.add(tf.math.mul(x, inv), shift);
   }
 
+  /**
+   * Keras 3's {@code ops.layer_normalization} over the last axis: the mean and (biased) variance of
+   * each example's features, {@code inv = rsqrt(var + eps) · gamma; x · inv + (beta - mean · inv)}.
+   * The same in training (LayerNormalization has no moving statistics).
+   */
+  private static Operand<?> layerNorm(LayerContext ctx, java.util.List<Operand<?>> in) throws ModelLoadException {
+    Ops tf = ctx.tf();
+    Operand<TFloat32> x = ctx.float32(in.get(0));
+    int rank = ctx.dims(x).length;
+    com.google.gson.JsonElement axisJson = ctx.config().get("axis");
+    int axis = axisJson == null ? -1
+        : axisJson.isJsonArray() && axisJson.getAsJsonArray().size() == 1 ? axisJson.getAsJsonArray().get(0).getAsInt()
+        : axisJson.isJsonPrimitive() ? axisJson.getAsInt() : Integer.MIN_VALUE;
+    if (axis != -1 && axis != rank - 1) {
+      throw ctx.error("normalising axis " + axisJson + " is not supported (the last axis is)");
+    }
+    if (ctx.bool("rms_scaling", false)) {
+      throw ctx.error("rms_scaling=True is not supported");
+    }
+    float epsilon = (float) ctx.number("epsilon", 1e-3);
+    Operand<TFloat32> gamma = ctx.bool("scale", true) ? ctx.next("gamma") : null;
+    Operand<TFloat32> beta = ctx.bool("center", true) ? ctx.next("beta") : null;
+    Operand<org.tensorflow.types.TInt32> last = tf.constant(new int[] {rank - 1});
+    Operand<TFloat32> mean = tf.math.mean(x, last, Mean.keepDims(true));
+    Operand<TFloat32> variance = tf.math.mean(tf.math.squaredDifference(x, tf.stopGradient(mean)), last,
+        Mean.keepDims(true));
+    Operand<TFloat32> inv = tf.math.rsqrt(tf.math.add(variance, tf.constant(epsilon)));
+    if (gamma != null) {
+      inv = tf.math.mul(inv, gamma);
+    }
+    Operand<TFloat32> shift = tf.math.neg(tf.math.mul(mean, inv));
+    if (beta != null) {
+      shift = tf.math.add(shift, beta);
+    }
+    return tf.math.add(tf.math.mul(x, inv), shift);
+  }
 }
