@@ -88,10 +88,7 @@ public final class BatchNormFolder {
         tensors.add(TensorRef.parse(m.shiftTensor()).withIndex());
       }
     }
-    Map<String, HostTensor> values;
-    try (ModelSession session = new ModelSession(model)) {
-      values = session.evaluate(tensors);
-    }
+    Map<String, HostTensor> values = ModelSession.evaluate(model, tensors);
 
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     GraphDef.Builder graph = model.graph().toBuilder();
