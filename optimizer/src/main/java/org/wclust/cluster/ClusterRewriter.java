@@ -119,6 +119,7 @@ public final class ClusterRewriter {
     Map<String, String> rewire = new HashMap<>();
     Set<String> standIns = new HashSet<>();
     ImmutableList.Builder<ClusteredLayer> layers = ImmutableList.builder();
+    Map<String, List<NodeDef>> readsByHandle = WeightDiscovery.reads(model);
     GraphDef subgraphs;
     try (Graph scratch = new Graph()) {
       Ops root = Ops.create(scratch).withSubScope(SCOPE);
@@ -155,7 +156,7 @@ public final class ClusterRewriter {
         put(variables, indices, weight.name() + "/indices", HostTensor.ofInts(value.shape(), clustering.indices()));
         put(variables, scale, weight.name() + "/gradient_scale", HostTensor.ofFloats(k, trainable));
         String outTensor = TensorRef.of(out.op().name(), 0).toString();
-        List<NodeDef> reads = WeightDiscovery.reads(model, weight.handleNode());
+        List<NodeDef> reads = readsByHandle.get(weight.handleNode());
         reads.forEach(read -> rewire.put(TensorRef.of(read.getName(), 0).toString(), outTensor));
         rewire.put(TensorRef.of(original.op().name(), 0).toString(),
             TensorRef.of(reads.get(0).getName(), 0).toString());

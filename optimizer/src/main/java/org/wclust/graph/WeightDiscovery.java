@@ -60,10 +60,28 @@ public final class WeightDiscovery {
         reason = "weight of " + weightOp;
       }
       weights.add(new WeightTensor(variable.name(), variable.handleNode(), op, value.shape(),
-          value.size(), isFloat ? distinct(value.toFloats()) : -1, value.dtype().name(),
+          value.size(), isFloat ? distinct(value) : -1, value.dtype().name(),
           weightOp != null && isFloat, reason, channels));
     }
     return weights;
+  }
+
+  /**
+   * Distinct value counts of the tensors seen, by identity (a HostTensor is immutable): a run discovers
+   * the same variables several times (BatchNorm folding, the plan, the rewrite), and counting is a
+   * sort of every weight.
+   */
+  private static final Map<HostTensor, Integer> DISTINCT = java.util.Collections.synchronizedMap(
+      new java.util.WeakHashMap<>());
+
+  /** {@link #distinct(float[])} of a float tensor, counted once per tensor. */
+  public static int distinct(HostTensor value) {
+    Integer known = DISTINCT.get(value);
+    if (known == null) {
+      known = distinct(value.toFloats());
+      DISTINCT.put(value, known);
+    }
+    return known;
   }
 
   /**
@@ -92,7 +110,21 @@ public final class WeightDiscovery {
 
   /** The ReadVariableOp nodes that read the variable {@code handleNode} (directly or via Identity). */
   public static List<NodeDef> reads(FlatModel model, String handleNode) {
+    return reads(consumersByNode(model), handleNode);
+  }
+
+  /**
+   * {@link #reads(FlatModel, String)} of every variable of the model, indexing the graph once (not once
+   * per variable: on a big model, that was quadratic in the number of nodes).
+   */
+  public static Map<String, List<NodeDef>> reads(FlatModel model) {
     Map<String, List<Consumer>> consumers = consumersByNode(model);
+    Map<String, List<NodeDef>> reads = new HashMap<>();
+    model.variables().keySet().forEach(handle -> reads.put(handle, reads(consumers, handle)));
+    return reads;
+  }
+
+  private static List<NodeDef> reads(Map<String, List<Consumer>> consumers, String handleNode) {
     List<NodeDef> reads = new ArrayList<>();
     List<String> frontier = new ArrayList<>(List.of(handleNode));
     while (!frontier.isEmpty()) {
