@@ -112,7 +112,7 @@ public final class Wclust {
         clock.lap("fold_batch_norm");
       }
       long t1 = System.nanoTime();
-      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
+      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discoverForClustering(model));
       clock.lap("discover");
       RateControl.Found rate = null;
       ClusterSettings settings = options.settings();
@@ -284,7 +284,7 @@ public final class Wclust {
   private record RateInputs(List<WeightTensor> targets, List<float[]> values) {
     static RateInputs of(FlatModel model, Map<String, Integer> plan) {
       List<WeightTensor> targets =
-          WeightDiscovery.discover(model).stream().filter(w -> plan.containsKey(w.name())).toList();
+          WeightDiscovery.discoverForClustering(model).stream().filter(w -> plan.containsKey(w.name())).toList();
       return new RateInputs(targets,
           targets.stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList());
     }

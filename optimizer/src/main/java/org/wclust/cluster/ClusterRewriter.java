@@ -53,7 +53,7 @@ public final class ClusterRewriter {
    */
   public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
       boolean int8Aware) {
-    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
+    List<WeightTensor> targets = WeightDiscovery.discoverForClustering(model).stream()
         .filter(w -> plan.containsKey(w.name())).toList();
     List<ClusterSettings> layerSettings = layerSettings(targets, plan, settings);
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
@@ -101,7 +101,7 @@ public final class ClusterRewriter {
   public static ClusteredModel withClusteringsOf(FlatModel model, ClusteredModel like, boolean int8Aware) {
     Map<String, ClusteredLayer> byName = new HashMap<>();
     like.layers().forEach(l -> byName.put(l.weight().name(), l));
-    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
+    List<WeightTensor> targets = WeightDiscovery.discoverForClustering(model).stream()
         .filter(w -> byName.containsKey(w.name())).toList();
     if (targets.size() != byName.size()) {
       throw new IllegalArgumentException("the graph has " + targets.size() + " of the " + byName.size()

@@ -60,7 +60,7 @@ public final class BatchNormFolder {
     Index index = new Index(model.graph());
     Map<String, WeightTensor> kernelsByRead = new HashMap<>();
     Map<String, List<NodeDef>> readsByHandle = WeightDiscovery.reads(model);
-    for (WeightTensor w : WeightDiscovery.discover(model)) {
+    for (WeightTensor w : WeightDiscovery.discoverForClustering(model)) {
       if (w.clusterable()) {
         for (NodeDef read : readsByHandle.get(w.handleNode())) {
           kernelsByRead.put(read.getName(), w);

@@ -28,8 +28,20 @@ public final class WeightDiscovery {
 
   private WeightDiscovery() {}
 
-  /** Every variable of the model, in load order, with what consumes it. */
+  /** Every variable of the model, in load order, with what consumes it and its distinct values. */
   public static List<WeightTensor> discover(FlatModel model) {
+    return discover(model, true);
+  }
+
+  /**
+   * {@link #discover(FlatModel)} without counting distinct values ({@link WeightTensor#distinctValues}
+   * is -1): what clustering needs. Counting sorts every weight; only {@code inspect} shows the counts.
+   */
+  public static List<WeightTensor> discoverForClustering(FlatModel model) {
+    return discover(model, false);
+  }
+
+  private static List<WeightTensor> discover(FlatModel model, boolean countDistinct) {
     Nodes graph = Nodes.of(model.graph().getNodeList());
     Map<String, FunctionDef> library = new HashMap<>();
     model.graph().getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
@@ -60,28 +72,10 @@ public final class WeightDiscovery {
         reason = "weight of " + weightOp;
       }
       weights.add(new WeightTensor(variable.name(), variable.handleNode(), op, value.shape(),
-          value.size(), isFloat ? distinct(value) : -1, value.dtype().name(),
+          value.size(), isFloat && countDistinct ? distinct(value.toFloats()) : -1, value.dtype().name(),
           weightOp != null && isFloat, reason, channels));
     }
     return weights;
-  }
-
-  /**
-   * Distinct value counts of the tensors seen, by identity (a HostTensor is immutable): a run discovers
-   * the same variables several times (BatchNorm folding, the plan, the rewrite), and counting is a
-   * sort of every weight.
-   */
-  private static final Map<HostTensor, Integer> DISTINCT = java.util.Collections.synchronizedMap(
-      new java.util.WeakHashMap<>());
-
-  /** {@link #distinct(float[])} of a float tensor, counted once per tensor. */
-  public static int distinct(HostTensor value) {
-    Integer known = DISTINCT.get(value);
-    if (known == null) {
-      known = distinct(value.toFloats());
-      DISTINCT.put(value, known);
-    }
-    return known;
   }
 
   /**

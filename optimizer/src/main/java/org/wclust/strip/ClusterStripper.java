@@ -45,7 +45,7 @@ public final class ClusterStripper {
         }
       }
     }
-    Map<String, HostTensor> evaluated = ModelSession.evaluate(model, computed);
+    Map<String, HostTensor> evaluated = evaluateInBatches(model, computed);
     // Frozen in this order (the gathers, then the reads in graph order), which names the constants.
     Map<String, HostTensor> canonical = new LinkedHashMap<>();
     for (String tensor : weightTensors) {
@@ -60,6 +60,57 @@ public final class ClusterStripper {
     }
     List<String> outputs = model.signature().outputs().stream().map(TensorSpec::tensorName).toList();
     return new Frozen(GraphFreezer.freeze(model.graph(), canonical, outputs), canonical);
+  }
+
+  /**
+   * Weights per evaluation session: a session holds a batch's original weights, indices, gathered
+   * weights and the straight-through temporaries, about five copies; in batches of 8 M weights
+   * (32 MB) that stays ~160 MB however big the model, for a few sessions more.
+   */
+  static final long BATCH_ELEMENTS = 8L << 20;
+
+  /** {@link ModelSession#evaluate(FlatModel, List)} in batches of about {@link #BATCH_ELEMENTS} elements. */
+  private static Map<String, HostTensor> evaluateInBatches(FlatModel model, List<String> tensors) {
+    Map<String, Long> sizes = new java.util.HashMap<>();
+    model.variables().values().forEach(v -> sizes.put(v.handleNode(), v.value().size()));
+    Map<String, NodeDef> nodes = GraphDefs.byName(model.graph());
+    Map<String, HostTensor> values = new LinkedHashMap<>();
+    List<String> batch = new ArrayList<>();
+    long elements = 0;
+    for (String tensor : tensors) {
+      long size = largestVariableUnder(nodes, sizes, TensorRef.parse(tensor).node());
+      if (!batch.isEmpty() && elements + size > BATCH_ELEMENTS) {
+        values.putAll(ModelSession.evaluate(model, batch));
+        batch.clear();
+        elements = 0;
+      }
+      batch.add(tensor);
+      elements += size;
+    }
+    values.putAll(ModelSession.evaluate(model, batch));
+    return values;
+  }
+
+  /**
+   * The size of the largest variable a tensor is computed from, following inputs a few steps (a
+   * gather's indices and original weight are its own variables, a handful of nodes away); 0 if none.
+   */
+  private static long largestVariableUnder(Map<String, NodeDef> nodes, Map<String, Long> sizes, String node) {
+    long largest = 0;
+    java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(node));
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    while (!todo.isEmpty() && seen.size() < 64) {
+      String name = todo.pop();
+      if (!seen.add(name)) {
+        continue;
+      }
+      largest = Math.max(largest, sizes.getOrDefault(name, 0L));
+      NodeDef n = nodes.get(name);
+      if (n != null) {
+        n.getInputList().forEach(in -> todo.push(TensorRef.parse(in).node()));
+      }
+    }
+    return largest;
   }
 
   /** The model variable a ReadVariableOp reads (through Identity nodes on the handle); null if none. */
