@@ -80,17 +80,61 @@ public final class WeightDiscovery {
 
   /**
    * Number of distinct float values (+0 and -0 count once, as the clustering sees them; NaNs count
-   * as one value, as {@link Float#equals} sees them). Counted on sorted bit patterns rather than in
-   * a set of boxed floats: a ResNet-50 has 25 M weights, and boxing them took seconds and gigabytes.
+   * as one value, as {@link Float#equals} sees them). A clustered tensor has a few values: a small
+   * hash set of bit patterns counts them in one pass; past {@value #HASHED_DISTINCT} values it counts
+   * on sorted bit patterns instead. (A set of boxed floats took seconds and gigabytes on ResNet-50.)
    */
   public static int distinct(float[] values) {
-    if (values.length == 0) {
-      return 0;
+    int[] table = new int[64]; // bit patterns; 0 marks a free slot, +0f is tracked apart
+    boolean zero = false;
+    int count = 0;
+    for (float v : values) {
+      int bits = Float.floatToIntBits(v == 0f ? 0f : v); // canonical NaN, like Float.equals
+      if (bits == 0) {
+        zero = true;
+        continue;
+      }
+      int mask = table.length - 1;
+      int i = (bits * 0x9E3779B9) >>> 7 & mask;
+      while (table[i] != 0 && table[i] != bits) {
+        i = (i + 1) & mask;
+      }
+      if (table[i] == 0) {
+        table[i] = bits;
+        if (++count > HASHED_DISTINCT) {
+          return distinctBySorting(values);
+        }
+        if (count * 2 > table.length) {
+          table = rehashed(table);
+        }
+      }
     }
+    return count + (zero ? 1 : 0);
+  }
+
+  /** Beyond this many values {@link #distinct} sorts rather than hashes (the table would outgrow an int[] copy). */
+  static final int HASHED_DISTINCT = 1 << 16;
+
+  private static int[] rehashed(int[] table) {
+    int[] bigger = new int[table.length * 2];
+    int mask = bigger.length - 1;
+    for (int bits : table) {
+      if (bits != 0) {
+        int i = (bits * 0x9E3779B9) >>> 7 & mask;
+        while (bigger[i] != 0) {
+          i = (i + 1) & mask;
+        }
+        bigger[i] = bits;
+      }
+    }
+    return bigger;
+  }
+
+  private static int distinctBySorting(float[] values) {
     int[] bits = new int[values.length];
     for (int i = 0; i < values.length; i++) {
       float v = values[i];
-      bits[i] = Float.floatToIntBits(v == 0f ? 0f : v); // canonical NaN, like Float.equals
+      bits[i] = Float.floatToIntBits(v == 0f ? 0f : v);
     }
     java.util.Arrays.parallelSort(bits);
     int count = 1;
