@@ -1,15 +1,11 @@
 package org.wclust.bridge;
 
-import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.NodeDef;
 
 /**
  * Freezes a graph: every tensor named in {@code values} is replaced by a Const node holding its value,
@@ -33,7 +29,7 @@ public final class GraphFreezer {
     GraphDef rewired = GraphDefs.rewireInputs(graph, rewire);
     // Only the constants the outputs still reach are made: serializing the others (e.g. the original
     // weight under a centroid gather) would copy weights only for the prune to drop them.
-    Set<String> reached = reachedConstants(rewired, constants.keySet(), outputTensors);
+    Set<String> reached = GraphDefs.dependencies(rewired, outputTensors, constants.keySet());
     GraphDef.Builder withConstants = rewired.toBuilder();
     constants.forEach((name, value) -> {
       if (reached.contains(name)) {
@@ -41,30 +37,6 @@ public final class GraphFreezer {
       }
     });
     return GraphDefs.prune(withConstants.build(), outputTensors);
-  }
-
-  /** The names among {@code constants} that the outputs depend on, as {@link GraphDefs#prune} follows inputs. */
-  private static Set<String> reachedConstants(GraphDef graph, Set<String> constants, Collection<String> outputs) {
-    Map<String, NodeDef> nodes = GraphDefs.byName(graph);
-    Set<String> seen = new HashSet<>();
-    Set<String> reached = new HashSet<>();
-    Deque<String> todo = new ArrayDeque<>();
-    outputs.forEach(t -> todo.push(TensorRef.parse(t).node()));
-    while (!todo.isEmpty()) {
-      String name = todo.pop();
-      if (!seen.add(name)) {
-        continue;
-      }
-      if (constants.contains(name)) {
-        reached.add(name);
-        continue;
-      }
-      NodeDef node = nodes.get(name);
-      if (node != null) { // a missing node fails in the prune, with its name
-        node.getInputList().forEach(in -> todo.push(TensorRef.parse(in).node()));
-      }
-    }
-    return reached;
   }
 
   private static String sanitize(String name) {
