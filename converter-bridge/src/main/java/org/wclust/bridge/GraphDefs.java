@@ -27,13 +27,25 @@ public final class GraphDefs {
    * their original order; everything else (initialisers, savers, dead branches) is dropped.
    */
   public static GraphDef prune(GraphDef graph, Collection<String> outputTensors) {
+    Set<String> keep = dependencies(graph, outputTensors, Set.of());
+    GraphDef.Builder out = graph.toBuilder().clearNode();
+    graph.getNodeList().stream().filter(n -> keep.contains(n.getName())).forEach(out::addNode);
+    return out.build();
+  }
+
+  /**
+   * The names of the nodes the given tensors depend on through data and control inputs, themselves
+   * included; a name in {@code leaves} counts without being looked up or followed (it need not be in
+   * the graph).
+   */
+  public static Set<String> dependencies(GraphDef graph, Collection<String> outputTensors, Set<String> leaves) {
     Map<String, NodeDef> nodes = byName(graph);
-    Set<String> keep = new HashSet<>();
+    Set<String> reached = new HashSet<>();
     Deque<String> todo = new ArrayDeque<>();
     outputTensors.forEach(t -> todo.push(TensorRef.parse(t).node()));
     while (!todo.isEmpty()) {
       String name = todo.pop();
-      if (!keep.add(name)) {
+      if (!reached.add(name) || leaves.contains(name)) {
         continue;
       }
       NodeDef node = nodes.get(name);
@@ -42,9 +54,7 @@ public final class GraphDefs {
       }
       node.getInputList().forEach(in -> todo.push(TensorRef.parse(in).node()));
     }
-    GraphDef.Builder out = graph.toBuilder().clearNode();
-    graph.getNodeList().stream().filter(n -> keep.contains(n.getName())).forEach(out::addNode);
-    return out.build();
+    return reached;
   }
 
   /** Rewrites every data input that names a key of {@code replacements} (canonical form) to its value. */

@@ -2,7 +2,9 @@ package org.wclust.bridge;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.proto.GraphDef;
 
 /**
@@ -15,17 +17,26 @@ public final class GraphFreezer {
 
   public static GraphDef freeze(GraphDef graph, Map<String, HostTensor> values,
       Collection<String> outputTensors) {
-    GraphDef.Builder withConstants = graph.toBuilder();
     Map<String, String> rewire = new HashMap<>();
+    Map<String, HostTensor> constants = new LinkedHashMap<>();
     int i = 0;
     for (Map.Entry<String, HostTensor> e : values.entrySet()) {
       TensorRef ref = TensorRef.parse(e.getKey());
       String constName = "frozen/" + sanitize(ref.node()) + "_" + ref.index() + "_" + (i++);
-      withConstants.addNode(GraphDefs.constant(constName, e.getValue()));
+      constants.put(constName, e.getValue());
       rewire.put(ref.toString(), constName);
     }
-    GraphDef rewired = GraphDefs.rewireInputs(withConstants.build(), rewire);
-    return GraphDefs.prune(rewired, outputTensors);
+    GraphDef rewired = GraphDefs.rewireInputs(graph, rewire);
+    // Only the constants the outputs still reach are made: serializing the others (e.g. the original
+    // weight under a centroid gather) would copy weights only for the prune to drop them.
+    Set<String> reached = GraphDefs.dependencies(rewired, outputTensors, constants.keySet());
+    GraphDef.Builder withConstants = rewired.toBuilder();
+    constants.forEach((name, value) -> {
+      if (reached.contains(name)) {
+        withConstants.addNode(GraphDefs.constant(name, value));
+      }
+    });
+    return GraphDefs.prune(withConstants.build(), outputTensors);
   }
 
   private static String sanitize(String name) {

@@ -2,7 +2,7 @@ package org.wclust.bridge;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -132,7 +132,9 @@ public final class HostTensor {
     return TensorProto.newBuilder()
         .setDtype(dtype)
         .setTensorShape(shapeProto)
-        .setTensorContent(ByteString.copyFrom(data))
+        // No copy: the bytes never change (this class is immutable), and a weight copied into every
+        // Const of a big model would be one more copy of the model at its peak.
+        .setTensorContent(UnsafeByteOperations.unsafeWrap(data))
         .build();
   }
 

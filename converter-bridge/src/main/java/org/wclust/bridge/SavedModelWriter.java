@@ -40,12 +40,14 @@ public final class SavedModelWriter {
         .build();
     SavedModel model = SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
     Files.createDirectories(dir.resolve("variables"));
-    // Deterministic map order (signatures, attributes): the same model gives the same bytes.
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
-    out.useDeterministicSerialization();
-    model.writeTo(out);
-    out.flush();
-    Files.write(dir.resolve("saved_model.pb"), bytes.toByteArray());
+    // Deterministic map order (signatures, attributes): the same model gives the same bytes. Streamed
+    // to the file: a byte array of the whole model would hold every weight twice more.
+    try (java.io.OutputStream file = new java.io.BufferedOutputStream(
+        Files.newOutputStream(dir.resolve("saved_model.pb")), 1 << 16)) {
+      com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(file, 1 << 16);
+      out.useDeterministicSerialization();
+      model.writeTo(out);
+      out.flush();
+    }
   }
 }

@@ -2,6 +2,7 @@ package org.wclust.api;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.wclust.cluster.RateControl;
 import org.wclust.report.SizeReport;
 import org.wclust.train.FineTuner;
@@ -10,12 +11,21 @@ import org.wclust.train.FineTuner;
  * What a clustering run produced: the output SavedModel, per-layer figures, the kernels into which a
  * BatchNormalization was folded, timings in seconds, the size report ({@code size} of
  * {@code wclust-report.json}; null when none was made), the accuracies (null without evaluation data)
- * the fine-tuning run (null without fine-tuning) and the rate control's search (null without a size
- * budget).
+ * the fine-tuning run (null without fine-tuning), the rate control's search (null without a size
+ * budget) and the seconds of each pipeline stage in the order they ran (load, fold_batch_norm,
+ * discover, cluster, ...; empty when not measured).
  */
 public record ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
     double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
-    double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning, RateControl.Found rateControl) {
+    double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning, RateControl.Found rateControl,
+    Map<String, Double> stageSeconds) {
+
+  public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
+      double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
+      double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning, RateControl.Found rateControl) {
+    this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, size, sizeSeconds, accuracy,
+        fineTuning, rateControl, Map.of());
+  }
 
   public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
       double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,

@@ -63,7 +63,7 @@ public final class ClusterToKeras {
         model = fold.model();
         folds = fold.folds();
       }
-      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
+      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discoverForClustering(model));
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), options.int8Aware());
       boolean tuned = options.trainData() != null;
       if (tuned) {

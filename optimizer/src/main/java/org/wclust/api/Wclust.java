@@ -100,16 +100,20 @@ public final class Wclust {
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(output);
         TfliteOutput tfliteOut = new TfliteOutput()) {
       long t0 = System.nanoTime();
+      StageClock clock = new StageClock();
       progress.accept("loading " + input);
       FlatModel model = ModelLoader.load(input, options.signature());
+      clock.lap("load");
       List<String> folded = new ArrayList<>();
       if (options.foldBatchNorm()) {
         BatchNormFolder.Result fold = BatchNormFolder.fold(model);
         model = fold.model();
         fold.folds().forEach(f -> folded.add(f.kernel()));
+        clock.lap("fold_batch_norm");
       }
       long t1 = System.nanoTime();
-      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discover(model));
+      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discoverForClustering(model));
+      clock.lap("discover");
       RateControl.Found rate = null;
       ClusterSettings settings = options.settings();
       // The planned weights and their values, read once for every search of a size budget.
@@ -131,9 +135,13 @@ public final class Wclust {
             fixedBytes(model, rateInputs, options.rateTarget()));
         settings = settings.withRateWeight(rate.rateWeight());
       }
+      if (rate != null) {
+        clock.lap("rate_control");
+      }
       progress.accept("clustering " + plan.size() + " weight tensors");
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware());
       long t2 = System.nanoTime();
+      clock.lap("cluster");
 
       Dataset train = fitToInput(options.trainData(), model);
       Dataset validation = fitToInput(options.validationData(), model);
@@ -175,15 +183,20 @@ public final class Wclust {
         clustered = t.clustered();
       }
       long t3 = System.nanoTime();
+      if (evaluation != null || train != null) {
+        clock.lap("evaluate_and_fine_tune");
+      }
 
       progress.accept("stripping and exporting to " + output);
       List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
       ClusterStripper.Frozen frozen = ClusterStripper.strip(clustered.model(), weightTensors);
+      clock.lap("strip");
       try {
         SavedModelWriter.write(out.path(), frozen.graph(), clustered.model().signature());
       } catch (IOException e) {
         throw out.writeFailed(e);
       }
+      clock.lap("write");
       AccuracyReport accuracy = null;
       if (evaluation != null) {
         double fineTuned = Double.NaN;
@@ -197,6 +210,9 @@ public final class Wclust {
             : AccuracyReport.ACCURACY, name, evaluation.size(), original, beforeTuning, fineTuned);
       }
       long t4 = System.nanoTime();
+      if (evaluation != null) {
+        clock.lap("evaluate");
+      }
       List<LayerReport> layers = new ArrayList<>();
       for (ClusteredLayer layer : clustered.layers()) {
         HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
@@ -208,8 +224,9 @@ public final class Wclust {
         size = TfliteSizes.measure(size, model, out.path(), clustered.model().signature().name());
       }
       long t5 = System.nanoTime();
+      clock.lap("layer_report_and_size");
       ClusterResult result = new ClusterResult(output, layers, folded, seconds(t1 - t0),
-          seconds(t2 - t1), seconds(t4 - t3), size, seconds(t5 - t4), accuracy, tuned, rate);
+          seconds(t2 - t1), seconds(t4 - t3), size, seconds(t5 - t4), accuracy, tuned, rate, clock.seconds());
       JsonObject tfliteReport = null;
       if (tflite != null) {
         progress.accept("converting to " + tflite.file() + (tflite.compression() == null ? ""
@@ -267,7 +284,7 @@ public final class Wclust {
   private record RateInputs(List<WeightTensor> targets, List<float[]> values) {
     static RateInputs of(FlatModel model, Map<String, Integer> plan) {
       List<WeightTensor> targets =
-          WeightDiscovery.discover(model).stream().filter(w -> plan.containsKey(w.name())).toList();
+          WeightDiscovery.discoverForClustering(model).stream().filter(w -> plan.containsKey(w.name())).toList();
       return new RateInputs(targets,
           targets.stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList());
     }

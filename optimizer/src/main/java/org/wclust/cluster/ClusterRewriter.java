@@ -53,7 +53,7 @@ public final class ClusterRewriter {
    */
   public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
       boolean int8Aware) {
-    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
+    List<WeightTensor> targets = WeightDiscovery.discoverForClustering(model).stream()
         .filter(w -> plan.containsKey(w.name())).toList();
     List<ClusterSettings> layerSettings = layerSettings(targets, plan, settings);
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
@@ -101,7 +101,7 @@ public final class ClusterRewriter {
   public static ClusteredModel withClusteringsOf(FlatModel model, ClusteredModel like, boolean int8Aware) {
     Map<String, ClusteredLayer> byName = new HashMap<>();
     like.layers().forEach(l -> byName.put(l.weight().name(), l));
-    List<WeightTensor> targets = WeightDiscovery.discover(model).stream()
+    List<WeightTensor> targets = WeightDiscovery.discoverForClustering(model).stream()
         .filter(w -> byName.containsKey(w.name())).toList();
     if (targets.size() != byName.size()) {
       throw new IllegalArgumentException("the graph has " + targets.size() + " of the " + byName.size()
@@ -119,6 +119,7 @@ public final class ClusterRewriter {
     Map<String, String> rewire = new HashMap<>();
     Set<String> standIns = new HashSet<>();
     ImmutableList.Builder<ClusteredLayer> layers = ImmutableList.builder();
+    Map<String, List<NodeDef>> readsByHandle = WeightDiscovery.reads(model);
     GraphDef subgraphs;
     try (Graph scratch = new Graph()) {
       Ops root = Ops.create(scratch).withSubScope(SCOPE);
@@ -155,7 +156,7 @@ public final class ClusterRewriter {
         put(variables, indices, weight.name() + "/indices", HostTensor.ofInts(value.shape(), clustering.indices()));
         put(variables, scale, weight.name() + "/gradient_scale", HostTensor.ofFloats(k, trainable));
         String outTensor = TensorRef.of(out.op().name(), 0).toString();
-        List<NodeDef> reads = WeightDiscovery.reads(model, weight.handleNode());
+        List<NodeDef> reads = readsByHandle.get(weight.handleNode());
         reads.forEach(read -> rewire.put(TensorRef.of(read.getName(), 0).toString(), outTensor));
         rewire.put(TensorRef.of(original.op().name(), 0).toString(),
             TensorRef.of(reads.get(0).getName(), 0).toString());

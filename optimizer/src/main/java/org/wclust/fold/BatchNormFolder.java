@@ -59,9 +59,10 @@ public final class BatchNormFolder {
   public static Result fold(FlatModel model) {
     Index index = new Index(model.graph());
     Map<String, WeightTensor> kernelsByRead = new HashMap<>();
-    for (WeightTensor w : WeightDiscovery.discover(model)) {
+    Map<String, List<NodeDef>> readsByHandle = WeightDiscovery.reads(model);
+    for (WeightTensor w : WeightDiscovery.discoverForClustering(model)) {
       if (w.clusterable()) {
-        for (NodeDef read : WeightDiscovery.reads(model, w.handleNode())) {
+        for (NodeDef read : readsByHandle.get(w.handleNode())) {
           kernelsByRead.put(read.getName(), w);
         }
       }
@@ -69,7 +70,7 @@ public final class BatchNormFolder {
     List<Match> matches = new ArrayList<>();
     for (NodeDef conv : model.graph().getNodeList()) {
       if (CONV_OPS.contains(conv.getOp())) {
-        match(model, index, conv, kernelsByRead).ifPresent(matches::add);
+        match(model, index, conv, kernelsByRead, readsByHandle).ifPresent(matches::add);
       }
     }
     if (matches.isEmpty()) {
@@ -88,10 +89,7 @@ public final class BatchNormFolder {
         tensors.add(TensorRef.parse(m.shiftTensor()).withIndex());
       }
     }
-    Map<String, HostTensor> values;
-    try (ModelSession session = new ModelSession(model)) {
-      values = session.evaluate(tensors);
-    }
+    Map<String, HostTensor> values = ModelSession.evaluate(model, tensors);
 
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
     GraphDef.Builder graph = model.graph().toBuilder();
@@ -196,11 +194,11 @@ public final class BatchNormFolder {
   }
 
   private static Optional<Match> match(FlatModel model, Index index, NodeDef conv,
-      Map<String, WeightTensor> kernelsByRead) {
+      Map<String, WeightTensor> kernelsByRead, Map<String, List<NodeDef>> readsByHandle) {
     NodeDef kernelRead = index.node(TensorRef.parse(conv.getInput(1)).node());
     WeightTensor kernel = kernelRead == null ? null : kernelsByRead.get(kernelRead.getName());
     if (kernel == null || index.consumerCount(kernelRead.getName()) != 1
-        || WeightDiscovery.reads(model, kernel.handleNode()).size() != 1) {
+        || readsByHandle.get(kernel.handleNode()).size() != 1) {
       return Optional.empty();
     }
     if (conv.getOp().equals("MatMul") && conv.getAttrMap().containsKey("transpose_b")

@@ -1,15 +1,19 @@
 package org.wclust.graph;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.wclust.bridge.GraphDefs;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorSpec;
 
@@ -88,6 +92,26 @@ public final class ModelSession implements AutoCloseable {
   /** Runs the graph on the given inputs (by signature key) and returns the named tensors by name. */
   public Map<String, HostTensor> run(Map<String, HostTensor> inputs, List<String> tensorNames) {
     return fetch(inputs, tensorNames, tensorNames);
+  }
+
+  /**
+   * Evaluates graph tensors (by name, {@code node:index}) that need no feeds in a session of their own
+   * that holds only what they depend on: the nodes they are computed from and those nodes' variables.
+   * Importing and initialising the whole model instead costs seconds and a copy of every weight on a
+   * big model, to compute (say) a few BatchNorm scales.
+   */
+  public static Map<String, HostTensor> evaluate(FlatModel model, List<String> tensorNames) {
+    if (tensorNames.isEmpty()) {
+      return Map.of();
+    }
+    GraphDef pruned = GraphDefs.prune(model.graph(), tensorNames);
+    Set<String> kept = new HashSet<>();
+    pruned.getNodeList().forEach(n -> kept.add(n.getName()));
+    Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
+    variables.keySet().retainAll(kept);
+    try (ModelSession session = new ModelSession(FlatModel.of(pruned, model.signature(), variables))) {
+      return session.evaluate(tensorNames);
+    }
   }
 
   /** Evaluates graph tensors (by name, {@code node:index}) that need no feeds, e.g. weight reads. */

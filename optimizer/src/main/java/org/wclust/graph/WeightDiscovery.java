@@ -28,8 +28,20 @@ public final class WeightDiscovery {
 
   private WeightDiscovery() {}
 
-  /** Every variable of the model, in load order, with what consumes it. */
+  /** Every variable of the model, in load order, with what consumes it and its distinct values. */
   public static List<WeightTensor> discover(FlatModel model) {
+    return discover(model, true);
+  }
+
+  /**
+   * {@link #discover(FlatModel)} without counting distinct values ({@link WeightTensor#distinctValues}
+   * is -1): what clustering needs. Counting sorts every weight; only {@code inspect} shows the counts.
+   */
+  public static List<WeightTensor> discoverForClustering(FlatModel model) {
+    return discover(model, false);
+  }
+
+  private static List<WeightTensor> discover(FlatModel model, boolean countDistinct) {
     Nodes graph = Nodes.of(model.graph().getNodeList());
     Map<String, FunctionDef> library = new HashMap<>();
     model.graph().getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
@@ -60,24 +72,97 @@ public final class WeightDiscovery {
         reason = "weight of " + weightOp;
       }
       weights.add(new WeightTensor(variable.name(), variable.handleNode(), op, value.shape(),
-          value.size(), isFloat ? distinct(value.toFloats()) : -1, value.dtype().name(),
+          value.size(), isFloat && countDistinct ? distinct(value.toFloats()) : -1, value.dtype().name(),
           weightOp != null && isFloat, reason, channels));
     }
     return weights;
   }
 
-  /** Number of distinct float values (+0 and -0 count once, as the clustering sees them). */
+  /**
+   * Number of distinct float values (+0 and -0 count once, as the clustering sees them; NaNs count
+   * as one value, as {@link Float#equals} sees them). A clustered tensor has a few values: a small
+   * hash set of bit patterns counts them in one pass; past {@value #HASHED_DISTINCT} values it counts
+   * on sorted bit patterns instead. (A set of boxed floats took seconds and gigabytes on ResNet-50.)
+   */
   public static int distinct(float[] values) {
-    Set<Float> seen = new HashSet<>();
+    int[] table = new int[64]; // bit patterns; 0 marks a free slot, +0f is tracked apart
+    boolean zero = false;
+    int count = 0;
     for (float v : values) {
-      seen.add(v == 0f ? 0f : v);
+      int bits = Float.floatToIntBits(v == 0f ? 0f : v); // canonical NaN, like Float.equals
+      if (bits == 0) {
+        zero = true;
+        continue;
+      }
+      int mask = table.length - 1;
+      int i = (bits * 0x9E3779B9) >>> 7 & mask;
+      while (table[i] != 0 && table[i] != bits) {
+        i = (i + 1) & mask;
+      }
+      if (table[i] == 0) {
+        table[i] = bits;
+        if (++count > HASHED_DISTINCT) {
+          return distinctBySorting(values);
+        }
+        if (count * 2 > table.length) {
+          table = rehashed(table);
+        }
+      }
     }
-    return seen.size();
+    return count + (zero ? 1 : 0);
+  }
+
+  /** Beyond this many values {@link #distinct} sorts rather than hashes (the table would outgrow an int[] copy). */
+  static final int HASHED_DISTINCT = 1 << 16;
+
+  private static int[] rehashed(int[] table) {
+    int[] bigger = new int[table.length * 2];
+    int mask = bigger.length - 1;
+    for (int bits : table) {
+      if (bits != 0) {
+        int i = (bits * 0x9E3779B9) >>> 7 & mask;
+        while (bigger[i] != 0) {
+          i = (i + 1) & mask;
+        }
+        bigger[i] = bits;
+      }
+    }
+    return bigger;
+  }
+
+  private static int distinctBySorting(float[] values) {
+    int[] bits = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      float v = values[i];
+      bits[i] = Float.floatToIntBits(v == 0f ? 0f : v);
+    }
+    java.util.Arrays.parallelSort(bits);
+    int count = 1;
+    for (int i = 1; i < bits.length; i++) {
+      if (bits[i] != bits[i - 1]) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /** The ReadVariableOp nodes that read the variable {@code handleNode} (directly or via Identity). */
   public static List<NodeDef> reads(FlatModel model, String handleNode) {
+    return reads(consumersByNode(model), handleNode);
+  }
+
+  /**
+   * {@link #reads(FlatModel, String)} of every variable of the model, indexing the graph once (not once
+   * per variable: on a big model, that was quadratic in the number of nodes).
+   */
+  public static Map<String, List<NodeDef>> reads(FlatModel model) {
     Map<String, List<Consumer>> consumers = consumersByNode(model);
+    Map<String, List<NodeDef>> reads = new HashMap<>();
+    model.variables().keySet().forEach(handle -> reads.put(handle, reads(consumers, handle)));
+    return reads;
+  }
+
+  private static List<NodeDef> reads(Map<String, List<Consumer>> consumers, String handleNode) {
     List<NodeDef> reads = new ArrayList<>();
     List<String> frontier = new ArrayList<>(List.of(handleNode));
     while (!frontier.isEmpty()) {

@@ -8,7 +8,8 @@ package org.wclust.graph;
  * @param op the op that consumes it (for clusterable weights: the conv/matmul it feeds)
  * @param shape its dimensions
  * @param params number of elements
- * @param distinctValues number of distinct values (float weights), or -1 for other dtypes
+ * @param distinctValues number of distinct values (float weights), or -1 for other dtypes and when not
+ *     counted ({@link WeightDiscovery#discoverForClustering})
  * @param dtype TensorFlow dtype name, e.g. {@code DT_FLOAT}
  * @param clusterable whether wclust clusters it
  * @param reason why it is or is not clusterable

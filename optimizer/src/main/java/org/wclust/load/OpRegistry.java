@@ -36,6 +36,25 @@ public final class OpRegistry {
     return r;
   }
 
+  /**
+   * Starts loading the registry (and with it TensorFlow's native runtime, seconds of work) on another
+   * thread, so that it overlaps with reading a model's files; {@link #get} then waits for it. A failure
+   * there is left for {@link #get} to meet again and report.
+   */
+  public static void prefetch() {
+    if (instance == null) {
+      Thread loader = new Thread(() -> {
+        try {
+          get();
+        } catch (RuntimeException | LinkageError e) {
+          // get() on the caller's thread tries again and reports it
+        }
+      }, "wclust-tensorflow-loader");
+      loader.setDaemon(true);
+      loader.start();
+    }
+  }
+
   private static OpRegistry load() {
     TensorFlow.version(); // loads the native library
     TF_Buffer buffer = tensorflow.TF_GetAllOpList();

@@ -48,6 +48,7 @@ public final class SavedModelLoader {
   }
 
   public static FlatModel load(Path dir, String signatureKey) throws ModelLoadException {
+    OpRegistry.prefetch(); // TensorFlow's runtime loads while saved_model.pb is parsed
     MetaGraphDef meta = readMetaGraph(dir);
     SignatureDef sigDef = meta.getSignatureDefMap().get(signatureKey);
     if (sigDef == null) {

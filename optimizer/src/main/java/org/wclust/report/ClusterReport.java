@@ -140,6 +140,11 @@ public final class ClusterReport {
     if (result.size() != null) {
       timings.addProperty("size_s", result.sizeSeconds());
     }
+    if (!result.stageSeconds().isEmpty()) {
+      JsonObject stages = new JsonObject();
+      result.stageSeconds().forEach(stages::addProperty);
+      timings.add("stages", stages);
+    }
     root.add("timings", timings);
     Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(root) + "\n");
   }
