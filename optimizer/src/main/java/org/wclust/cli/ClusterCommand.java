@@ -150,6 +150,22 @@ public final class ClusterCommand implements Callable<Integer> {
           + "channel by its own factor, so a conv keeps up to k x channels values)")
   boolean noFoldBatchNorm;
 
+  @Option(names = "--plain-fold",
+      description = "cluster folded kernels as they are, one unweighted codebook per tensor (before "
+          + "BatchNorm-safe codebooks; low-factor channels can collapse). By default each folded kernel is "
+          + "clustered with its error weighted by 1/factor^2, in one codebook, a few codebooks over channels "
+          + "grouped by factor, or one per channel: the fewest whose error stays within 1.5x that of "
+          + "clustering without folding (the report's batch_norm_codebooks says which and why)")
+  boolean plainFold;
+
+  @Option(names = "--calibration", paramLabel = "FILE",
+      description = "inputs (a few hundred; labels ignored; the readers, --scale and --features of --data) on "
+          + "which each weight's importance is measured once (diagonal Fisher against the model's own top-1 "
+          + "class) and every squared error of the clustering weighted by it; the report's calibration "
+          + "section compares the clustered model's outputs with the original's on them (top-1 agreement, "
+          + "relative change, KL) and gives each layer's predicted loss increase")
+  Path calibration;
+
   @Option(names = "--no-size",
       description = "skip the .tflite size measurement of wclust-report.json (two TFLite conversions "
           + "with Python TensorFlow); the packed and Huffman sizes are still reported")
@@ -196,7 +212,8 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0, rateWeight), signature,
         !noFoldBatchNorm, int8Aware || tflite.int8()); // --tflite --quantize int8 keeps the clusters
-    options = options.withRateTarget(rateTarget());
+    options = options.withRateTarget(rateTarget()).withPlainFold(plainFold)
+        .withCalibration(calibration == null ? null : fineTune.inputsOnly(calibration));
     TfliteExport.Target tfliteTarget = tflite.target(fineTune.data, fineTune.scale);
     if (fineTune.fineTunes()) {
       options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
