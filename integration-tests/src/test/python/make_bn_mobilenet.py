@@ -8,6 +8,8 @@ Reads the Fashion-MNIST IDX files (as make_fashion_mnist.py; env FASHION_MNIST_D
 directory) and writes:
 
   OUT_DIR/model/            the trained network, exported with model.export() (a SavedModel)
+  OUT_DIR/random/           the same architecture untrained: seeded random weights and random
+                            BatchNorm parameters and statistics (make_fixtures.randomise_batch_norm)
   OUT_DIR/test.npz          x uint8 [10000, 28, 28, 1], y int64 [10000] (the test split)
   OUT_DIR/calibration.npz   x uint8 [500, 28, 28, 1], no labels: 500 training images the network was
                             not trained on (from the end of the training split), for --calibration
@@ -86,6 +88,13 @@ def main(argv):
 
     import tensorflow as tf
     import keras
+
+    from make_fixtures import randomise_batch_norm  # same directory; imports keras itself
+    keras.utils.set_random_seed(args.seed + 1)
+    untrained = build_model(keras)
+    randomise_batch_norm(untrained.get_layer(index=2))
+    shutil.rmtree(os.path.join(out, "random"), ignore_errors=True)
+    untrained.export(os.path.join(out, "random"), verbose=False)
 
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()

@@ -164,7 +164,8 @@ public final class Wclust {
 
       Dataset train = fitToInput(options.trainData(), model);
       Dataset validation = fitToInput(options.validationData(), model);
-      Dataset evaluation = validation != null ? validation
+      // Validation inputs without labels still give the output agreement below.
+      Dataset evaluation = validation != null && (validation.hasLabels() || validation.hasTargets()) ? validation
           : train != null && (train.hasLabels() || train.hasTargets()) ? train : null;
       String outputKey = options.fineTune() == null ? null : options.fineTune().outputKey();
       double original = Double.NaN;
@@ -223,15 +224,20 @@ public final class Wclust {
         accuracy = new AccuracyReport(evaluation.hasTargets() ? AccuracyReport.MEAN_SQUARED_ERROR
             : AccuracyReport.ACCURACY, name, evaluation.size(), original, beforeTuning, fineTuned);
       }
+      FlatModel exportedModel = FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of());
+      if (validation != null && !validation.hasTargets()) {
+        progress.accept("comparing the clustered model's outputs with the original's on the validation data");
+        JsonObject agreement = OutputAgreement.compare(model, exportedModel, validation, outputKey(options)).toJson();
+        agreement.addProperty("data", "validation data");
+        extraReport.add("output_agreement", agreement);
+      }
       if (calibration != null) {
         progress.accept("comparing the clustered model's outputs with the original's on the calibration data");
         JsonObject c = new JsonObject();
         c.addProperty("examples", calibration.size());
         c.addProperty("importance", "diagonal Fisher: mean squared gradient of the cross-entropy against the "
             + "original model's top-1 class, per example");
-        c.add("output_agreement", OutputAgreement.compare(model,
-            FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of()), calibration, outputKey(options))
-            .toJson());
+        c.add("output_agreement", OutputAgreement.compare(model, exportedModel, calibration, outputKey(options)).toJson());
         c.add("layers", Calibration.layerSensitivity(fisher, model, clustered.layers()));
         extraReport.add("calibration", c);
       }

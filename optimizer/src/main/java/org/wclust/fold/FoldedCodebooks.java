@@ -146,6 +146,10 @@ public final class FoldedCodebooks {
     if (!asked.equals(Granularity.TENSOR)) {
       return new Choice(name, k, spread, asked, Double.NaN, "granularity " + asked + " as asked; weighted by 1/s^2");
     }
+    String exp = System.getenv("WCLUST_EXP_CHANNEL");
+    if (exp != null && name.matches(exp)) {
+      return new Choice(name, k, spread, Granularity.CHANNEL, Double.NaN, "experiment");
+    }
     if (spread < NO_SPREAD) {
       return new Choice(name, k, spread, Granularity.TENSOR, 1, "factors alike: one codebook");
     }
