@@ -224,6 +224,9 @@ public final class ClusterCommand implements Callable<Integer> {
       if (options.rateTarget() != null) {
         throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
       }
+      if (options.calibration() != null || plainFold) {
+        throw new IllegalArgumentException("--calibration and --plain-fold need a SavedModel directory as OUT, not .keras");
+      }
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
       if (tfliteTarget != null) {
         throw new IllegalArgumentException("--tflite is not supported with -o OUT.keras; write a SavedModel "

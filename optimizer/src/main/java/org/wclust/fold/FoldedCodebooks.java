@@ -43,11 +43,6 @@ public final class FoldedCodebooks {
   /** Below this ratio of the largest to the smallest |factor| a kernel keeps one codebook unmeasured. */
   static final double NO_SPREAD = 1.05;
 
-  static double tolerance() {
-    String t = System.getenv("WCLUST_EXP_TAU");
-    return t == null ? TOLERANCE : Double.parseDouble(t);
-  }
-
   /** A kernel's choice and its grounds, for the report. */
   public record Choice(String kernel, int clusters, double factorSpread, Granularity granularity,
       double errorRatio, String reason) {
@@ -101,18 +96,6 @@ public final class FoldedCodebooks {
   static Choice choose(String name, float[] folded, float[] scale, OutputChannels channels, ClusterSettings settings,
       Map<String, float[]> importanceOut) {
     int k = settings.clusters();
-    if ("rms".equals(System.getenv("WCLUST_EXP_FACTOR"))) {
-      double[] ss = new double[scale.length];
-      long[] n = new long[scale.length];
-      for (int i = 0; i < folded.length; i++) {
-        ss[channels.channelOf(i)] += folded[i] * (double) folded[i];
-        n[channels.channelOf(i)]++;
-      }
-      scale = new float[scale.length];
-      for (int c = 0; c < scale.length; c++) {
-        scale[c] = (float) Math.sqrt(ss[c] / n[c]);
-      }
-    }
     double maxAbs = 0;
     double minAbs = Double.POSITIVE_INFINITY;
     for (float s : scale) {
@@ -146,10 +129,6 @@ public final class FoldedCodebooks {
     if (!asked.equals(Granularity.TENSOR)) {
       return new Choice(name, k, spread, asked, Double.NaN, "granularity " + asked + " as asked; weighted by 1/s^2");
     }
-    String exp = System.getenv("WCLUST_EXP_CHANNEL");
-    if (exp != null && name.matches(exp)) {
-      return new Choice(name, k, spread, Granularity.CHANNEL, Double.NaN, "experiment");
-    }
     if (spread < NO_SPREAD) {
       return new Choice(name, k, spread, Granularity.TENSOR, 1, "factors alike: one codebook");
     }
@@ -167,7 +146,7 @@ public final class FoldedCodebooks {
       }
       double error = weightedError(folded, importance, channels, optimal.withGranularity(g));
       double ratio = error / reference;
-      if (ratio <= tolerance()) {
+      if (ratio <= TOLERANCE) {
         String reason = groups == 1
             ? String.format("factors spread %.3gx; one codebook weighted by 1/s^2 has %.3gx the error of clustering"
                 + " without folding", spread, ratio)
