@@ -120,9 +120,10 @@ public final class Wclust {
       Map<String, Integer> plan = options.plan().resolve(discovered);
       JsonObject extraReport = new JsonObject();
       LayerHints hints = LayerHints.NONE;
-      if (!folds.isEmpty() && !options.plainFold()) {
+      if (!folds.isEmpty() && options.bnSafeSpread() < Double.POSITIVE_INFINITY) {
         progress.accept("choosing BatchNorm-safe codebooks for " + folds.size() + " folded kernels");
-        FoldedCodebooks.Result choice = FoldedCodebooks.choose(model, folds, discovered, plan, options.settings());
+        FoldedCodebooks.Result choice = FoldedCodebooks.choose(model, folds, discovered, plan, options.settings(),
+            options.bnSafeSpread());
         hints = choice.hints();
         JsonArray choices = new JsonArray();
         choice.choices().forEach(c -> choices.add(c.toJson()));

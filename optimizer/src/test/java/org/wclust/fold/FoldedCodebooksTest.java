@@ -38,9 +38,22 @@ class FoldedCodebooksTest {
     java.util.Arrays.fill(scale, 0.7f);
     Map<String, float[]> importance = new HashMap<>();
     FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", folded(scale, 1), scale, LAYOUT, ClusterSettings.of(8, 0),
-        importance);
+        importance, 1);
     assertEquals(Granularity.TENSOR, c.granularity());
     assertEquals(CHANNELS * PER_CHANNEL, importance.get("k").length);
+  }
+
+  @Test
+  void spreadBelowTheThresholdIsClusteredAsFolded() {
+    float[] scale = new float[CHANNELS];
+    for (int c = 0; c < CHANNELS; c++) {
+      scale[c] = 1 + c * 0.25f; // 8.75x
+    }
+    Map<String, float[]> importance = new HashMap<>();
+    FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", folded(scale, 3), scale, LAYOUT, ClusterSettings.of(8, 0),
+        importance, FoldedCodebooks.DEFAULT_SPREAD);
+    assertEquals(Granularity.TENSOR, c.granularity());
+    assertTrue(importance.isEmpty(), "no weights below the threshold");
   }
 
   @Test
@@ -54,7 +67,8 @@ class FoldedCodebooksTest {
     Map<String, float[]> importance = new HashMap<>();
     // The default method at the rate weight ClusterRewriter gives a tensor of this size.
     ClusterSettings settings = ClusterSettings.of(8, 0).withRateWeight(16.0 * w.length / 200_000);
-    FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", w, scale, LAYOUT, settings, importance);
+    FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", w, scale, LAYOUT, settings, importance,
+        FoldedCodebooks.DEFAULT_SPREAD);
     assertNotEquals(Granularity.TENSOR, c.granularity(), c.reason());
     assertTrue(c.errorRatio() <= FoldedCodebooks.TOLERANCE || c.granularity().equals(Granularity.CHANNEL),
         c.toString());
