@@ -54,9 +54,31 @@ class BatchNormFoldingTest {
   }
 
   @Test
-  void withFoldingEveryConvWeightInTheTfliteKeepsKValues(@TempDir Path tmp) throws Exception {
-    for (JsonObject w : clusterAndListWeights(tmp.resolve("folded"))) {
+  void withPlainFoldingEveryConvWeightInTheTfliteKeepsKValues(@TempDir Path tmp) throws Exception {
+    for (JsonObject w : clusterAndListWeights(tmp.resolve("folded"), "--plain-fold")) {
       assertTrue(w.get("distinct").getAsInt() <= K, w.toString());
+    }
+  }
+
+  /**
+   * BatchNorm-safe codebooks at any factor spread ({@code --bn-safe-spread 1}; this fixture's factors
+   * spread less than the default 10x): k values per channel everywhere, and per tensor unless the
+   * report gave the kernel several codebooks (then at most k per codebook).
+   */
+  @Test
+  void withSafeFoldingEveryConvWeightKeepsKValuesPerCodebook(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("safe");
+    List<JsonObject> weights = clusterAndListWeights(out, "--bn-safe-spread", "1");
+    JsonObject report = com.google.gson.JsonParser.parseString(
+        java.nio.file.Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
+    int maxCodebooks = 1;
+    for (JsonElement e : report.getAsJsonArray("layers")) {
+      maxCodebooks = Math.max(maxCodebooks, e.getAsJsonObject().get("codebooks").getAsInt());
+    }
+    assertEquals(2, report.getAsJsonArray("batch_norm_codebooks").size(), report.toString());
+    for (JsonObject w : weights) {
+      assertTrue(w.get("distinct_per_channel_max").getAsInt() <= K, w.toString());
+      assertTrue(w.get("distinct").getAsInt() <= K * maxCodebooks, w.toString());
     }
   }
 

@@ -24,10 +24,23 @@ import org.wclust.train.FineTuneOptions;
  *     are evaluated (without it, the training data is used when it has labels)
  * @param rateTarget null, or a size budget: the knee clustering's multiplier is searched to meet it
  *     ({@link RateControl})
+ * @param bnSafeSpread with {@code foldBatchNorm}, the spread of a kernel's BatchNorm factors (largest /
+ *     smallest) from which it gets BatchNorm-safe codebooks ({@link org.wclust.fold.FoldedCodebooks});
+ *     below it, and always when infinite, the folded kernel is clustered as it is
+ * @param calibration null, or inputs (labels unused) on which each weight's importance is measured
+ *     once and the clustering weighted by it, and the clustered model's outputs compared with the
+ *     original's ({@link org.wclust.calibrate.Calibration})
  */
 public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
     boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
-    Dataset validationData, RateControl.Target rateTarget) {
+    Dataset validationData, RateControl.Target rateTarget, double bnSafeSpread, Dataset calibration) {
+
+  public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
+      boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData,
+      RateControl.Target rateTarget) {
+    this(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validationData, rateTarget,
+        org.wclust.fold.FoldedCodebooks.DEFAULT_SPREAD, null);
+  }
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
       boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData) {
@@ -58,24 +71,36 @@ public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String 
   /** These options with fine-tuning on {@code train} and evaluation on {@code validation} (may be null). */
   public ClusterOptions withFineTuning(Dataset train, FineTuneOptions options, Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation,
-        rateTarget);
+        rateTarget, bnSafeSpread, calibration);
   }
 
   /** These options with evaluation (no fine-tuning) on {@code validation}. */
   public ClusterOptions withValidation(Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation,
-        rateTarget);
+        rateTarget, bnSafeSpread, calibration);
   }
 
   /** These options with a size budget (null for none). */
   public ClusterOptions withRateTarget(RateControl.Target target) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, target);
+        validationData, target, bnSafeSpread, calibration);
   }
 
   /** These options with other clustering settings. */
   public ClusterOptions withSettings(ClusterSettings newSettings) {
     return new ClusterOptions(plan, newSettings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget);
+        validationData, rateTarget, bnSafeSpread, calibration);
+  }
+
+  /** These options with BatchNorm-safe codebooks from this factor spread (infinite: never). */
+  public ClusterOptions withBnSafeSpread(double spread) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, rateTarget, spread, calibration);
+  }
+
+  /** These options with calibration inputs (null for none). */
+  public ClusterOptions withCalibration(Dataset data) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, rateTarget, bnSafeSpread, data);
   }
 }

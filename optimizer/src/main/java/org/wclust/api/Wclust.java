@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import org.wclust.bridge.AtomicOutputDirectory;
 import org.wclust.bridge.HostTensor;
@@ -13,15 +14,19 @@ import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.SavedModelWriter;
 import org.wclust.bridge.TensorRef;
 import org.wclust.bridge.TfliteExport;
+import org.wclust.calibrate.Calibration;
+import org.wclust.calibrate.OutputAgreement;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusterSettings;
 import org.wclust.cluster.InitMethod;
+import org.wclust.cluster.LayerHints;
 import org.wclust.cluster.LayerAllocation;
 import org.wclust.cluster.RateControl;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
 import org.wclust.data.Dataset;
 import org.wclust.fold.BatchNormFolder;
+import org.wclust.fold.FoldedCodebooks;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.graph.WeightTensor;
@@ -105,15 +110,38 @@ public final class Wclust {
       FlatModel model = ModelLoader.load(input, options.signature());
       clock.lap("load");
       List<String> folded = new ArrayList<>();
+      List<BatchNormFolder.Fold> folds = List.of();
       if (options.foldBatchNorm()) {
         BatchNormFolder.Result fold = BatchNormFolder.fold(model);
         model = fold.model();
+        folds = fold.folds();
         fold.folds().forEach(f -> folded.add(f.kernel()));
         clock.lap("fold_batch_norm");
       }
       long t1 = System.nanoTime();
-      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discoverForClustering(model));
+      List<WeightTensor> discovered = WeightDiscovery.discoverForClustering(model);
+      Map<String, Integer> plan = options.plan().resolve(discovered);
       clock.lap("discover");
+      JsonObject extraReport = new JsonObject();
+      LayerHints hints = LayerHints.NONE;
+      if (!folds.isEmpty() && options.bnSafeSpread() < Double.POSITIVE_INFINITY) {
+        progress.accept("choosing BatchNorm-safe codebooks for " + folds.size() + " folded kernels");
+        FoldedCodebooks.Result choice = FoldedCodebooks.choose(model, folds, discovered, plan, options.settings(),
+            options.bnSafeSpread());
+        hints = choice.hints();
+        JsonArray choices = new JsonArray();
+        choice.choices().forEach(c -> choices.add(c.toJson()));
+        extraReport.add("batch_norm_codebooks", choices);
+      }
+      Dataset calibration = fitToInput(options.calibration(), model);
+      Map<String, float[]> fisher = null;
+      if (calibration != null) {
+        progress.accept("measuring weight importance on " + calibration.size() + " calibration examples");
+        Map<String, Integer> asked = plan;
+        List<WeightTensor> planned = discovered.stream().filter(w -> asked.containsKey(w.name())).toList();
+        fisher = Calibration.fisher(model, planned, calibration, outputKey(options));
+        hints = new LayerHints(Calibration.weights(fisher), hints.granularity());
+      }
       RateControl.Found rate = null;
       ClusterSettings settings = options.settings();
       // The planned weights and their values, read once for every search of a size budget.
@@ -139,13 +167,14 @@ public final class Wclust {
         clock.lap("rate_control");
       }
       progress.accept("clustering " + plan.size() + " weight tensors");
-      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware());
+      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware(), hints);
       long t2 = System.nanoTime();
       clock.lap("cluster");
 
       Dataset train = fitToInput(options.trainData(), model);
       Dataset validation = fitToInput(options.validationData(), model);
-      Dataset evaluation = validation != null ? validation
+      // Validation inputs without labels still give the output agreement below.
+      Dataset evaluation = validation != null && (validation.hasLabels() || validation.hasTargets()) ? validation
           : train != null && (train.hasLabels() || train.hasTargets()) ? train : null;
       String outputKey = options.fineTune() == null ? null : options.fineTune().outputKey();
       double original = Double.NaN;
@@ -171,7 +200,7 @@ public final class Wclust {
             RateControl.Found again = RateControl.search(rateInputs.targets(), rateInputs.values(), plan,
                 options.settings(), aimed, rate.fixedBytes());
             clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
-                options.int8Aware());
+                options.int8Aware(), hints);
             if (evaluation != null) {
               beforeTuning = score(clustered.model(), evaluation, outputKey);
             }
@@ -209,6 +238,23 @@ public final class Wclust {
         accuracy = new AccuracyReport(evaluation.hasTargets() ? AccuracyReport.MEAN_SQUARED_ERROR
             : AccuracyReport.ACCURACY, name, evaluation.size(), original, beforeTuning, fineTuned);
       }
+      FlatModel exportedModel = FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of());
+      if (validation != null && !validation.hasTargets()) {
+        progress.accept("comparing the clustered model's outputs with the original's on the validation data");
+        JsonObject agreement = OutputAgreement.compare(model, exportedModel, validation, outputKey(options)).toJson();
+        agreement.addProperty("data", "validation data");
+        extraReport.add("output_agreement", agreement);
+      }
+      if (calibration != null) {
+        progress.accept("comparing the clustered model's outputs with the original's on the calibration data");
+        JsonObject c = new JsonObject();
+        c.addProperty("examples", calibration.size());
+        c.addProperty("importance", "diagonal Fisher: mean squared gradient of the cross-entropy against the "
+            + "original model's top-1 class, per example");
+        c.add("output_agreement", OutputAgreement.compare(model, exportedModel, calibration, outputKey(options)).toJson());
+        c.add("layers", Calibration.layerSensitivity(fisher, model, clustered.layers()));
+        extraReport.add("calibration", c);
+      }
       long t4 = System.nanoTime();
       if (evaluation != null) {
         clock.lap("evaluate");
@@ -237,7 +283,7 @@ public final class Wclust {
         tfliteReport.addProperty("file", tflite.file().toString());
       }
       try {
-        ClusterReport.write(out.path().resolve(REPORT_FILE), input, result, tfliteReport);
+        ClusterReport.write(out.path().resolve(REPORT_FILE), input, result, tfliteReport, extraReport);
       } catch (IOException e) {
         throw out.writeFailed(e);
       }
@@ -303,6 +349,10 @@ public final class Wclust {
       fixed -= RateControl.deflatedBytes(v);
     }
     return fixed;
+  }
+
+  private static String outputKey(ClusterOptions options) {
+    return options.fineTune() == null ? null : options.fineTune().outputKey();
   }
 
   /** Top-1 accuracy against labels, or the mean squared error against regression targets. */

@@ -150,6 +150,27 @@ public final class ClusterCommand implements Callable<Integer> {
           + "channel by its own factor, so a conv keeps up to k x channels values)")
   boolean noFoldBatchNorm;
 
+  @Option(names = "--plain-fold",
+      description = "cluster every folded kernel as it is, one unweighted codebook per tensor (as before "
+          + "BatchNorm-safe codebooks; low-factor channels can collapse)")
+  boolean plainFold;
+
+  @Option(names = "--bn-safe-spread", paramLabel = "S", defaultValue = "10",
+      description = "a folded kernel whose BatchNorm factors spread at least S times (largest / smallest |factor|, "
+          + "default ${DEFAULT-VALUE}) gets BatchNorm-safe codebooks: its error weighted by 1/factor^2, in one "
+          + "codebook, a few codebooks over channels grouped by factor, or one per channel, the fewest whose "
+          + "error stays within 1.5x that of clustering without folding (the report's batch_norm_codebooks "
+          + "says which and why); below S it is clustered as it is")
+  double bnSafeSpread;
+
+  @Option(names = "--calibration", paramLabel = "FILE",
+      description = "inputs (a few hundred; labels ignored; the readers, --scale and --features of --data) on "
+          + "which each weight's importance is measured once (diagonal Fisher against the model's own top-1 "
+          + "class) and every squared error of the clustering weighted by it; the report's calibration "
+          + "section compares the clustered model's outputs with the original's on them (top-1 agreement, "
+          + "relative change, KL) and gives each layer's predicted loss increase")
+  Path calibration;
+
   @Option(names = "--no-size",
       description = "skip the .tflite size measurement of wclust-report.json (two TFLite conversions "
           + "with Python TensorFlow); the packed and Huffman sizes are still reported")
@@ -186,6 +207,13 @@ public final class ClusterCommand implements Callable<Integer> {
     return targetSize == null ? null : new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, targetSize, budget);
   }
 
+  private double bnSafeSpread() {
+    if (!(bnSafeSpread >= 1) || Double.isNaN(bnSafeSpread)) {
+      throw new IllegalArgumentException("--bn-safe-spread must be a number >= 1, got " + bnSafeSpread);
+    }
+    return plainFold ? Double.POSITIVE_INFINITY : bnSafeSpread;
+  }
+
   @Override
   public Integer call() throws Exception {
     CommandChecks.inputExistsOutputDoesNot(model, output);
@@ -196,7 +224,8 @@ public final class ClusterCommand implements Callable<Integer> {
     ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0, rateWeight), signature,
         !noFoldBatchNorm, int8Aware || tflite.int8()); // --tflite --quantize int8 keeps the clusters
-    options = options.withRateTarget(rateTarget());
+    options = options.withRateTarget(rateTarget()).withBnSafeSpread(bnSafeSpread())
+        .withCalibration(calibration == null ? null : fineTune.inputsOnly(calibration));
     TfliteExport.Target tfliteTarget = tflite.target(fineTune.data, fineTune.scale);
     if (fineTune.fineTunes()) {
       options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
@@ -206,6 +235,10 @@ public final class ClusterCommand implements Callable<Integer> {
     if (ClusterToKeras.isKerasOutput(output)) {
       if (options.rateTarget() != null) {
         throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
+      }
+      if (options.calibration() != null || plainFold) {
+        throw new IllegalArgumentException("--calibration and --plain-fold need a SavedModel directory as OUT, "
+            + "not .keras");
       }
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
       if (tfliteTarget != null) {

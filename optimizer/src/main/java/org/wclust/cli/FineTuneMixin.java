@@ -139,6 +139,11 @@ final class FineTuneMixin {
     return loss.equalsIgnoreCase("mse") ? spec.withRegressionTargets() : spec;
   }
 
+  /** The inputs of {@code file} (labels ignored), read as --data is. */
+  Dataset inputsOnly(java.nio.file.Path file) throws IOException {
+    return DatasetLoader.load(file, inputsOnly());
+  }
+
   /** Inputs only: distillation needs no labels, even if the file has them. */
   private DataSpec inputsOnly() {
     return spec().withoutLabels();

@@ -53,22 +53,33 @@ public final class ClusterRewriter {
    */
   public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
       boolean int8Aware) {
+    return cluster(model, plan, settings, int8Aware, LayerHints.NONE);
+  }
+
+  /**
+   * @param hints per-weight importance and granularity (BatchNorm-safe folding, calibration data)
+   */
+  public static ClusteredModel cluster(FlatModel model, Map<String, Integer> plan, ClusterSettings settings,
+      boolean int8Aware, LayerHints hints) {
     List<WeightTensor> targets = WeightDiscovery.discoverForClustering(model).stream()
         .filter(w -> plan.containsKey(w.name())).toList();
-    List<ClusterSettings> layerSettings = layerSettings(targets, plan, settings);
+    List<ClusterSettings> shared = layerSettings(targets, plan, settings);
+    List<ClusterSettings> settingsPerTarget = java.util.stream.IntStream.range(0, targets.size())
+        .mapToObj(t -> hints.apply(targets.get(t).name(), shared.get(t))).toList();
     // Tensors are independent: cluster them on all cores; each result depends only on its inputs.
     List<TensorClustering> clusterings = java.util.stream.IntStream.range(0, targets.size()).parallel()
         .mapToObj(t -> {
           WeightTensor w = targets.get(t);
           float[] values = model.variables().get(w.handleNode()).value().toFloats();
-          TensorClustering c = WeightClusterer.cluster(values, w.channels(), layerSettings.get(t));
+          TensorClustering c = WeightClusterer.cluster(values, hints.importance().get(w.name()), w.channels(),
+              settingsPerTarget.get(t));
           if (settings.sizeWeight() > 0) {
             c = sizeAware(values, c, settings.sizeWeight());
           }
           return int8Aware ? Int8Snapper.snap(c, w.channels()) : c;
         })
         .toList();
-    return rewrite(model, targets, clusterings, layerSettings, int8Aware);
+    return rewrite(model, targets, clusterings, settingsPerTarget, int8Aware);
   }
 
   /**

@@ -55,6 +55,10 @@ public record ClusterSettings(int clusters, InitMethod init, boolean refine, Gra
     return new ClusterSettings(k, init, refine, granularity, preserveSparsity, seed, sizeWeight, rateWeight);
   }
 
+  public ClusterSettings withGranularity(Granularity g) {
+    return new ClusterSettings(clusters, init, refine, g, preserveSparsity, seed, sizeWeight, rateWeight);
+  }
+
   public ClusterSettings withRateWeight(double weight) {
     return new ClusterSettings(clusters, init, refine, granularity, preserveSparsity, seed, sizeWeight, weight);
   }

@@ -17,6 +17,16 @@ public final class WeightClusterer {
   private WeightClusterer() {}
 
   public static TensorClustering cluster(float[] values, OutputChannels channels, ClusterSettings settings) {
+    return cluster(values, null, channels, settings);
+  }
+
+  /**
+   * As {@link #cluster(float[], OutputChannels, ClusterSettings)}, minimising each value's squared
+   * error times its {@code importance} (same length as {@code values}; null: all equal) with
+   * {@link WeightedClusterer1D}.
+   */
+  public static TensorClustering cluster(float[] values, float[] importance, OutputChannels channels,
+      ClusterSettings settings) {
     Granularity granularity = settings.granularity();
     int groups = granularity.groups(channels.count());
     // Members of each group, in element order.
@@ -28,12 +38,20 @@ public final class WeightClusterer {
       sizes[g]++;
     }
     float[][] members = new float[groups][];
+    float[][] memberWeights = importance == null ? null : new float[groups][];
     for (int g = 0; g < groups; g++) {
       members[g] = new float[sizes[g]];
+      if (importance != null) {
+        memberWeights[g] = new float[sizes[g]];
+      }
     }
     int[] fill = new int[groups];
     for (int i = 0; i < values.length; i++) {
-      members[groupOf[i]][fill[groupOf[i]]++] = values[i];
+      int g = groupOf[i];
+      if (importance != null) {
+        memberWeights[g][fill[g]] = importance[i];
+      }
+      members[g][fill[g]++] = values[i];
     }
 
     // Groups are independent: cluster them in parallel. Results go by group index and are
@@ -42,7 +60,7 @@ public final class WeightClusterer {
     Clustering[] results = new Clustering[groups];
     int[] distinct = new int[groups];
     RuntimeException[] failures = new RuntimeException[groups];
-    new GroupTask(members, settings, results, distinct, failures, 0, groups).invoke();
+    new GroupTask(members, memberWeights, settings, results, distinct, failures, 0, groups).invoke();
     for (RuntimeException e : failures) {
       if (e != null) {
         throw e;
@@ -95,6 +113,8 @@ public final class WeightClusterer {
     private static final int SPLIT_VALUES = 1024;
 
     private final float[][] members;
+    /** Each member's importance, or null for unweighted clustering. */
+    private final float[][] weights;
     private final ClusterSettings settings;
     private final Clustering[] results;
     /** Each result's {@link Clustering#distinctValues()}, O(group size), so also computed here. */
@@ -103,9 +123,10 @@ public final class WeightClusterer {
     private final int from;
     private final int to;
 
-    GroupTask(float[][] members, ClusterSettings settings, Clustering[] results, int[] distinct,
+    GroupTask(float[][] members, float[][] weights, ClusterSettings settings, Clustering[] results, int[] distinct,
         RuntimeException[] failures, int from, int to) {
       this.members = members;
+      this.weights = weights;
       this.settings = settings;
       this.results = results;
       this.distinct = distinct;
@@ -122,16 +143,16 @@ public final class WeightClusterer {
       }
       if (to - from > 1 && values > SPLIT_VALUES) {
         int mid = (from + to) >>> 1;
-        invokeAll(new GroupTask(members, settings, results, distinct, failures, from, mid),
-            new GroupTask(members, settings, results, distinct, failures, mid, to));
+        invokeAll(new GroupTask(members, weights, settings, results, distinct, failures, from, mid),
+            new GroupTask(members, weights, settings, results, distinct, failures, mid, to));
         return;
       }
       for (int g = from; g < to; g++) {
         try {
+          float[] w = weights == null ? null : weights[g];
           results[g] = settings.preserveSparsity()
-              ? clusterKeepingZeros(members[g], settings, g)
-              : Clusterer1D.cluster(members[g], settings.clusters(), settings.init(),
-                  settings.refine(), settings.seed() + g, settings.rateWeight());
+              ? clusterKeepingZeros(members[g], w, settings, g)
+              : cluster1D(members[g], w, settings.clusters(), settings, g);
           distinct[g] = results[g].distinctValues();
         } catch (RuntimeException e) {
           failures[g] = e;
@@ -144,7 +165,16 @@ public final class WeightClusterer {
    * Zeros map to a centroid pinned at 0; the other values share the remaining k - 1 centroids, so
    * pruned weights stay pruned and the number of non-zeros is unchanged.
    */
-  private static Clustering clusterKeepingZeros(float[] values, ClusterSettings settings, int group) {
+  private static Clustering cluster1D(float[] values, float[] weights, int k, ClusterSettings settings, int group) {
+    return weights == null
+        ? Clusterer1D.cluster(values, k, settings.init(), settings.refine(), settings.seed() + group,
+            settings.rateWeight())
+        : WeightedClusterer1D.cluster(values, weights, k, settings.init(), settings.refine(),
+            settings.seed() + group, settings.rateWeight());
+  }
+
+  private static Clustering clusterKeepingZeros(float[] values, float[] weights, ClusterSettings settings,
+      int group) {
     int zeros = 0;
     for (float v : values) {
       if (v == 0f) {
@@ -152,14 +182,17 @@ public final class WeightClusterer {
       }
     }
     if (zeros == 0 || zeros == values.length) {
-      return Clusterer1D.cluster(values, settings.clusters(), settings.init(), settings.refine(),
-          settings.seed() + group, settings.rateWeight());
+      return cluster1D(values, weights, settings.clusters(), settings, group);
     }
     float[] nonZero = new float[values.length - zeros];
+    float[] nonZeroWeights = weights == null ? null : new float[nonZero.length];
     int n = 0;
-    for (float v : values) {
-      if (v != 0f) {
-        nonZero[n++] = v;
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] != 0f) {
+        if (weights != null) {
+          nonZeroWeights[n] = weights[i];
+        }
+        nonZero[n++] = values[i];
       }
     }
     int k = settings.clusters() - 1;
@@ -169,10 +202,13 @@ public final class WeightClusterer {
     boolean kept;
     if (k == 1) {
       double mean = 0;
-      for (float v : nonZero) {
-        mean += v;
+      double total = 0;
+      for (int i = 0; i < nonZero.length; i++) {
+        double w = weights == null ? 1 : nonZeroWeights[i];
+        mean += w * nonZero[i];
+        total += w;
       }
-      mean /= nonZero.length;
+      mean = total > 0 ? mean / total : 0;
       centroids = new float[] {(float) mean};
       nonZeroIndices = new int[nonZero.length];
       sse = 0;
@@ -181,8 +217,7 @@ public final class WeightClusterer {
       }
       kept = WeightDiscovery.distinct(nonZero) == 1;
     } else {
-      Clustering c = Clusterer1D.cluster(nonZero, k, settings.init(), settings.refine(), settings.seed() + group,
-          settings.rateWeight());
+      Clustering c = cluster1D(nonZero, nonZeroWeights, k, settings, group);
       centroids = c.centroids();
       nonZeroIndices = c.indices();
       sse = c.sse();

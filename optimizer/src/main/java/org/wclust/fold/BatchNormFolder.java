@@ -47,7 +47,15 @@ public final class BatchNormFolder {
   private BatchNormFolder() {}
 
   /** One folded BatchNormalization. */
-  public record Fold(String kernel, String batchNormOutput) {}
+  /**
+   * A folded BatchNorm: the kernel it was folded into, its output, and the per-output-channel factor
+   * {@code s} the kernel was multiplied by (its spread is what {@link FoldedCodebooks} looks at).
+   */
+  public record Fold(String kernel, String batchNormOutput, float[] scale) {
+    public Fold(String kernel, String batchNormOutput) {
+      this(kernel, batchNormOutput, null);
+    }
+  }
 
   /** The folded model and what was folded. */
   public record Result(FlatModel model, ImmutableList<Fold> folds) {}
@@ -160,7 +168,7 @@ public final class BatchNormFolder {
       variables.put(handle, new ModelVariable(handle, layer + "/folded_bias",
           HostTensor.ofFloats(new long[] {channels}, bias)));
       rewire.put(TensorRef.parse(m.bnOutput()).toString(), biasAdd);
-      folds.add(new Fold(m.kernel().name(), m.bnOutput()));
+      folds.add(new Fold(m.kernel().name(), m.bnOutput(), scale));
     }
     GraphDef rewired = GraphDefs.rewireInputs(graph.build(), rewire);
     // Signature outputs may be the BN output itself.

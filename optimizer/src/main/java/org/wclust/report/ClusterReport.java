@@ -57,8 +57,18 @@ public final class ClusterReport {
    */
   public static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput)
       throws IOException {
+    write(file, input, result, tfliteOutput, new JsonObject());
+  }
+
+  /**
+   * As {@link #write(Path, Path, ClusterResult, JsonObject)}, with the members of {@code extra}
+   * (BatchNorm-safe codebook choices, calibration results) added at the top level.
+   */
+  public static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput, JsonObject extra)
+      throws IOException {
     JsonObject root = new JsonObject();
     root.addProperty("input", input.toString());
+    extra.entrySet().forEach(e -> root.add(e.getKey(), e.getValue()));
     JsonArray layers = new JsonArray();
     for (int i = 0; i < result.layers().size(); i++) {
       LayerReport l = result.layers().get(i);

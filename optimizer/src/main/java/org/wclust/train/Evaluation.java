@@ -28,6 +28,14 @@ public final class Evaluation {
             + outputs.stream().map(TensorSpec::key).toList()));
   }
 
+  /**
+   * The input of the Softmax that produces {@code tensorName} (through Identity nodes): the logits of
+   * a classifier whose output holds probabilities; null when no Softmax makes the output.
+   */
+  public static String softmaxInput(FlatModel model, String tensorName) {
+    return TrainingGraph.softmaxInput(model, tensorName);
+  }
+
   /** The fraction of {@code data}'s examples whose arg-max output equals the label. */
   public static double accuracy(FlatModel model, Dataset data, String outputKey) {
     if (!data.hasLabels()) {

@@ -1,0 +1,97 @@
+package org.wclust.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The BatchNorm-heavy fixture: MobileNetV2 (alpha 0.35) trained on real Fashion-MNIST by
+ * {@code make_bn_mobilenet.py} (in CI on 4,000 images for 2 epochs, to bound its cost; the README's
+ * table comes from {@code scripts/bench-bn-calibration.sh} on the full fixture), clustered without
+ * fine-tuning.
+ */
+class BatchNormMobileNetTest {
+  private static final Path DIR = Paths.get("target/fixtures/bn_mobilenet").toAbsolutePath();
+  private static final String SCALE = "0.00392156862745098";
+
+  @BeforeAll
+  static void makeFixture() throws Exception {
+    if (!Files.exists(DIR.resolve("manifest.json"))) {
+      Fixtures.runPython(Fixtures.PYTHON_DIR.resolve("make_bn_mobilenet.py").toString(), DIR.toString(),
+          "--train", "4000", "--epochs", "2");
+    }
+  }
+
+  private static JsonObject cluster(Path out, String... extra) throws Exception {
+    String[] base = {"cluster", DIR.resolve("model").toString(), "-o", out.toString(), "--val",
+        DIR.resolve("test.npz").toString(), "--scale", SCALE, "--no-size"};
+    String[] args = new String[base.length + extra.length];
+    System.arraycopy(base, 0, args, 0, base.length);
+    System.arraycopy(extra, 0, args, base.length, extra.length);
+    assertEquals(0, EndToEndFixturesTest.cli(args));
+    return JsonParser.parseString(Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
+  }
+
+  /**
+   * Default flags at k = 16: every folded kernel's choice is in the report with its reason, and every
+   * conv / depthwise / dense weight of the .tflite holds at most 16 values — per tensor, except at
+   * most one tensor per kernel the report gives several codebooks, which holds 16 per channel.
+   */
+  @Test
+  void defaultKeepsKValuesPerTensorOrPerChannelWhereTheReportSaysSo(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    Path tflite = tmp.resolve("out.tflite");
+    JsonObject report = cluster(out, "-k", "16", "--tflite", tflite.toString());
+    int severalCodebooks = 0;
+    for (JsonElement e : report.getAsJsonArray("batch_norm_codebooks")) {
+      JsonObject choice = e.getAsJsonObject();
+      assertFalse(choice.get("reason").getAsString().isEmpty(), choice.toString());
+      if (!choice.get("codebooks").getAsString().equals("tensor")) {
+        severalCodebooks++;
+      }
+    }
+    assertEquals(report.getAsJsonArray("batch_norm_folded_into").size(),
+        report.getAsJsonArray("batch_norm_codebooks").size(), "one choice per folded kernel");
+    int moreThanK = 0;
+    int weights = 0;
+    for (JsonElement e : Fixtures.python().runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
+      JsonObject w = e.getAsJsonObject();
+      weights++;
+      assertTrue(w.get("distinct_per_channel_max").getAsInt() <= 16, w.toString());
+      if (w.get("distinct").getAsInt() > 16) {
+        moreThanK++;
+      }
+    }
+    assertEquals(53, weights, "52 convs and the classifier");
+    assertTrue(moreThanK <= severalCodebooks, moreThanK + " tensors hold more than 16 values, the report gives "
+        + severalCodebooks + " kernels several codebooks");
+    JsonObject agreement = report.getAsJsonObject("output_agreement");
+    assertEquals(10000, agreement.get("examples").getAsInt());
+  }
+
+  /** At k = 8, weighting by the Fisher of 500 unlabelled images keeps more of the original's answers. */
+  @Test
+  void calibrationKeepsMoreOfTheOriginalsAnswers(@TempDir Path tmp) throws Exception {
+    JsonObject plain = cluster(tmp.resolve("plain"), "-k", "8");
+    JsonObject calibrated = cluster(tmp.resolve("calibrated"), "-k", "8", "--calibration",
+        DIR.resolve("calibration.npz").toString());
+    double before = plain.getAsJsonObject("output_agreement").get("top1_agreement").getAsDouble();
+    double after = calibrated.getAsJsonObject("output_agreement").get("top1_agreement").getAsDouble();
+    assertTrue(after > before, "top-1 agreement with calibration " + after + ", without " + before);
+    assertTrue(calibrated.getAsJsonObject("accuracy").get("clustered").getAsDouble()
+        > plain.getAsJsonObject("accuracy").get("clustered").getAsDouble(), "test accuracy did not improve");
+    JsonObject c = calibrated.getAsJsonObject("calibration");
+    assertEquals(500, c.get("examples").getAsInt());
+    assertEquals(53, c.getAsJsonArray("layers").size());
+  }
+}

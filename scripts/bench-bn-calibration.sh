@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Post-training clustering of BatchNorm-heavy networks, without fine-tuning: BatchNorm-safe codebooks at
+# every factor spread (--bn-safe-spread 1.05), --plain-fold (one unweighted codebook per folded kernel;
+# what the default, --bn-safe-spread 10, does on both fixtures, whose factors spread less than 10x),
+# --no-fold-bn, per channel, and --calibration (500 unlabelled training images). SKIP_RANDOM=1 leaves
+# out the random MobileNetV2 rows (about 5 minutes each on 2 busy cores). Two fixtures made by
+# integration-tests/src/test/python: MobileNetV2 (alpha 0.35) trained on Fashion-MNIST
+# (make_bn_mobilenet.py; scored on the 10,000 test images) and Keras MobileNetV2 (1.0, 224) with random
+# weights and random BatchNorm statistics (make_mobilenet_v2.py; compared on 16 random images).
+# Prints a Markdown table: test accuracy (trained fixture), top-1 agreement, mean relative output
+# change and KL against the original (on the test / random images), the zipped .tflite, and the
+# largest number of distinct values per tensor / per channel among the .tflite's CONV_2D,
+# DEPTHWISE_CONV_2D and FULLY_CONNECTED weights.
+# Usage: scripts/bench-bn-calibration.sh [--keep DIR]   (about 30 minutes on 2 busy cores; the trained fixture and
+# MobileNetV2 are kept in DIR and reused)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ "${1:-}" = "--keep" ]; then
+  work="$2"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
+wclust="$root/wclust"
+python="$root/.venv/bin/python"
+py="$root/integration-tests/src/test/python"
+scale=0.00392156862745098
+
+"$python" "$py/make_bn_mobilenet.py" "$work/bn" > /dev/null
+[ -f "$work/mobilenet_v2/saved_model.pb" ] || "$python" "$py/make_mobilenet_v2.py" "$work" > /dev/null
+"$python" -c "import numpy as np; np.savez('$work/random16.npz', x=np.random.default_rng(5).random((16, 224, 224, 3), dtype=np.float32))"
+
+echo "| fixture | setting | k | test accuracy | top-1 agreement | mean relative change | KL | zipped .tflite | max values per tensor / channel |"
+echo "|---|---|---|---|---|---|---|---|---|"
+row() { # fixture name k setting-args...
+  local fixture="$1" name="$2" k="$3"
+  shift 3
+  local out="$work/out-$fixture-$name-$k"
+  if [ "$fixture" = trained ]; then
+    "$wclust" cluster "$work/bn/model" -o "$out" -k "$k" "$@" --val "$work/bn/test.npz" --scale "$scale" \
+      --tflite "$out.tflite" > "$out.log"
+  else
+    "$wclust" cluster "$work/mobilenet_v2" -o "$out" -k "$k" "$@" --val "$work/random16.npz" \
+      --tflite "$out.tflite" > "$out.log"
+  fi
+  "$python" "$root/converter-bridge/src/main/resources/org/wclust/bridge/tflite_tool.py" weights "$out.tflite" \
+    > "$out.weights.json"
+  "$python" - "$out/wclust-report.json" "$out.weights.json" "$fixture" "$name" "$k" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+weights = [w for w in json.load(open(sys.argv[2]))["weights"] if w["constant"]]
+a = report.get("output_agreement", {})
+acc = report.get("accuracy", {})
+accuracy = f"{100 * acc['clustered']:.2f} % (original {100 * acc['original']:.2f} %)" if acc else "–"
+zipped = report["size"]["clustered"]["zipped_tflite_bytes"]
+print(f"| {sys.argv[3]} | {sys.argv[4]} | {sys.argv[5]} | {accuracy} | {100 * a['top1_agreement']:.1f} % | "
+      f"{a['mean_relative_change']:.4f} | {a['mean_kl']:.4f} | {zipped:,} B | "
+      f"{max(w['distinct'] for w in weights)} / {max(w['distinct_per_channel_max'] for w in weights)} |")
+PY
+}
+row trained bn-safe-1.05 16 --bn-safe-spread 1.05
+row trained plain-fold 16 --plain-fold
+row trained no-fold-bn 16 --no-fold-bn
+row trained channel 16 --granularity channel
+row trained calibration 16 --calibration "$work/bn/calibration.npz"
+row trained bn-safe-1.05 8 --bn-safe-spread 1.05
+row trained calibration 8 --calibration "$work/bn/calibration.npz"
+if [ "${SKIP_RANDOM:-}" != 1 ]; then
+  row random bn-safe-1.05 16 --bn-safe-spread 1.05
+  row random plain-fold 16 --plain-fold
+  row random no-fold-bn 16 --no-fold-bn
+fi
