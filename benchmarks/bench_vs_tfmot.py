@@ -386,6 +386,8 @@ def write_results(path, runs, manifest, ks, seeds, methods, seconds):
 
 def acceptance(runs, ks, seeds):
     out = []
+    if len(seeds) > 1:
+        out += mean_domination(runs, ks, seeds)
     for seed in seeds:
         get = {(r["k"], r["method"]): r for r in runs if r["seed"] == seed}
         for k in ks:
@@ -420,6 +422,26 @@ def acceptance(runs, ks, seeds):
                     line += (f"; at tfmot LINEAR's size, accuracy {100 * b['fine_tuned']['accuracy']:.2f} % vs "
                              f"{100 * lin['fine_tuned']['accuracy']:.2f} %: {'more accurate' if better else 'NOT more accurate'}")
                 out.append(line)
+    return out
+
+
+def mean_domination(runs, ks, seeds):
+    """Domination on the means over the seeds that ran every method at k (accuracy ≥, size ≤)."""
+    out = []
+    for k in ks:
+        at_k = [r for r in runs if r["k"] == k and r["seed"] in seeds]
+        methods = sorted({r["method"] for r in at_k})
+        complete = [s for s in seeds if {r["method"] for r in at_k if r["seed"] == s} == set(methods)]
+        if len(complete) < 2 or not any(m.startswith("tfmot-") for m in methods):
+            continue
+        mean = {m: (statistics.mean(r["fine_tuned"]["accuracy"] for r in at_k if r["method"] == m and r["seed"] in complete),
+                    statistics.mean(r["fine_tuned"]["zipped_bytes"] for r in at_k if r["method"] == m and r["seed"] in complete))
+                for m in methods}
+        tf_points = [v for m, v in mean.items() if m.startswith("tfmot-")]
+        dominating = [m for m, (acc, size) in mean.items() if m.startswith("wclust-")
+                      and all(acc >= a and size <= s for a, s in tf_points)]
+        out.append(f"- mean over seeds {','.join(map(str, complete))}, k={k}: wclust settings dominating every tfmot "
+                   f"point (accuracy ≥, size ≤): {', '.join(dominating) if dominating else 'NONE'}")
     return out
 
 

@@ -51,7 +51,7 @@ class SizeAwareTest {
     }
   }
 
-  /** --target-size meets a zipped-size budget within 5 %; --budget meets it by choosing k per layer. */
+  /** --target-size meets a zipped-size budget, predicting the size to 0.5 %; --budget meets it by choosing k per layer. */
   @Test
   void sizeBudgetsAreMet(@TempDir Path tmp) throws Exception {
     Path model = Fixtures.all().stream().filter(f -> f.name().equals("sequential_cnn"))
@@ -65,10 +65,14 @@ class SizeAwareTest {
     assertEquals(reached, rate.get("reached_zipped_bytes").getAsLong());
     assertEquals(target, rate.get("target_size").getAsDouble(), 0);
     assertTrue(rate.get("rate_weight").getAsDouble() > 0, rate.toString());
-    // The search predicts the zipped size from each clustered tensor deflated on its own; on this
-    // 12 KB fixture the per-stream overheads make that ~3 % pessimistic (on the 69 KB benchmark CNN
-    // the prediction was within 1.1 %), hence 5 % here.
-    assertTrue(Math.abs(reached - target) <= 0.05 * target, reached + " bytes for a budget of " + target);
+    // The search predicts the zipped size from the original .tflite with the clustered values written
+    // over its weights, deflated whole: the real conversion lands where it predicted.
+    double predicted = rate.get("predicted_zipped_bytes").getAsDouble();
+    assertTrue(Math.abs(reached - predicted) <= 0.005 * reached, reached + " bytes, predicted " + predicted);
+    // Never over the budget. Under it by the step between two clusterings the multiplier can choose:
+    // on this 12 KB fixture that step is a few percent (measured: 3.1 % under), on the benchmark's CNN
+    // a fraction of a percent.
+    assertTrue(reached <= target && reached >= 0.95 * target, reached + " bytes for a budget of " + target);
 
     JsonObject allocated = cluster(model, tmp.resolve("allocated"), "--target-size", Long.toString(target), "--budget");
     JsonObject perLayer = allocated.getAsJsonObject("rate_control").getAsJsonObject("clusters_per_layer");

@@ -16,12 +16,14 @@ import org.wclust.bridge.TensorRef;
 import org.wclust.bridge.TfliteExport;
 import org.wclust.calibrate.Calibration;
 import org.wclust.calibrate.OutputAgreement;
+import org.wclust.cluster.BudgetTrim;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusterSettings;
 import org.wclust.cluster.InitMethod;
 import org.wclust.cluster.LayerHints;
 import org.wclust.cluster.LayerAllocation;
 import org.wclust.cluster.RateControl;
+import org.wclust.cluster.ZippedSizePredictor;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
 import org.wclust.data.Dataset;
@@ -143,6 +145,7 @@ public final class Wclust {
         hints = new LayerHints(Calibration.weights(fisher), hints.granularity());
       }
       RateControl.Found rate = null;
+      ZippedSizePredictor sizePredictor = null;
       ClusterSettings settings = options.settings();
       // The planned weights and their values, read once for every search of a size budget.
       RateInputs rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, plan);
@@ -159,8 +162,9 @@ public final class Wclust {
             settings.preserveSparsity(), settings.seed());
       } else if (options.rateTarget() != null) {
         progress.accept("searching the multiplier for " + options.rateTarget());
+        sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
         rate = RateControl.search(rateInputs.targets(), rateInputs.values(), plan, settings, options.rateTarget(),
-            fixedBytes(model, rateInputs, options.rateTarget()));
+            sizePredictor);
         settings = settings.withRateWeight(rate.rateWeight());
       }
       if (rate != null) {
@@ -191,14 +195,16 @@ public final class Wclust {
           // Fine-tuning moves weights across cluster borders, which changes the rate (measured: the
           // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 %). When it missed the budget,
           // search again aiming off by what it moved, and fine-tune that clustering instead.
-          double reached = RateControl.measure(t.clustered().layers(), rate);
+          RateControl.Kind kind = rate.target().kind();
+          ZippedSizePredictor size = sizePredictor;
+          double reached = RateControl.measure(t.clustered().layers(), kind, size);
           double ratio = reached / rate.target().value();
           if (Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
             RateControl.Target aimed = new RateControl.Target(rate.target().kind(), rate.target().value() / ratio);
             progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
                 + aimed + " and fine-tuning again");
             RateControl.Found again = RateControl.search(rateInputs.targets(), rateInputs.values(), plan,
-                options.settings(), aimed, rate.fixedBytes());
+                options.settings(), aimed, size);
             clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
                 options.int8Aware(), hints);
             if (evaluation != null) {
@@ -206,6 +212,15 @@ public final class Wclust {
             }
             t = fineTune(input, options, model, clustered, train, progress, listener);
             rate = again.aimedFor(rate.target(), reached);
+          }
+          // Over budget (at once, or after aiming off): move border weights to cheaper neighbouring
+          // centroids of the fine-tuned codebooks until the model is within it (BudgetTrim).
+          BudgetTrim.Result trimmed = BudgetTrim.trim(t.clustered(), rateInputs.values(),
+              layers -> RateControl.measure(layers, kind, size), rate.target().value());
+          if (trimmed.multiplier() > 0) {
+            progress.accept(String.format("fine-tuning left the model over %s; trimmed to %.6g (multiplier %.4g)",
+                rate.target(), trimmed.reached(), trimmed.multiplier()));
+            t = new Tuned(t.result(), trimmed.model());
           }
         }
         tuned = t.result();
@@ -337,8 +352,22 @@ public final class Wclust {
   }
 
   /**
-   * For a zipped-size budget, what the model adds besides its clustered weights, measured once: the
-   * original model's zipped .tflite less its target weights deflated; 0 for other budgets.
+   * For a zipped-size budget, the predictor of the model's zipped .tflite from its clustered weights
+   * (the original model converted once); null for other budgets.
+   */
+  private static ZippedSizePredictor sizePredictor(FlatModel model, RateInputs inputs, RateControl.Target target)
+      throws IOException {
+    if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {
+      return null;
+    }
+    TfliteSizes.Converted original = TfliteSizes.originalTflite(model);
+    return ZippedSizePredictor.of(original.tflite(), original.size().zippedBytes(),
+        inputs.targets().stream().map(WeightTensor::shape).toList(), inputs.values());
+  }
+
+  /**
+   * For a per-layer zipped-size budget, what the model adds besides its clustered weights, measured
+   * once: the original model's zipped .tflite less its target weights deflated; 0 for other budgets.
    */
   private static long fixedBytes(FlatModel model, RateInputs inputs, RateControl.Target target) throws IOException {
     if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {

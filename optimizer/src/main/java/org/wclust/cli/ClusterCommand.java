@@ -104,8 +104,9 @@ public final class ClusterCommand implements Callable<Integer> {
 
   @Option(names = "--target-size", paramLabel = "BYTES",
       description = "size budget: search the multiplier so that the zipped .tflite of OUT takes at most BYTES "
-          + "(predicted from the original model's zipped .tflite and the clustered weights deflated; needs "
-          + "Python TensorFlow); rate_control in the report gives the multiplier and the size reached")
+          + "(predicted from the original model's .tflite with the clustered values written over its weights, "
+          + "deflated whole; needs Python TensorFlow; a fine-tuned model over it is trimmed back within it); "
+          + "rate_control in the report gives the multiplier and the size reached")
   Long targetSize;
 
   @Option(names = "--budget",

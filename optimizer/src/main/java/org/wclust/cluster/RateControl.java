@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.Deflater;
 import org.wclust.graph.WeightTensor;
 
 /**
@@ -19,9 +18,8 @@ import org.wclust.graph.WeightTensor;
  *   <li>{@link Kind#BITS_PER_WEIGHT}: entropy-coded bits per clustered weight — the ideal code length
  *       of each weight's index within its codebook, {@code Σ n_c log2(N_g / n_c)} summed over all
  *       codebooks, divided by the number of clustered weights;
- *   <li>{@link Kind#ZIPPED_BYTES}: the zipped .tflite, predicted as a fixed part (what the rest of
- *       the model zips to, measured once on the original model) plus each clustered tensor's float32
- *       values deflated (java.util.zip, the zip format's deflate).
+ *   <li>{@link Kind#ZIPPED_BYTES}: the zipped .tflite, predicted by {@link ZippedSizePredictor}: the
+ *       original model's .tflite with the clustered values written over its weights, deflated whole.
  * </ul>
  *
  * <p>Both fall as the weight grows (a larger multiplier buys fewer bits), so the search multiplies the
@@ -70,7 +68,8 @@ public final class RateControl {
    * @param predicted the budget's measure at that multiplier (bits per weight, or predicted zipped bytes)
    * @param reached whether {@code predicted} is within the budget
    * @param evaluations clusterings of the whole model the search ran
-   * @param fixedBytes for a zipped-size budget, the part of the zipped .tflite clustering does not change
+   * @param fixedBytes for a per-layer zipped-size budget, the part of the zipped .tflite clustering does
+   *     not change; 0 otherwise
    * @param aimedAt NaN, or the budget this search aimed at instead of {@code target} because a first
    *     fine-tuning moved the rate off it (see {@link #RETUNE_TOLERANCE})
    * @param firstPassReached with {@code aimedAt}: what the first fine-tuned model reached
@@ -131,10 +130,10 @@ public final class RateControl {
    * The rate weight meeting {@code target} for the weights {@code targets} (values in the same order)
    * clustered with {@code settings} (init {@link InitMethod#KNEE}) and the per-weight k of {@code plan}.
    *
-   * @param fixedBytes for {@link Kind#ZIPPED_BYTES}: what the rest of the model adds to the zipped size
+   * @param size for {@link Kind#ZIPPED_BYTES}: the zipped .tflite of the model with the targets' values
    */
   public static Found search(List<WeightTensor> targets, List<float[]> values, java.util.Map<String, Integer> plan,
-      ClusterSettings settings, Target target, long fixedBytes) {
+      ClusterSettings settings, Target target, ZippedSizePredictor size) {
     checkArgument(settings.init() == InitMethod.KNEE,
         "a size budget (--target-bits, --target-size) chooses the knee clustering's multiplier; "
             + "it does not combine with --init %s", settings.init().cliName());
@@ -142,23 +141,24 @@ public final class RateControl {
     java.util.function.DoubleUnaryOperator measure = w -> {
       evaluations[0]++;
       List<ClusterSettings> layers = ClusterRewriter.layerSettings(targets, plan, settings.withRateWeight(w));
-      double total = 0;
+      double bits = 0;
       long weights = 0;
+      List<float[]> clustered = new java.util.ArrayList<>();
       for (int t = 0; t < targets.size(); t++) {
         TensorClustering c = WeightClusterer.cluster(values.get(t), targets.get(t).channels(), layers.get(t));
         if (target.kind() == Kind.BITS_PER_WEIGHT) {
-          total += indexBits(c, targets.get(t), layers.get(t));
+          bits += indexBits(c, targets.get(t), layers.get(t));
           weights += values.get(t).length;
         } else {
-          total += deflatedBytes(c.reconstruct());
+          clustered.add(c.reconstruct());
         }
       }
-      return target.kind() == Kind.BITS_PER_WEIGHT ? total / weights : total + fixedBytes;
+      return target.kind() == Kind.BITS_PER_WEIGHT ? bits / weights : size.predict(clustered);
     };
     double goal = target.value();
     double atZero = measure.applyAsDouble(0);
     if (atZero <= goal) {
-      return new Found(target, 0, atZero, true, evaluations[0], fixedBytes);
+      return new Found(target, 0, atZero, true, evaluations[0], 0);
     }
     double lo = 0;
     double loValue = atZero;
@@ -171,7 +171,7 @@ public final class RateControl {
       hiValue = measure.applyAsDouble(hi);
     }
     if (hiValue > goal) {
-      return new Found(target, hi, hiValue, false, evaluations[0], fixedBytes);
+      return new Found(target, hi, hiValue, false, evaluations[0], 0);
     }
     for (int i = 0; i < BISECTIONS && (goal - hiValue) > CLOSE_ENOUGH * goal; i++) {
       double mid = lo == 0 ? hi / 4 : Math.sqrt(lo * hi);
@@ -187,25 +187,24 @@ public final class RateControl {
         break;
       }
     }
-    return new Found(target, hi, hiValue, true, evaluations[0], fixedBytes);
+    return new Found(target, hi, hiValue, true, evaluations[0], 0);
   }
 
   /**
-   * The budget's measure of clustered layers as they are (e.g. after fine-tuning): bits per weight, or
-   * the predicted zipped bytes with the search's fixed part.
+   * The measure of {@code kind} for clustered layers as they are (e.g. after fine-tuning): bits per
+   * weight, or the zipped bytes {@code size} predicts (layers in the order {@code size} was built with).
    */
-  public static double measure(List<ClusteredLayer> layers, Found search) {
+  public static double measure(List<ClusteredLayer> layers, Kind kind, ZippedSizePredictor size) {
+    if (kind == Kind.ZIPPED_BYTES) {
+      return size.predict(layers.stream().map(l -> l.clustering().reconstruct()).toList());
+    }
     double total = 0;
     long weights = 0;
     for (ClusteredLayer l : layers) {
-      if (search.target().kind() == Kind.BITS_PER_WEIGHT) {
-        total += indexBits(l.clustering(), l.weight(), l.settings());
-        weights += l.weight().params();
-      } else {
-        total += deflatedBytes(l.clustering().reconstruct());
-      }
+      total += indexBits(l.clustering(), l.weight(), l.settings());
+      weights += l.weight().params();
     }
-    return search.target().kind() == Kind.BITS_PER_WEIGHT ? total / weights : total + search.fixedBytes();
+    return total / weights;
   }
 
   /**
@@ -238,19 +237,7 @@ public final class RateControl {
   public static long deflatedBytes(float[] values) {
     ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(values);
-    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-    try {
-      deflater.setInput(bytes.array());
-      deflater.finish();
-      byte[] buffer = new byte[1 << 16];
-      long total = 0;
-      while (!deflater.finished()) {
-        total += deflater.deflate(buffer);
-      }
-      return total;
-    } finally {
-      deflater.end();
-    }
+    return ZippedSizePredictor.deflate(bytes.array());
   }
 
   private static double log2(double x) {

@@ -66,14 +66,27 @@ public final class TfliteSizes {
    * @throws IOException when Python TensorFlow is missing or the conversion fails
    */
   public static TfliteSize original(FlatModel original) throws IOException {
+    return originalTflite(original).size();
+  }
+
+  /** A converted .tflite: its bytes and sizes. */
+  public record Converted(byte[] tflite, TfliteSize size) {}
+
+  /**
+   * The .tflite of {@code original} exported as {@link #measure} exports it, with its bytes.
+   *
+   * @throws IOException when Python TensorFlow is missing or the conversion fails
+   */
+  public static Converted originalTflite(FlatModel original) throws IOException {
     PythonTensorFlow python = PythonTensorFlow.find().orElseThrow(() -> new IOException(NO_PYTHON));
     Path tmp = Files.createTempDirectory("wclust-size");
     try {
       ClusterStripper.Frozen frozen = ClusterStripper.strip(original, List.of());
       Path originalDir = tmp.resolve("original_savedmodel");
       SavedModelWriter.write(originalDir, frozen.graph(), original.signature());
-      return TfliteSize.convert(python, originalDir, original.signature().name(),
-          tmp.resolve("original").resolve(TFLITE_NAME));
+      Path tflite = tmp.resolve("original").resolve(TFLITE_NAME);
+      TfliteSize size = TfliteSize.convert(python, originalDir, original.signature().name(), tflite);
+      return new Converted(Files.readAllBytes(tflite), size);
     } finally {
       deleteRecursively(tmp);
     }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.wclust.graph.OutputChannels;
 import org.wclust.graph.WeightTensor;
 
-/** The multiplier search meets budgets stated in bits per weight and in deflated bytes. */
+/** The multiplier search meets budgets stated in bits per weight and in zipped bytes. */
 class RateControlTest {
   private static final int CHANNELS = 16;
 
@@ -66,7 +66,7 @@ class RateControlTest {
     ClusterSettings settings = new ClusterSettings(k, InitMethod.KNEE, false, Granularity.parse(granularity),
         preserveSparsity, 0);
     RateControl.Found found = RateControl.search(targets, values, plan, settings,
-        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, target), 0);
+        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, target), null);
     assertTrue(found.reached());
     // Recomputed independently of the search: cluster again at the multiplier found.
     double bits = bitsPerWeight(targets, values, plan, settings.withRateWeight(found.rateWeight()));
@@ -84,28 +84,29 @@ class RateControlTest {
   }
 
   @Test
-  void searchHitsATargetInDeflatedBytes() {
+  void searchHitsATargetInZippedBytes() {
     List<WeightTensor> targets = List.of(tensor("big", 12_000), tensor("small", 2_000));
     List<float[]> values = values();
     Map<String, Integer> plan = Map.of("big", 8, "small", 8);
     ClusterSettings settings = ClusterSettings.of(8, 0);
-    long fixed = 1000;
-    // Three quarters of what minimum squared error zips to.
-    double target = fixed;
-    for (int t = 0; t < 2; t++) {
-      target += 0.75 * zipEntrySize(WeightClusterer.cluster(values.get(t), targets.get(t).channels(),
-          settings.withClusters(8).withRateWeight(0)).reconstruct());
-    }
+    ZippedSizePredictor size = ZippedSizePredictorTest.predictorOf(targets, values);
+    // Three quarters of what minimum squared error zips to, the file around the weights included.
+    List<ClusterSettings> optimal = ClusterRewriter.layerSettings(targets, plan, settings.withRateWeight(0));
+    double target = 0.75 * ZippedSizePredictorTest.zipOfFile(targets, List.of(
+        WeightClusterer.cluster(values.get(0), targets.get(0).channels(), optimal.get(0)).reconstruct(),
+        WeightClusterer.cluster(values.get(1), targets.get(1).channels(), optimal.get(1)).reconstruct()));
     RateControl.Found found = RateControl.search(targets, values, plan, settings,
-        new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, target), fixed);
+        new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, target), size);
+    assertTrue(found.reached());
+    assertTrue(size.allFound());
+    // Checked on the zip archive of the file itself, with the weights clustered at the multiplier found.
     List<ClusterSettings> layers = ClusterRewriter.layerSettings(targets, plan,
         settings.withRateWeight(found.rateWeight()));
-    long bytes = fixed;
-    for (int t = 0; t < 2; t++) {
-      bytes += zipEntrySize(WeightClusterer.cluster(values.get(t), targets.get(t).channels(), layers.get(t))
-          .reconstruct());
-    }
-    assertTrue(bytes <= target && bytes >= 0.97 * target, bytes + " bytes for a target of " + target);
+    long bytes = ZippedSizePredictorTest.zipOfFile(targets, List.of(
+        WeightClusterer.cluster(values.get(0), targets.get(0).channels(), layers.get(0)).reconstruct(),
+        WeightClusterer.cluster(values.get(1), targets.get(1).channels(), layers.get(1)).reconstruct()));
+    assertEquals(found.predicted(), bytes, 0.0);
+    assertTrue(bytes <= target && bytes >= 0.99 * target, bytes + " bytes for a target of " + target);
   }
 
   @Test
@@ -114,16 +115,17 @@ class RateControlTest {
     // k clusters are kept, so a budget of almost nothing is not reached; the search goes far below
     // minimum SSE's ~3 bits before it gives up.
     RateControl.Found found = RateControl.search(targets, List.of(values().get(0)), Map.of("big", 8),
-        ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 1e-4), 0);
+        ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 1e-4), null);
     assertFalse(found.reached());
     assertTrue(found.predicted() > 1e-4 && found.predicted() < 1, "bits " + found.predicted());
     // A size no clustering reaches is reported as not reached.
     RateControl.Found tooSmall = RateControl.search(targets, List.of(values().get(0)), Map.of("big", 8),
-        ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, 10), 1000);
+        ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, 10),
+        ZippedSizePredictorTest.predictorOf(targets, List.of(values().get(0))));
     assertFalse(tooSmall.reached());
     // A budget above what minimum SSE needs is met by minimum SSE (multiplier 0).
     RateControl.Found loose = RateControl.search(targets, List.of(values().get(0)), Map.of("big", 8),
-        ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 5), 0);
+        ClusterSettings.of(8, 0), new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 5), null);
     assertEquals(0, loose.rateWeight());
   }
 
@@ -132,7 +134,7 @@ class RateControlTest {
     ClusterSettings linear = new ClusterSettings(8, InitMethod.LINEAR, true, Granularity.TENSOR, false, 0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RateControl.search(
         List.of(tensor("big", 12_000)), List.of(values().get(0)), Map.of("big", 8), linear,
-        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 2), 0));
+        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 2), null));
     assertTrue(e.getMessage().contains("--init linear"), e.getMessage());
   }
 
