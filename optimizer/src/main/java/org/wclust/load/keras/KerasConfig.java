@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.wclust.load.ModelLoadException;
 
@@ -157,6 +158,7 @@ public final class KerasConfig {
       if (args == null || args.isEmpty()) {
         throw new ModelLoadException("layer '" + layer + "' has a call without arguments");
       }
+      checkKeywordArguments(layer, node.getAsJsonObject().getAsJsonObject("kwargs"));
       JsonElement first = args.get(0);
       ImmutableList.Builder<TensorId> inputs = ImmutableList.builder();
       if (first.isJsonArray()) {
@@ -181,6 +183,27 @@ public final class KerasConfig {
     }
     ImmutableList<TensorId> built = inputs.build();
     return new Call(built, built.size() > 1);
+  }
+
+  /**
+   * The layer builders read positional tensor arguments only, so a keyword argument that could change
+   * the call's result (a key or mask tensor, {@code use_causal_mask=True}, {@code training=True}) is
+   * refused rather than dropped; null and false are what Keras records for the defaults.
+   */
+  private static void checkKeywordArguments(String layer, JsonObject kwargs) throws ModelLoadException {
+    if (kwargs == null) {
+      return;
+    }
+    for (Map.Entry<String, JsonElement> kwarg : kwargs.entrySet()) {
+      JsonElement value = kwarg.getValue();
+      boolean isDefault = value.isJsonNull()
+          || (value.isJsonPrimitive() && value.getAsJsonPrimitive().isBoolean() && !value.getAsBoolean());
+      if (!isDefault) {
+        String shown = isKerasTensor(value) ? "a tensor" : value.toString();
+        throw new ModelLoadException("layer '" + layer + "' is called with " + kwarg.getKey() + "=" + shown
+            + ", which wclust does not support (pass tensors positionally; masks and training flags are not read)");
+      }
+    }
   }
 
   private static boolean isKerasTensor(JsonElement e) {
