@@ -192,7 +192,7 @@ public final class Calibration {
     int classes = scores.length / data.size();
     int[] top = new int[data.size()];
     for (int e = 0; e < top.length; e++) {
-      top[e] = OutputAgreement.argMax(scores, e * classes, classes);
+      top[e] = Evaluation.argMax(scores, e * classes, classes);
     }
     return top;
   }

@@ -33,7 +33,7 @@ public record OutputAgreement(int examples, double topOneAgreement, double meanR
     double kl = 0;
     for (int e = 0; e < n; e++) {
       int at = e * classes;
-      if (argMax(y0, at, classes) == argMax(y, at, classes)) {
+      if (Evaluation.argMax(y0, at, classes) == Evaluation.argMax(y, at, classes)) {
         agree++;
       }
       double diff = 0;
@@ -108,15 +108,5 @@ public record OutputAgreement(int examples, double topOneAgreement, double meanR
       p[j] /= sum;
     }
     return p;
-  }
-
-  static int argMax(float[] values, int offset, int length) {
-    int best = 0;
-    for (int j = 1; j < length; j++) {
-      if (values[offset + j] > values[offset + best]) {
-        best = j;
-      }
-    }
-    return best;
   }
 }

@@ -105,7 +105,8 @@ public final class Evaluation {
         .orElse(data);
   }
 
-  static int argMax(float[] values, int offset, int length) {
+  /** The index of the largest of {@code values[offset .. offset + length)} (the first on ties). */
+  public static int argMax(float[] values, int offset, int length) {
     int best = 0;
     for (int j = 1; j < length; j++) {
       if (values[offset + j] > values[offset + best]) {
