@@ -138,7 +138,7 @@ public final class KMeans1D {
   }
 
   /** Index j drawn with probability p[j] / sum(p); p must have a positive entry. */
-  private static int sample(double[] p, SplittableRandom random) {
+  static int sample(double[] p, SplittableRandom random) {
     double total = 0;
     for (double x : p) {
       total += x;

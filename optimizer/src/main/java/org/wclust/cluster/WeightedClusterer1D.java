@@ -274,7 +274,7 @@ public final class WeightedClusterer1D {
       for (int j = 0; j < m; j++) {
         p[j] = w[j] * nearest[j];
       }
-      int next = sample(p, random);
+      int next = KMeans1D.sample(p, random);
       seeds[s] = d.values[next];
       for (int j = 0; j < m; j++) {
         double e = d.values[j] - (double) seeds[s];
@@ -284,26 +284,6 @@ public final class WeightedClusterer1D {
     }
     Arrays.sort(seeds);
     return seeds;
-  }
-
-  private static int sample(double[] p, SplittableRandom random) {
-    double total = 0;
-    for (double x : p) {
-      total += x;
-    }
-    double r = random.nextDouble() * total;
-    double cumulative = 0;
-    int lastPositive = -1;
-    for (int j = 0; j < p.length; j++) {
-      if (p[j] > 0) {
-        cumulative += p[j];
-        lastPositive = j;
-        if (cumulative > r) {
-          return j;
-        }
-      }
-    }
-    return lastPositive;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -440,16 +420,8 @@ public final class WeightedClusterer1D {
   }
 
   private static Clustering of(KMeans1D.Distinct d, float[] centroids, int[] clusterOfDistinct, int iterations) {
-    int[] indices = new int[d.valueIndex.length];
-    for (int i = 0; i < indices.length; i++) {
-      indices[i] = clusterOfDistinct[d.valueIndex[i]];
-    }
-    double sse = 0;
-    for (int j = 0; j < d.size(); j++) {
-      double e = d.values[j] - (double) centroids[clusterOfDistinct[j]];
-      sse += d.counts[j] * e * e;
-    }
-    return new Clustering(centroids, indices, sse, iterations, false);
+    Clustering c = RateDistortion.of(d, centroids, clusterOfDistinct);
+    return new Clustering(c.centroids(), c.indices(), c.sse(), iterations, false);
   }
 
   private static double weightedSse(KMeans1D.Distinct d, double[] w, Clustering c) {
