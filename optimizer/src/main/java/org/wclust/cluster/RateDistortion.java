@@ -136,6 +136,14 @@ public final class RateDistortion {
     }
     double log2n = log2(n);
     int kk = Math.min(k, a);
+    // The cost of atoms [i, j) is the same in every layer: computed once, row j at j(j−1)/2 + i.
+    double[] costs = new double[kk < 2 ? 0 : rowStart(a + 1)];
+    for (int j = 1; j <= a && kk >= 2; j++) {
+      int row = rowStart(j);
+      for (int i = 0; i < j; i++) {
+        costs[row + i] = cost(cnt, s1, s2, i, j, lambda, log2n);
+      }
+    }
     double[] prev = new double[a + 1];
     double[] cur = new double[a + 1];
     int[][] from = new int[kk + 1][a + 1];
@@ -150,8 +158,9 @@ public final class RateDistortion {
       for (int j = c; j <= a; j++) {
         double min = Double.POSITIVE_INFINITY;
         int arg = -1;
+        int row = rowStart(j);
         for (int i = c - 1; i < j; i++) {
-          double v = prev[i] + cost(cnt, s1, s2, i, j, lambda, log2n);
+          double v = prev[i] + costs[row + i];
           if (v < min) {
             min = v;
             arg = i;
@@ -194,6 +203,11 @@ public final class RateDistortion {
     // The polish drops clusters that empty; with exactly k asked for, keep the cuts then.
     Clustering polished = EntropyConstrained.refineWithLambda(d, exact, lambda);
     return !exactlyK || polished.centroids().length == bestClusters ? polished : exact;
+  }
+
+  /** Where row j (the intervals [i, j), i < j) starts in the triangular cost table. */
+  private static int rowStart(int j) {
+    return (int) ((long) j * (j - 1) / 2);
   }
 
   /** SSE of the atoms [i, j) about their mean plus λ times their index bits. */
