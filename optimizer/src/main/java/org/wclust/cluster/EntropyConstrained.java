@@ -54,16 +54,27 @@ public final class EntropyConstrained {
    * {@link #assignByEnvelope} and summing in one pass (KneeOutputRecordTest).
    */
   static Clustering refineWithLambda(KMeans1D.Distinct d, Clustering start, double lambda) {
-    int n = d.valueIndex.length;
-    int m = d.values.length;
-    double[] centroids = new double[start.centroids().length];
-    for (int j = 0; j < centroids.length; j++) {
-      centroids[j] = start.centroids()[j];
-    }
-    int[] counts = new int[centroids.length];
+    int[] counts = new int[start.centroids().length];
     for (int idx : start.indices()) {
       counts[idx]++;
     }
+    return refineWithLambda(d, start.centroids(), counts, lambda);
+  }
+
+  /**
+   * As {@link #refineWithLambda(KMeans1D.Distinct, Clustering, double)} from the start's centroids
+   * and cluster populations alone (all the iterations read of it), so a caller need not build the
+   * start's indices.
+   */
+  static Clustering refineWithLambda(KMeans1D.Distinct d, float[] startCentroids, int[] startCounts,
+      double lambda) {
+    int n = d.valueIndex.length;
+    int m = d.values.length;
+    double[] centroids = new double[startCentroids.length];
+    for (int j = 0; j < centroids.length; j++) {
+      centroids[j] = startCentroids[j];
+    }
+    int[] counts = startCounts.clone();
     int[] countsBefore = new int[m + 1];
     for (int i = 0; i < m; i++) {
       countsBefore[i + 1] = countsBefore[i] + d.counts[i];

@@ -186,6 +186,7 @@ public final class RateDistortion {
     }
     int[] clusterOf = new int[m];
     float[] centroids = new float[bestClusters];
+    int[] populations = new int[bestClusters];
     for (int c = 0; c < bestClusters; c++) {
       double sum = 0;
       long count = 0;
@@ -195,14 +196,14 @@ public final class RateDistortion {
         count += d.counts[j];
       }
       centroids[c] = (float) (sum / count);
+      populations[c] = (int) count;
     }
-    Clustering exact = of(d, centroids, clusterOf);
     if (a == m) {
-      return exact;
+      return of(d, centroids, clusterOf);
     }
     // The polish drops clusters that empty; with exactly k asked for, keep the cuts then.
-    Clustering polished = EntropyConstrained.refineWithLambda(d, exact, lambda);
-    return !exactlyK || polished.centroids().length == bestClusters ? polished : exact;
+    Clustering polished = EntropyConstrained.refineWithLambda(d, centroids, populations, lambda);
+    return !exactlyK || polished.centroids().length == bestClusters ? polished : of(d, centroids, clusterOf);
   }
 
   /** Where row j (the intervals [i, j), i < j) starts in the triangular cost table. */
