@@ -58,16 +58,17 @@ public final class EntropyConstrained {
     for (int idx : start.indices()) {
       counts[idx]++;
     }
-    return refineWithLambda(d, start.centroids(), counts, lambda);
+    return refineWithLambda(d, start.centroids(), counts, lambda, false);
   }
 
   /**
    * As {@link #refineWithLambda(KMeans1D.Distinct, Clustering, double)} from the start's centroids
    * and cluster populations alone (all the iterations read of it), so a caller need not build the
-   * start's indices.
+   * start's indices. With {@code keepK}, returns null as soon as a cluster empties (clusters never
+   * come back, so a caller that needs them all can stop the iterations there).
    */
   static Clustering refineWithLambda(KMeans1D.Distinct d, float[] startCentroids, int[] startCounts,
-      double lambda) {
+      double lambda, boolean keepK) {
     int n = d.valueIndex.length;
     int m = d.values.length;
     double[] centroids = new double[startCentroids.length];
@@ -122,6 +123,9 @@ public final class EntropyConstrained {
         }
       }
       if (kept < centroids.length) {
+        if (keepK) {
+          return null;
+        }
         centroids = Arrays.copyOf(centroids, kept);
         newCounts = Arrays.copyOf(newCounts, kept);
         sums = Arrays.copyOf(sums, kept);

@@ -201,9 +201,10 @@ public final class RateDistortion {
     if (a == m) {
       return of(d, centroids, clusterOf);
     }
-    // The polish drops clusters that empty; with exactly k asked for, keep the cuts then.
-    Clustering polished = EntropyConstrained.refineWithLambda(d, centroids, populations, lambda);
-    return !exactlyK || polished.centroids().length == bestClusters ? polished : of(d, centroids, clusterOf);
+    // The polish drops clusters that empty; with exactly k asked for, keep the cuts then (the polish
+    // stops at the first drop: its result would not be used).
+    Clustering polished = EntropyConstrained.refineWithLambda(d, centroids, populations, lambda, exactlyK);
+    return polished != null ? polished : of(d, centroids, clusterOf);
   }
 
   /** Where row j (the intervals [i, j), i < j) starts in the triangular cost table. */
