@@ -33,6 +33,16 @@ class KneeOutputRecordTest {
     return v;
   }
 
+  /** k well separated blobs of equal weight: the knee's polish keeps all k clusters on these. */
+  private static float[] blobs(int n, long seed, int k) {
+    Random r = new Random(seed);
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (r.nextInt(k) * 0.1 + r.nextGaussian() * 0.004);
+    }
+    return v;
+  }
+
   private static String digest(Clustering c) throws Exception {
     MessageDigest md = MessageDigest.getInstance("SHA-256");
     ByteBuffer b = ByteBuffer.allocate(4 * (c.centroids().length + c.indices().length));
@@ -75,6 +85,26 @@ class KneeOutputRecordTest {
     };
     for (int i = 0; i < got.length; i++) {
       assertEquals(expected[i], got[i], "case " + i);
+    }
+  }
+
+  /**
+   * On the conv-like inputs above the polish empties a cluster, so the knee keeps the atom DP's
+   * clustering; on well separated blobs it keeps all k and the polished clustering is the result.
+   */
+  @Test
+  void kneeWithAFullPolishMatchesThePreviousVersion() throws Exception {
+    int[][] cases = {{30_000, 21, 4}, {200_000, 22, 8}, {200_000, 23, 16}};
+    String[] expected = {
+      "c69d7af6b557b4204f78e670/4",
+      "bdaf155d1364c43b3f998bdc/8",
+      "551b57e5dfad71243f51e8db/16",
+    };
+    for (int i = 0; i < cases.length; i++) {
+      int[] c = cases[i];
+      String got = digest(RateDistortion.atWeight(KMeans1D.Distinct.of(blobs(c[0], c[1], c[2])), c[2],
+          RateDistortion.KNEE_WEIGHT));
+      assertEquals(expected[i], got, "case " + i);
     }
   }
 
