@@ -3,7 +3,6 @@ package org.wclust.cluster;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Arrays;
-import java.util.TreeSet;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -35,19 +34,16 @@ public record CodebookLayout(int groups, int members, int[] order, int[] positio
     int n = indices.length;
     int[] sizes = new int[groups];
     int[] groupOfElement = new int[n];
-    @SuppressWarnings("unchecked")
-    TreeSet<Integer>[] used = new TreeSet[groups];
-    for (int g = 0; g < groups; g++) {
-      used[g] = new TreeSet<>();
-    }
+    int minIndex = Integer.MAX_VALUE;
+    int maxIndex = Integer.MIN_VALUE;
     for (int e = 0; e < n; e++) {
       int g = groupOf.applyAsInt(e);
       groupOfElement[e] = g;
       sizes[g]++;
-      used[g].add(indices[e]);
+      minIndex = Math.min(minIndex, indices[e]);
+      maxIndex = Math.max(maxIndex, indices[e]);
     }
     int members = Arrays.stream(sizes).max().orElse(0);
-    int entries = Arrays.stream(used).mapToInt(TreeSet::size).max().orElse(0);
     int[] order = new int[groups * members];
     int[] position = new int[n];
     int[] fill = new int[groups];
@@ -62,6 +58,25 @@ public record CodebookLayout(int groups, int members, int[] order, int[] positio
         first[g] = e;
       }
     }
+    // The entries each group uses, ascending: its elements are together in order, so one stamp array
+    // (the group that last saw an entry) finds them without a set per group.
+    int[][] used = new int[groups][];
+    int[] seenBy = new int[n == 0 ? 0 : maxIndex - minIndex + 1];
+    Arrays.fill(seenBy, -1);
+    int[] found = new int[seenBy.length];
+    for (int g = 0; g < groups; g++) {
+      int count = 0;
+      for (int p = g * members; p < g * members + fill[g]; p++) {
+        int entry = indices[order[p]];
+        if (seenBy[entry - minIndex] != g) {
+          seenBy[entry - minIndex] = g;
+          found[count++] = entry;
+        }
+      }
+      used[g] = Arrays.copyOf(found, count);
+      Arrays.sort(used[g]);
+    }
+    int entries = Arrays.stream(used).mapToInt(u -> u.length).max().orElse(0);
     int[] entryTable = new int[groups * entries];
     for (int g = 0; g < groups; g++) {
       for (int p = fill[g]; p < members; p++) {

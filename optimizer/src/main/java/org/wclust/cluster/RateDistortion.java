@@ -136,6 +136,14 @@ public final class RateDistortion {
     }
     double log2n = log2(n);
     int kk = Math.min(k, a);
+    // The cost of atoms [i, j) is the same in every layer: computed once, row j at j(j−1)/2 + i.
+    double[] costs = new double[kk < 2 ? 0 : rowStart(a + 1)];
+    for (int j = 1; j <= a && kk >= 2; j++) {
+      int row = rowStart(j);
+      for (int i = 0; i < j; i++) {
+        costs[row + i] = cost(cnt, s1, s2, i, j, lambda, log2n);
+      }
+    }
     double[] prev = new double[a + 1];
     double[] cur = new double[a + 1];
     int[][] from = new int[kk + 1][a + 1];
@@ -150,8 +158,9 @@ public final class RateDistortion {
       for (int j = c; j <= a; j++) {
         double min = Double.POSITIVE_INFINITY;
         int arg = -1;
+        int row = rowStart(j);
         for (int i = c - 1; i < j; i++) {
-          double v = prev[i] + cost(cnt, s1, s2, i, j, lambda, log2n);
+          double v = prev[i] + costs[row + i];
           if (v < min) {
             min = v;
             arg = i;
@@ -177,6 +186,7 @@ public final class RateDistortion {
     }
     int[] clusterOf = new int[m];
     float[] centroids = new float[bestClusters];
+    int[] populations = new int[bestClusters];
     for (int c = 0; c < bestClusters; c++) {
       double sum = 0;
       long count = 0;
@@ -186,14 +196,20 @@ public final class RateDistortion {
         count += d.counts[j];
       }
       centroids[c] = (float) (sum / count);
+      populations[c] = (int) count;
     }
-    Clustering exact = of(d, centroids, clusterOf);
     if (a == m) {
-      return exact;
+      return of(d, centroids, clusterOf);
     }
-    // The polish drops clusters that empty; with exactly k asked for, keep the cuts then.
-    Clustering polished = EntropyConstrained.refineWithLambda(d, exact, lambda);
-    return !exactlyK || polished.centroids().length == bestClusters ? polished : exact;
+    // The polish drops clusters that empty; with exactly k asked for, keep the cuts then (the polish
+    // stops at the first drop: its result would not be used).
+    Clustering polished = EntropyConstrained.refineWithLambda(d, centroids, populations, lambda, exactlyK);
+    return polished != null ? polished : of(d, centroids, clusterOf);
+  }
+
+  /** Where row j (the intervals [i, j), i < j) starts in the triangular cost table. */
+  private static int rowStart(int j) {
+    return (int) ((long) j * (j - 1) / 2);
   }
 
   /** SSE of the atoms [i, j) about their mean plus λ times their index bits. */

@@ -117,4 +117,59 @@ class EntropyConstrainedTest {
     assertArrayEquals(a.centroids(), b.centroids());
     assertArrayEquals(a.indices(), b.indices());
   }
+  /**
+   * The interval form of the envelope sweep gives exactly the sweep's assignment, including where
+   * rounding decides: centroids a few ulps apart, equal centroids, values at the crossings,
+   * repeated values, a wide range of scales, centroids with no values.
+   */
+  @Test
+  void cutsAreExactlyTheSweepsAssignment() {
+    Random r = new Random(11);
+    for (int trial = 0; trial < 3000; trial++) {
+      int k = 1 + r.nextInt(12);
+      double scale = Math.pow(10, r.nextInt(9) - 6);
+      double[] c = new double[k];
+      double[] p = new double[k];
+      for (int j = 0; j < k; j++) {
+        c[j] = r.nextGaussian() * scale;
+        p[j] = switch (r.nextInt(4)) {
+          case 0 -> 0;
+          case 1 -> Double.POSITIVE_INFINITY;
+          default -> r.nextDouble() * scale * scale * 3;
+        };
+      }
+      Arrays.sort(c);
+      for (int j = 1; j < k; j++) {
+        if (r.nextInt(5) == 0) {
+          c[j] = r.nextBoolean() ? c[j - 1] : Math.nextUp(c[j - 1]);
+        }
+      }
+      if (Arrays.stream(p).allMatch(Double::isInfinite)) {
+        p[r.nextInt(k)] = 0;
+      }
+      int n = 1 + r.nextInt(400);
+      float[] x = new float[n];
+      for (int i = 0; i < n; i++) {
+        x[i] = switch (r.nextInt(4)) {
+          case 0 -> (float) c[r.nextInt(k)]; // on a centroid
+          case 1 -> (float) ((c[r.nextInt(k)] + c[r.nextInt(k)]) / 2); // near a crossing
+          default -> (float) (r.nextGaussian() * scale * 2);
+        };
+        if (i > 0 && r.nextInt(6) == 0) {
+          x[i] = x[i - 1];
+        }
+      }
+      Arrays.sort(x);
+      int[] swept = new int[n];
+      EntropyConstrained.assignByEnvelope(x, c, p, swept);
+      int[] cuts = EntropyConstrained.cutsByEnvelope(x, c, p);
+      int[] fromCuts = new int[n];
+      for (int j = 0; j < k; j++) {
+        assertTrue(cuts[j] <= cuts[j + 1], "trial " + trial);
+        Arrays.fill(fromCuts, cuts[j], cuts[j + 1], j);
+      }
+      assertEquals(n, cuts[k], "trial " + trial);
+      assertArrayEquals(swept, fromCuts, "trial " + trial);
+    }
+  }
 }
