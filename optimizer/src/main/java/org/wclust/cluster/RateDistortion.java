@@ -90,27 +90,10 @@ public final class RateDistortion {
    */
   static Clustering solve(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
     int m = d.size();
-    int a = Math.min(atoms, m);
     // Atom boundaries: atom t covers distinct values [start[t], start[t + 1]).
-    int[] start = new int[a + 1];
+    int[] start = atomStarts(d, atoms);
+    int a = start.length - 1;
     long n = total(d);
-    if (a == m) {
-      for (int t = 0; t <= m; t++) {
-        start[t] = t;
-      }
-    } else {
-      long seen = 0;
-      int t = 1;
-      for (int j = 0; j < m && t < a; j++) {
-        seen += d.counts[j];
-        if (seen * a >= (long) t * n && j + 1 < m) {
-          start[t++] = j + 1;
-        }
-      }
-      a = t;
-      start = Arrays.copyOf(start, a + 1);
-      start[a] = m;
-    }
     // Prefix sums over atoms, values centred for accuracy.
     double mean = 0;
     for (int j = 0; j < m; j++) {
@@ -281,6 +264,35 @@ public final class RateDistortion {
       }
     }
     return bits;
+  }
+
+  /**
+   * Boundaries of at most {@code atoms} runs of the sorted distinct values holding about equal counts:
+   * run t covers distinct values {@code [start[t], start[t + 1])}; one run per value when
+   * {@code atoms >= d.size()}. The dynamic programs cut only on these boundaries.
+   */
+  static int[] atomStarts(KMeans1D.Distinct d, int atoms) {
+    int m = d.size();
+    if (atoms >= m) {
+      int[] start = new int[m + 1];
+      for (int t = 0; t <= m; t++) {
+        start[t] = t;
+      }
+      return start;
+    }
+    long n = total(d);
+    int[] start = new int[atoms + 1];
+    long seen = 0;
+    int t = 1;
+    for (int j = 0; j < m && t < atoms; j++) {
+      seen += d.counts[j];
+      if (seen * atoms >= (long) t * n && j + 1 < m) {
+        start[t++] = j + 1;
+      }
+    }
+    start = Arrays.copyOf(start, t + 1);
+    start[t] = m;
+    return start;
   }
 
   private static long total(KMeans1D.Distinct d) {

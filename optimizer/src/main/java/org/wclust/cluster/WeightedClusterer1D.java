@@ -105,7 +105,7 @@ public final class WeightedClusterer1D {
 
   static Clustering optimal(KMeans1D.Distinct d, double[] w, int k) {
     int m = d.size();
-    int[] start = atoms(d, (int) Math.min(m, Math.max(k + 1, TABLE_LIMIT / k)));
+    int[] start = RateDistortion.atomStarts(d, (int) Math.min(m, Math.max(k + 1, TABLE_LIMIT / k)));
     Sums s = new Sums(d, w, start);
     int a = start.length - 1;
     int kk = Math.min(k, a);
@@ -167,7 +167,7 @@ public final class WeightedClusterer1D {
       return optimal;
     }
     int m = d.size();
-    int[] start = atoms(d, Math.max(k + 1, Math.min(m, (int) Math.sqrt(WORK_LIMIT / (double) k))));
+    int[] start = RateDistortion.atomStarts(d, Math.max(k + 1, Math.min(m, (int) Math.sqrt(WORK_LIMIT / (double) k))));
     Sums s = new Sums(d, w, start);
     int a = start.length - 1;
     int kk = Math.min(k, a);
@@ -292,30 +292,6 @@ public final class WeightedClusterer1D {
    * Atom boundaries over the distinct values: every value its own atom when {@code atoms >= m}, else
    * about {@code atoms} runs of equal count.
    */
-  private static int[] atoms(KMeans1D.Distinct d, int atoms) {
-    int m = d.size();
-    if (atoms >= m) {
-      int[] start = new int[m + 1];
-      for (int t = 0; t <= m; t++) {
-        start[t] = t;
-      }
-      return start;
-    }
-    long n = d.valueIndex.length;
-    int[] start = new int[atoms + 1];
-    long seen = 0;
-    int t = 1;
-    for (int j = 0; j < m && t < atoms; j++) {
-      seen += d.counts[j];
-      if (seen * atoms >= (long) t * n && j + 1 < m) {
-        start[t++] = j + 1;
-      }
-    }
-    start = Arrays.copyOf(start, t + 1);
-    start[t] = m;
-    return start;
-  }
-
   /** Prefix sums over atoms of count, weight, weighted first and second moments (values centred). */
   private static final class Sums {
     final long[] count;
