@@ -123,6 +123,7 @@ public final class Wclust {
       long t1 = System.nanoTime();
       List<WeightTensor> discovered = WeightDiscovery.discoverForClustering(model);
       Map<String, Integer> plan = options.plan().resolve(discovered);
+      List<WeightTensor> planned = planned(discovered, plan);
       clock.lap("discover");
       JsonObject extraReport = new JsonObject();
       LayerHints hints = LayerHints.NONE;
@@ -139,8 +140,6 @@ public final class Wclust {
       Map<String, float[]> fisher = null;
       if (calibration != null) {
         progress.accept("measuring weight importance on " + calibration.size() + " calibration examples");
-        Map<String, Integer> asked = plan;
-        List<WeightTensor> planned = discovered.stream().filter(w -> asked.containsKey(w.name())).toList();
         fisher = Calibration.fisher(model, planned, calibration, outputKey(options));
         hints = new LayerHints(Calibration.weights(fisher), hints.granularity());
       }
@@ -148,7 +147,7 @@ public final class Wclust {
       ZippedSizePredictor sizePredictor = null;
       ClusterSettings settings = options.settings();
       // The planned weights and their values, read once for every search of a size budget.
-      RateInputs rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, plan);
+      RateInputs rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, planned);
       if (options.rateTarget() != null && options.rateTarget().perLayer()) {
         progress.accept("choosing k per layer for " + options.rateTarget());
         long fixed = fixedBytes(model, rateInputs, options.rateTarget());
@@ -341,11 +340,14 @@ public final class Wclust {
     return new Tuned(tuned, clustered.withTrainedValues(tuned.model(), model, options.int8Aware()));
   }
 
+  /** The weights of {@code discovered} that {@code plan} clusters, in discovery order. */
+  private static List<WeightTensor> planned(List<WeightTensor> discovered, Map<String, Integer> plan) {
+    return discovered.stream().filter(w -> plan.containsKey(w.name())).toList();
+  }
+
   /** The weights a plan clusters, in discovery order, with their original values. */
   private record RateInputs(List<WeightTensor> targets, List<float[]> values) {
-    static RateInputs of(FlatModel model, Map<String, Integer> plan) {
-      List<WeightTensor> targets =
-          WeightDiscovery.discoverForClustering(model).stream().filter(w -> plan.containsKey(w.name())).toList();
+    static RateInputs of(FlatModel model, List<WeightTensor> targets) {
       return new RateInputs(targets,
           targets.stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList());
     }
