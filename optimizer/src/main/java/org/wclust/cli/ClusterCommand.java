@@ -153,7 +153,8 @@ public final class ClusterCommand implements Callable<Integer> {
 
   @Option(names = "--plain-fold",
       description = "cluster every folded kernel as it is, one unweighted codebook per tensor (as before "
-          + "BatchNorm-safe codebooks; low-factor channels can collapse)")
+          + "BatchNorm-safe codebooks; low-factor channels can collapse), depthwise kernels too (smaller, "
+          + "less accurate)")
   boolean plainFold;
 
   @Option(names = "--bn-safe-spread", paramLabel = "S", defaultValue = "10",
@@ -161,7 +162,8 @@ public final class ClusterCommand implements Callable<Integer> {
           + "default ${DEFAULT-VALUE}) gets BatchNorm-safe codebooks: its error weighted by 1/factor^2, in one "
           + "codebook, a few codebooks over channels grouped by factor, or one per channel, the fewest whose "
           + "error stays within 1.5x that of clustering without folding (the report's batch_norm_codebooks "
-          + "says which and why); below S it is clustered as it is")
+          + "says which and why); below S it is clustered as it is. Folded depthwise kernels get one "
+          + "codebook per channel whatever S")
   double bnSafeSpread;
 
   @Option(names = "--calibration", paramLabel = "FILE",

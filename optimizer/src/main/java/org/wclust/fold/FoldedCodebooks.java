@@ -30,7 +30,8 @@ import org.wclust.graph.WeightTensor;
  * 4, 8, ...), else one per channel, which always qualifies (its error is at most the unfolded per-tensor
  * one). Every channel then holds at most k values, the tensor at most G·k, and the clustering uses the
  * {@code 1 / s_c²} weights inside each codebook. A kernel whose factors spread less than a threshold
- * ({@link #DEFAULT_SPREAD} by default) is clustered as folded. Only asked for per-tensor codebooks;
+ * ({@link #DEFAULT_SPREAD} by default) is clustered as folded. Depthwise kernels get one codebook per
+ * channel whatever their factors ({@link #depthwise}). Only asked for per-tensor codebooks;
  * other granularities keep theirs and get the weights.
  */
 public final class FoldedCodebooks {
@@ -49,6 +50,8 @@ public final class FoldedCodebooks {
    * as it is.
    */
   public static final double DEFAULT_SPREAD = 10;
+
+  private static final String DEPTHWISE = "DepthwiseConv2dNative";
 
   /** A kernel's choice and its grounds, for the report. */
   public record Choice(String kernel, int clusters, double factorSpread, Granularity granularity,
@@ -91,15 +94,47 @@ public final class FoldedCodebooks {
       if (w == null || !plan.containsKey(w.name()) || fold.scale() == null) {
         continue;
       }
-      float[] values = model.variables().get(w.handleNode()).value().toFloats();
-      Choice choice = choose(w.name(), values, fold.scale(), w.channels(), settings.withClusters(plan.get(w.name())),
-          importance, minSpread);
+      Choice choice;
+      if (DEPTHWISE.equals(w.op()) && settings.granularity().equals(Granularity.TENSOR)) {
+        choice = depthwise(w.name(), fold.scale(), w.params() / w.channels().count(), plan.get(w.name()));
+      } else {
+        float[] values = model.variables().get(w.handleNode()).value().toFloats();
+        choice = choose(w.name(), values, fold.scale(), w.channels(), settings.withClusters(plan.get(w.name())),
+            importance, minSpread);
+      }
       choices.add(choice);
       if (!choice.granularity().equals(settings.granularity())) {
         granularity.put(w.name(), choice.granularity());
       }
     }
     return new Result(new LayerHints(importance, granularity), choices);
+  }
+
+  /**
+   * A folded depthwise kernel gets one codebook per channel, whatever its factors: each output channel is
+   * one small filter (9 weights for 3x3) that alone makes its channel, and one codebook shared by all
+   * its channels costs more accuracy than any other layer type. On MobileNetV2 (0.35) trained on
+   * Fashion-MNIST (79.68 %, k = 16, benchmarks/bn_layer_sensitivity.py) clustering only the depthwise
+   * kernels, per folded tensor, left 74.93 %, only all other kernels together 79.18 %; with wclust's
+   * default the whole network went from 75.49 % to 78.38 %, at a zipped .tflite of 382 KB instead of
+   * 298 KB (the depthwise kernels are 6 % of its weights, but nearly every one of them is then a value
+   * of its own in a float .tflite).
+   */
+  static Choice depthwise(String name, float[] scale, long weightsPerChannel, int k) {
+    return new Choice(name, k, spread(scale), Granularity.CHANNEL, Double.NaN, String.format(
+        "depthwise: each channel is one filter of %d weights that alone makes its output; per channel",
+        weightsPerChannel));
+  }
+
+  /** Largest / smallest |factor|. */
+  static double spread(float[] scale) {
+    double maxAbs = 0;
+    double minAbs = Double.POSITIVE_INFINITY;
+    for (float s : scale) {
+      maxAbs = Math.max(maxAbs, Math.abs(s));
+      minAbs = Math.min(minAbs, Math.abs(s));
+    }
+    return maxAbs / Math.max(minAbs, Math.max(maxAbs * 1e-6, Double.MIN_NORMAL));
   }
 
   static Choice choose(String name, float[] folded, float[] scale, OutputChannels channels, ClusterSettings settings,
