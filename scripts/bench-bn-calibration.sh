@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Post-training clustering of BatchNorm-heavy networks, without fine-tuning: the default (folded; per-channel
 # codebooks for depthwise kernels, BatchNorm-safe codebooks from a factor spread of 10x, which neither
-# fixture reaches), --plain-fold (one unweighted codebook per folded kernel), BatchNorm-safe codebooks at
-# every factor spread (--bn-safe-spread 1.05), --no-fold-bn, per channel, and --calibration (500
-# unlabelled training images). SKIP_RANDOM=1 leaves
+# fixture reaches), --plain-fold (one unweighted codebook per folded kernel), --no-fold-bn, per channel,
+# --calibration (500 unlabelled training images) and --calibration with --correct-bias. SKIP_RANDOM=1 leaves
 # out the random MobileNetV2 rows (about 5 minutes each on 2 busy cores). Two fixtures made by
 # integration-tests/src/test/python: MobileNetV2 (alpha 0.35) trained on Fashion-MNIST
 # (make_bn_mobilenet.py; scored on the 10,000 test images) and Keras MobileNetV2 (1.0, 224) with random
@@ -12,6 +11,7 @@
 # change and KL against the original (on the test / random images), the zipped .tflite, and the
 # largest number of distinct values per tensor / per channel among the .tflite's CONV_2D,
 # DEPTHWISE_CONV_2D and FULLY_CONNECTED weights.
+# ONLY=REGEX runs only the rows whose "fixture setting k" matches (e.g. ONLY='calibration.* 8$').
 # Usage: scripts/bench-bn-calibration.sh [--keep DIR]   (about 30 minutes on 2 busy cores; the trained fixture and
 # MobileNetV2 are kept in DIR and reused)
 set -euo pipefail
@@ -37,6 +37,9 @@ echo "|---|---|---|---|---|---|---|---|---|"
 row() { # fixture name k setting-args...
   local fixture="$1" name="$2" k="$3"
   shift 3
+  if [ -n "${ONLY:-}" ] && ! [[ "$fixture $name $k" =~ $ONLY ]]; then
+    return
+  fi
   local out="$work/out-$fixture-$name-$k"
   if [ "$fixture" = trained ]; then
     "$wclust" cluster "$work/bn/model" -o "$out" -k "$k" "$@" --val "$work/bn/test.npz" --scale "$scale" \
@@ -62,12 +65,13 @@ PY
 }
 row trained default 16
 row trained plain-fold 16 --plain-fold
-row trained bn-safe-1.05 16 --bn-safe-spread 1.05
 row trained no-fold-bn 16 --no-fold-bn
 row trained channel 16 --granularity channel
 row trained calibration 16 --calibration "$work/bn/calibration.npz"
+row trained calibration+correct-bias 16 --calibration "$work/bn/calibration.npz" --correct-bias
 row trained default 8
 row trained calibration 8 --calibration "$work/bn/calibration.npz"
+row trained calibration+correct-bias 8 --calibration "$work/bn/calibration.npz" --correct-bias
 if [ "${SKIP_RANDOM:-}" != 1 ]; then
   row random default 16
   row random plain-fold 16 --plain-fold

@@ -100,7 +100,10 @@ class BatchNormMobileNetTest {
     assertTrue(byDefault <= notFolded, "mean relative change " + byDefault + ", without folding " + notFolded);
   }
 
-  /** At k = 8, weighting by the Fisher of 500 unlabelled images keeps more of the original's answers. */
+  /**
+   * At k = 8, weighting by the Fisher of 500 unlabelled images keeps more of the original's answers, and
+   * correcting the folded biases on them moves the outputs less again.
+   */
   @Test
   void calibrationKeepsMoreOfTheOriginalsAnswers(@TempDir Path tmp) throws Exception {
     JsonObject plain = cluster(tmp.resolve("plain"), "-k", "8");
@@ -114,5 +117,20 @@ class BatchNormMobileNetTest {
     JsonObject c = calibrated.getAsJsonObject("calibration");
     assertEquals(500, c.get("examples").getAsInt());
     assertEquals(53, c.getAsJsonArray("layers").size());
+
+    // --correct-bias: the same clusters (same squared error per layer), each of the 52 folded biases
+    // corrected, and the outputs closer to the original's than without it.
+    JsonObject corrected = cluster(tmp.resolve("corrected"), "-k", "8", "--calibration",
+        DIR.resolve("calibration.npz").toString(), "--correct-bias");
+    assertEquals(52, corrected.getAsJsonArray("bias_correction").size());
+    for (int i = 0; i < 53; i++) {
+      assertEquals(calibrated.getAsJsonArray("layers").get(i).getAsJsonObject().get("sse").getAsDouble(),
+          corrected.getAsJsonArray("layers").get(i).getAsJsonObject().get("sse").getAsDouble(), 0.0, "layer " + i);
+    }
+    double uncorrectedChange = calibrated.getAsJsonObject("output_agreement").get("mean_relative_change")
+        .getAsDouble();
+    double correctedChange = corrected.getAsJsonObject("output_agreement").get("mean_relative_change").getAsDouble();
+    assertTrue(correctedChange < uncorrectedChange,
+        "mean relative change with --correct-bias " + correctedChange + ", without " + uncorrectedChange);
   }
 }

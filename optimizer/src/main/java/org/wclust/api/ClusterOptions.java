@@ -30,16 +30,20 @@ import org.wclust.train.FineTuneOptions;
  * @param calibration null, or inputs (labels unused) on which each weight's importance is measured
  *     once and the clustering weighted by it, and the clustered model's outputs compared with the
  *     original's ({@link org.wclust.calibrate.Calibration})
+ * @param correctBias with {@code calibration}, correct each folded bias after clustering so that its
+ *     layer's per-channel output mean on the calibration inputs stays the original's
+ *     ({@link org.wclust.calibrate.BiasCorrection})
  */
 public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
     boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
-    Dataset validationData, RateControl.Target rateTarget, double bnSafeSpread, Dataset calibration) {
+    Dataset validationData, RateControl.Target rateTarget, double bnSafeSpread, Dataset calibration,
+    boolean correctBias) {
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
       boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData,
       RateControl.Target rateTarget) {
     this(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validationData, rateTarget,
-        org.wclust.fold.FoldedCodebooks.DEFAULT_SPREAD, null);
+        org.wclust.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false);
   }
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
@@ -71,36 +75,42 @@ public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String 
   /** These options with fine-tuning on {@code train} and evaluation on {@code validation} (may be null). */
   public ClusterOptions withFineTuning(Dataset train, FineTuneOptions options, Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation,
-        rateTarget, bnSafeSpread, calibration);
+        rateTarget, bnSafeSpread, calibration, correctBias);
   }
 
   /** These options with evaluation (no fine-tuning) on {@code validation}. */
   public ClusterOptions withValidation(Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation,
-        rateTarget, bnSafeSpread, calibration);
+        rateTarget, bnSafeSpread, calibration, correctBias);
   }
 
   /** These options with a size budget (null for none). */
   public ClusterOptions withRateTarget(RateControl.Target target) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, target, bnSafeSpread, calibration);
+        validationData, target, bnSafeSpread, calibration, correctBias);
   }
 
   /** These options with other clustering settings. */
   public ClusterOptions withSettings(ClusterSettings newSettings) {
     return new ClusterOptions(plan, newSettings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, calibration);
+        validationData, rateTarget, bnSafeSpread, calibration, correctBias);
   }
 
   /** These options with BatchNorm-safe codebooks from this factor spread (infinite: never). */
   public ClusterOptions withBnSafeSpread(double spread) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, spread, calibration);
+        validationData, rateTarget, spread, calibration, correctBias);
   }
 
   /** These options with calibration inputs (null for none). */
   public ClusterOptions withCalibration(Dataset data) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, data);
+        validationData, rateTarget, bnSafeSpread, data, correctBias);
+  }
+
+  /** These options with bias correction on the calibration inputs after clustering, or without. */
+  public ClusterOptions withBiasCorrection(boolean correct) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, rateTarget, bnSafeSpread, calibration, correct);
   }
 }

@@ -14,6 +14,7 @@ import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.SavedModelWriter;
 import org.wclust.bridge.TensorRef;
 import org.wclust.bridge.TfliteExport;
+import org.wclust.calibrate.BiasCorrection;
 import org.wclust.calibrate.Calibration;
 import org.wclust.calibrate.OutputAgreement;
 import org.wclust.cluster.BudgetTrim;
@@ -173,6 +174,13 @@ public final class Wclust {
       ClusteredModel clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware(), hints);
       long t2 = System.nanoTime();
       clock.lap("cluster");
+      if (options.correctBias() && calibration != null) {
+        progress.accept("correcting the folded biases on " + calibration.size() + " calibration examples");
+        BiasCorrection.Result corrected = BiasCorrection.correct(model, clustered, folds, calibration);
+        clustered = corrected.model();
+        extraReport.add("bias_correction", corrected.layers());
+        clock.lap("bias_correction");
+      }
 
       Dataset train = fitToInput(options.trainData(), model);
       Dataset validation = fitToInput(options.validationData(), model);

@@ -174,6 +174,13 @@ public final class ClusterCommand implements Callable<Integer> {
           + "relative change, KL) and gives each layer's predicted loss increase")
   Path calibration;
 
+  @Option(names = "--correct-bias",
+      description = "with --calibration: after clustering, correct each folded bias (BatchNorm folded into a "
+          + "conv) layer by layer from the input on, so that every output channel's mean on the calibration "
+          + "inputs stays the original model's (bias correction; changes those biases, not the clusters); "
+          + "the report's bias_correction gives each layer's shift")
+  boolean correctBias;
+
   @Option(names = "--no-size",
       description = "skip the .tflite size measurement of wclust-report.json (two TFLite conversions "
           + "with Python TensorFlow); the packed and Huffman sizes are still reported")
@@ -228,7 +235,12 @@ public final class ClusterCommand implements Callable<Integer> {
         Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0, rateWeight), signature,
         !noFoldBatchNorm, int8Aware || tflite.int8()); // --tflite --quantize int8 keeps the clusters
     options = options.withRateTarget(rateTarget()).withBnSafeSpread(bnSafeSpread())
-        .withCalibration(calibration == null ? null : fineTune.inputsOnly(calibration));
+        .withCalibration(calibration == null ? null : fineTune.inputsOnly(calibration))
+        .withBiasCorrection(correctBias);
+    if (correctBias && (calibration == null || noFoldBatchNorm)) {
+      throw new IllegalArgumentException("--correct-bias needs --calibration FILE and folded BatchNorm (no "
+          + "--no-fold-bn)");
+    }
     TfliteExport.Target tfliteTarget = tflite.target(fineTune.data, fineTune.scale);
     if (fineTune.fineTunes()) {
       options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
@@ -240,7 +252,8 @@ public final class ClusterCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
       }
       if (options.calibration() != null || plainFold) {
-        throw new IllegalArgumentException("--calibration and --plain-fold need a SavedModel directory as OUT, "
+        throw new IllegalArgumentException("--calibration, --correct-bias and --plain-fold need a SavedModel "
+            + "directory as OUT, "
             + "not .keras");
       }
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights

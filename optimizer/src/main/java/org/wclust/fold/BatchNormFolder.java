@@ -49,11 +49,12 @@ public final class BatchNormFolder {
   /** One folded BatchNormalization. */
   /**
    * A folded BatchNorm: the kernel it was folded into, its output, and the per-output-channel factor
-   * {@code s} the kernel was multiplied by (its spread is what {@link FoldedCodebooks} looks at).
+   * {@code s} the kernel was multiplied by (its spread is what {@link FoldedCodebooks} looks at), the
+   * VarHandleOp of the folded bias and the tensor that replaces the BatchNorm's output (conv + bias).
    */
-  public record Fold(String kernel, String batchNormOutput, float[] scale) {
+  public record Fold(String kernel, String batchNormOutput, float[] scale, String biasVariable, String output) {
     public Fold(String kernel, String batchNormOutput) {
-      this(kernel, batchNormOutput, null);
+      this(kernel, batchNormOutput, null, null, null);
     }
   }
 
@@ -168,7 +169,7 @@ public final class BatchNormFolder {
       variables.put(handle, new ModelVariable(handle, layer + "/folded_bias",
           HostTensor.ofFloats(new long[] {channels}, bias)));
       rewire.put(TensorRef.parse(m.bnOutput()).toString(), biasAdd);
-      folds.add(new Fold(m.kernel().name(), m.bnOutput(), scale));
+      folds.add(new Fold(m.kernel().name(), m.bnOutput(), scale, handle, biasAdd + ":0"));
     }
     GraphDef rewired = GraphDefs.rewireInputs(graph.build(), rewire);
     // Signature outputs may be the BN output itself.
