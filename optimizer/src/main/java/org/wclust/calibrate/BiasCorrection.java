@@ -34,7 +34,7 @@ import org.wclust.graph.ModelVariable;
  * the clustered model's folded bias absorbs the difference. One layer after another, from the input
  * on, each measured with the layers before it already corrected: correcting all at once from one
  * measurement over-corrects the later ones (on the BatchNorm MobileNetV2 fixture at k = 16 one such
- * pass fell to 67 % and three to 10 %, where layer by layer kept 79 %). Changes the folded biases
+ * pass fell to 67 % and three to 10 %, where layer by layer kept 79 %; benchmarks/bn_layer_sensitivity.py). Changes the folded biases
  * only; the clustering, and so the kernels' values, stay as they are.
  */
 public final class BiasCorrection {
