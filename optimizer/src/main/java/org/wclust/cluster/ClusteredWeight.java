@@ -110,8 +110,11 @@ public final class ClusteredWeight {
     int k = layout.entries();
     int m = layout.members();
     Operand<TFloat32> flatWeights = tf.reshape(original, tf.constant(new int[] {-1}));
+    Operand<TInt32> swap = tf.constant(new int[] {1, 0});
+    // One codebook per channel of the last axis: the [g, m] layout is a transpose, cheaper than a gather.
     Operand<TFloat32> values = layout.identity()
         ? tf.reshape(flatWeights, tf.constant(new int[] {1, m}))
+        : layout.strided() ? tf.linalg.transpose(tf.reshape(flatWeights, tf.constant(new int[] {m, g})), swap)
         : tf.reshape(tf.gather(flatWeights, tf.constant(layout.order()), tf.constant(0)),
             tf.constant(new int[] {g, m}));
     Operand<TFloat32> groupCentroids = tf.reshape(
@@ -149,7 +152,10 @@ public final class ClusteredWeight {
       codebookIndex = tf.gather(tf.constant(layout.entryTable()), tf.math.add(slot, rowStart), tf.constant(0));
     }
     Operand<TInt32> flatIndex = tf.reshape(codebookIndex, tf.constant(new int[] {-1}));
-    if (!layout.identity()) {
+    if (layout.strided()) {
+      flatIndex = tf.reshape(tf.linalg.transpose(tf.reshape(flatIndex, tf.constant(new int[] {g, m})), swap),
+          tf.constant(new int[] {-1}));
+    } else if (!layout.identity()) {
       flatIndex = tf.gather(flatIndex, tf.constant(layout.position()), tf.constant(0));
     }
     return tf.withName("reassigned").reshape(flatIndex, tf.constant(toInts(shape)));

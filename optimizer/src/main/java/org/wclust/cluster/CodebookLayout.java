@@ -23,9 +23,12 @@ import java.util.function.IntUnaryOperator;
  * @param entries entries per group after padding (the largest codebook)
  * @param entryTable for row-major {@code [groups, entries]}, the index into the concatenated codebook
  * @param identity true when there is one group and {@code order} is the identity (no gathers needed)
+ * @param strided true when element {@code e} belongs to group {@code e % groups} and every group has
+ *     {@code members} elements (one codebook per channel of the last axis): {@code order} is then the
+ *     transpose of a row-major {@code [members, groups]}, which a transpose lays out without gathers
  */
 public record CodebookLayout(int groups, int members, int[] order, int[] position, int entries,
-    int[] entryTable, boolean identity) {
+    int[] entryTable, boolean identity, boolean strided) {
 
   /**
    * The layout of a clustering: element {@code e} belongs to group {@code groupOf(e)}; a group's
@@ -100,7 +103,20 @@ public record CodebookLayout(int groups, int members, int[] order, int[] positio
         entryTable[g * entries + j] = last;
       }
     }
-    return new CodebookLayout(groups, members, order, position, entries, entryTable, identity);
+    return new CodebookLayout(groups, members, order, position, entries, entryTable, identity,
+        !identity && isStrided(position, groups, members));
+  }
+
+  private static boolean isStrided(int[] position, int groups, int members) {
+    if (position.length != (long) groups * members) {
+      return false;
+    }
+    for (int e = 0; e < position.length; e++) {
+      if (position[e] != (e % groups) * members + e / groups) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
