@@ -4,7 +4,7 @@ process, against tfmot cluster_weights + strip_clustering + save on the same arc
 
 Usage (scripts/bench-pipeline.sh runs it with the project's .venv):
   bench_pipeline.py [--models MobileNetV2,ResNet50,ConvNeXtBase] [--work DIR] [--classpath JAR:CP]
-                    [--no-tfmot] [--check] [--keep] [--runs N]
+                    [--no-tfmot] [--check] [--keep] [--runs N] [--java-opts OPTS] [--jvm-defaults]
 
 Models: keras.applications with seeded random weights and randomised BatchNorm statistics, exported
 with Keras 3 model.export() by benchmarks/make_pipeline_models.py (kept in WORK/models between runs).
@@ -12,7 +12,9 @@ Runs per model: `cluster MODEL --clusters 16 --no-size` (the default init), for 
 `--clusters 32 --init optimal --no-size` and for ResNet50 `--clusters 16 --init optimal --no-size`
 (the per-tensor clustering the speed targets of issue #13 were set with). Stage
 times come from the report's timings (load_s, cluster_s, export_s and, when the build reports them,
-timings.stages); peak RSS is the java process's ru_maxrss (wait4). With --check, each clustered
+timings.stages); peak RSS is the java process's ru_maxrss (wait4). The java process runs with the
+launcher's JVM options (scripts/wclust-jvm.options) and MALLOC_ARENA_MAX=2, as ./wclust does, unless
+--jvm-defaults. With --check, each clustered
 SavedModel is converted (wclust convert) and the TFLite interpreter's output is compared with the
 clustered SavedModel's on the fixture's two images. --classpath runs another build (e.g. a copy of
 the jars from before a change) for a before/after table; its outputs land in WORK/out-<label>.
@@ -28,6 +30,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
 MAIN = "org.wclust.models.WclustMain"
+# The JVM options and malloc setting ./wclust runs with, so that the measured process is the user's.
+LAUNCHER_JVM_OPTIONS = ["@" + os.path.join(ROOT, "scripts", "wclust-jvm.options")]
+LAUNCHER_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def default_classpath():
@@ -49,10 +54,13 @@ def run_measured(cmd, env=None):
     return wall, usage.ru_maxrss / 1024.0, out
 
 
-def wclust_cluster(classpath, model_dir, out_dir, extra, java_opts=()):
+def wclust_cluster(classpath, model_dir, out_dir, extra, java_opts=(), launcher_settings=True):
     if os.path.exists(out_dir):
         shutil.rmtree(out_dir)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if launcher_settings:
+        env.update(LAUNCHER_ENV)
+        java_opts = LAUNCHER_JVM_OPTIONS + list(java_opts)
     cmd = ["java", *java_opts, f"-Dwclust.home={ROOT}", "-cp", classpath, MAIN, "cluster", model_dir, "-o", out_dir,
            "--seed", "1"] + extra
     wall, rss, _ = run_measured(cmd, env)
@@ -159,13 +167,18 @@ def main(argv):
     p.add_argument("--classpath", help="java classpath of the build to measure (default: this checkout's)")
     p.add_argument("--label", default="this build", help="name of the build in the table")
     p.add_argument("--no-tfmot", action="store_true", help="skip the tfmot runs")
-    p.add_argument("--java-opts", default="", help="JVM options of the wclust runs, e.g. '-XX:+UseSerialGC'")
+    p.add_argument("--java-opts", default="",
+                   help="JVM options of the wclust runs, after those of scripts/wclust-jvm.options, e.g. '-Xmx2g'")
+    p.add_argument("--jvm-defaults", action="store_true",
+                   help="run java with its default options and malloc settings instead of the launcher's "
+                        "(scripts/wclust-jvm.options, MALLOC_ARENA_MAX=2), as builds before them were measured")
     p.add_argument("--configs", help="only these runs, e.g. k16,k16-optimal")
     p.add_argument("--check", action="store_true", help="convert each output and compare TFLite with it")
     p.add_argument("--compare-with", metavar="LABEL",
                    help="compare each clustered SavedModel byte for byte with the one a run --label LABEL wrote")
     p.add_argument("--runs", type=int, default=1, help="repetitions of each wclust run (the table shows the fastest)")
     args = p.parse_args(argv[1:])
+    load_at_start = os.getloadavg()[0]
     classpath = args.classpath or default_classpath()
     work = os.path.abspath(args.work)
     models_dir = os.path.join(work, "models")
@@ -186,7 +199,8 @@ def main(argv):
             best = None
             for _ in range(args.runs):
                 log(f"{args.label}: wclust cluster {name} {' '.join(extra)}")
-                r = wclust_cluster(classpath, os.path.join(models_dir, name), out_dir, extra, args.java_opts.split())
+                r = wclust_cluster(classpath, os.path.join(models_dir, name), out_dir, extra, args.java_opts.split(),
+                                   not args.jvm_defaults)
                 best = r if best is None or r["wall_s"] < best["wall_s"] else best
             row = {"model": name, "run": "wclust " + " ".join(extra), **best}
             if args.compare_with:
@@ -201,7 +215,8 @@ def main(argv):
             t = tfmot_run(name, 16, work)
             rows.append({"model": name, "run": "tfmot cluster_weights k=16 + strip_clustering + save (.h5)", **t})
             log(json.dumps(rows[-1]))
-    print_table(rows, args.label)
+    print_table(rows, f"{args.label}; {os.cpu_count()} cores, 1-minute load average {load_at_start:.1f} at the start, "
+                      f"{os.getloadavg()[0]:.1f} at the end")
     with open(os.path.join(work, f"results-{label_dir[4:]}.json"), "w") as f:
         json.dump(rows, f, indent=1)
     return 0
@@ -212,7 +227,7 @@ def fmt(v):
 
 
 def print_table(rows, label):
-    print(f"\nbench-pipeline ({label}); seconds and MB of the whole process, 2 cores shared\n")
+    print(f"\nbench-pipeline ({label}); seconds and MB of the whole process\n")
     head = ["model", "run", "wall s", "peak RSS MB", "load_s", "cluster_s", "export_s", "stages (s)",
             "TFLite max |diff| / max |y|", "same bytes as"]
     print("| " + " | ".join(head) + " |")

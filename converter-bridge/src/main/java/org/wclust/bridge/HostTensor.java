@@ -13,6 +13,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.types.TInt32;
 
 /**
  * An immutable tensor value held on the Java heap: dtype, shape and the raw little-endian bytes that
@@ -22,12 +23,23 @@ import org.tensorflow.proto.TensorShapeProto;
 public final class HostTensor {
   private final DataType dtype;
   private final long[] shape;
+  /** The little-endian bytes; null for an int32 tensor that shares {@link #ints}. */
   private final byte[] data;
+  /** The values of an int32 tensor made by {@link #sharingInts}, else null. */
+  private final int[] ints;
 
   private HostTensor(DataType dtype, long[] shape, byte[] data) {
     this.dtype = dtype;
     this.shape = shape.clone();
     this.data = data;
+    this.ints = null;
+  }
+
+  private HostTensor(long[] shape, int[] ints) {
+    this.dtype = DataType.DT_INT32;
+    this.shape = shape.clone();
+    this.data = null;
+    this.ints = ints;
   }
 
   /** A float32 tensor of the given shape; {@code values.length} must equal the shape's size. */
@@ -43,9 +55,18 @@ public final class HostTensor {
   public static HostTensor ofInts(long[] shape, int[] values) {
     checkArgument(Shape.of(shape).size() == values.length,
         "shape %s holds %s values, got %s", Arrays.toString(shape), Shape.of(shape).size(), values.length);
-    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    buf.asIntBuffer().put(values);
-    return new HostTensor(DataType.DT_INT32, shape, buf.array());
+    return new HostTensor(DataType.DT_INT32, shape, bytes(values));
+  }
+
+  /**
+   * An int32 tensor that holds {@code values} itself instead of a copy, for big index tensors that
+   * live on beside the clustering that made them (one copy of a model's indices instead of two). The
+   * caller must never change {@code values} afterwards.
+   */
+  public static HostTensor sharingInts(long[] shape, int[] values) {
+    checkArgument(Shape.of(shape).size() == values.length,
+        "shape %s holds %s values, got %s", Arrays.toString(shape), Shape.of(shape).size(), values.length);
+    return new HostTensor(shape, values);
   }
 
   /** Copies a native tensor of a fixed-size type. */
@@ -112,6 +133,9 @@ public final class HostTensor {
 
   public int[] toInts() {
     checkArgument(dtype == DataType.DT_INT32, "tensor is %s, not int32", dtype);
+    if (ints != null) {
+      return ints.clone();
+    }
     int[] out = new int[data.length / 4];
     ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
     return out;
@@ -119,6 +143,9 @@ public final class HostTensor {
 
   /** A new native tensor holding a copy of this value; the caller closes it. */
   public Tensor toTensor() {
+    if (ints != null) {
+      return TInt32.tensorOf(Shape.of(shape), DataBuffers.of(ints, true, false));
+    }
     return Tensor.of(TensorTypeRegistry.find(dtype).type(), Shape.of(shape),
         DataBuffers.of(data, true, false));
   }
@@ -134,8 +161,14 @@ public final class HostTensor {
         .setTensorShape(shapeProto)
         // No copy: the bytes never change (this class is immutable), and a weight copied into every
         // Const of a big model would be one more copy of the model at its peak.
-        .setTensorContent(UnsafeByteOperations.unsafeWrap(data))
+        .setTensorContent(UnsafeByteOperations.unsafeWrap(data != null ? data : bytes(ints)))
         .build();
+  }
+
+  private static byte[] bytes(int[] values) {
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asIntBuffer().put(values);
+    return buf.array();
   }
 
   /** IEEE 754 binary16 to float (Java 17 has no Float.float16ToFloat). */

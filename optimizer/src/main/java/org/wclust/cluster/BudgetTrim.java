@@ -94,7 +94,8 @@ public final class BudgetTrim {
       ClusteredLayer l = layers.get(t);
       TensorClustering c = l.clustering();
       ModelVariable indices = variables.get(l.indicesHandle());
-      variables.put(l.indicesHandle(), indices.withValue(HostTensor.ofInts(indices.value().shape(), c.indices())));
+      variables.put(l.indicesHandle(),
+          indices.withValue(HostTensor.sharingInts(indices.value().shape(), c.indices())));
       float[] before = original.get(t);
       double sse = 0;
       for (int i = 0; i < before.length; i++) {
@@ -133,7 +134,7 @@ public final class BudgetTrim {
       CodebookLayout layout = CodebookLayout.of(indices, layer.settings().granularity(), layer.weight().channels());
       groupOf = new int[indices.length];
       for (int e = 0; e < indices.length; e++) {
-        groupOf[e] = layout.position()[e] / Math.max(1, layout.members());
+        groupOf[e] = layout.identity() ? 0 : layout.position()[e] / Math.max(1, layout.members());
       }
       sortedEntries = new int[layout.groups()][];
       for (int g = 0; g < layout.groups(); g++) {

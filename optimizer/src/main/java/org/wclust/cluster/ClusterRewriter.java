@@ -164,7 +164,9 @@ public final class ClusterRewriter {
 
         long[] k = {codebook.length};
         put(variables, centroids, weight.name() + "/centroids", HostTensor.ofFloats(k, codebook));
-        put(variables, indices, weight.name() + "/indices", HostTensor.ofInts(value.shape(), clustering.indices()));
+        // The variable shares the clustering's indices: one copy of them (100 MB on ResNet50), not two.
+        put(variables, indices, weight.name() + "/indices",
+            HostTensor.sharingInts(value.shape(), clustering.indices()));
         put(variables, scale, weight.name() + "/gradient_scale", HostTensor.ofFloats(k, trainable));
         String outTensor = TensorRef.of(out.op().name(), 0).toString();
         List<NodeDef> reads = readsByHandle.get(weight.handleNode());

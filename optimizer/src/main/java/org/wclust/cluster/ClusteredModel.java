@@ -21,7 +21,11 @@ public record ClusteredModel(FlatModel model, ImmutableList<ClusteredLayer> laye
     ImmutableList.Builder<ClusteredLayer> updated = ImmutableList.builder();
     for (ClusteredLayer layer : layers) {
       float[] codebook = variables.get(layer.centroidsHandle()).value().toFloats();
-      int[] indices = variables.get(layer.indicesHandle()).value().toInts();
+      ModelVariable indicesVariable = variables.get(layer.indicesHandle());
+      int[] indices = indicesVariable.value().toInts();
+      // The variable and the clustering share one copy of the indices.
+      variables.put(layer.indicesHandle(),
+          indicesVariable.withValue(HostTensor.sharingInts(indicesVariable.value().shape(), indices)));
       if (int8Snap) {
         codebook = Int8Snapper.snapCodebook(codebook, indices, layer.weight().channels());
         ModelVariable centroids = variables.get(layer.centroidsHandle());

@@ -23,9 +23,9 @@ import org.tensorflow.types.TUint8;
  *   <li>{@link #gradients}: the same two gradients computed explicitly from the gradient with respect
  *       to the weight, for eager mode, where TF Java has no automatic differentiation.
  *   <li>{@link #reassign}: new indices, each element's nearest centroid of its own codebook, found by a
- *       binary search over the sorted centroids (O(n log k), no n × k distance matrix), or for a
- *       single codebook of at most {@value #COUNTED_ENTRIES} centroids by counting the midpoints
- *       below each element (k - 1 vectorised comparisons, the same result).
+ *       binary search over the sorted centroids (O(n log k), no n × k distance matrix), or for
+ *       codebooks of at most {@value #COUNTED_ENTRIES} centroids by counting the midpoints below
+ *       each element (k - 1 vectorised comparisons, the same result).
  * </ul>
  */
 public final class ClusteredWeight {
@@ -110,8 +110,11 @@ public final class ClusteredWeight {
     int k = layout.entries();
     int m = layout.members();
     Operand<TFloat32> flatWeights = tf.reshape(original, tf.constant(new int[] {-1}));
+    Operand<TInt32> swap = tf.constant(new int[] {1, 0});
+    // One codebook per channel of the last axis: the [g, m] layout is a transpose, cheaper than a gather.
     Operand<TFloat32> values = layout.identity()
         ? tf.reshape(flatWeights, tf.constant(new int[] {1, m}))
+        : layout.strided() ? tf.linalg.transpose(tf.reshape(flatWeights, tf.constant(new int[] {m, g})), swap)
         : tf.reshape(tf.gather(flatWeights, tf.constant(layout.order()), tf.constant(0)),
             tf.constant(new int[] {g, m}));
     Operand<TFloat32> groupCentroids = tf.reshape(
@@ -127,7 +130,7 @@ public final class ClusteredWeight {
       Operand<TFloat32> above = tf.slice(sorted, tf.constant(new int[] {0, 1}), tf.constant(new int[] {g, k - 1}));
       Operand<TFloat32> midpoints = tf.math.mul(tf.math.add(below, above), tf.constant(0.5f));
       // The number of midpoints below a value is the rank of its nearest centroid.
-      lowerBound = g == 1 && k <= COUNTED_ENTRIES ? countBelow(tf, midpoints, values, k - 1)
+      lowerBound = k <= COUNTED_ENTRIES ? countBelow(tf, midpoints, values, g, k - 1)
           : tf.lowerBound(midpoints, values);
     }
     // With one group every row offset is 0, so the offsets are not added; and when that group's
@@ -149,7 +152,10 @@ public final class ClusteredWeight {
       codebookIndex = tf.gather(tf.constant(layout.entryTable()), tf.math.add(slot, rowStart), tf.constant(0));
     }
     Operand<TInt32> flatIndex = tf.reshape(codebookIndex, tf.constant(new int[] {-1}));
-    if (!layout.identity()) {
+    if (layout.strided()) {
+      flatIndex = tf.reshape(tf.linalg.transpose(tf.reshape(flatIndex, tf.constant(new int[] {g, m})), swap),
+          tf.constant(new int[] {-1}));
+    } else if (!layout.identity()) {
       flatIndex = tf.gather(flatIndex, tf.constant(layout.position()), tf.constant(0));
     }
     return tf.withName("reassigned").reshape(flatIndex, tf.constant(toInts(shape)));
@@ -168,25 +174,29 @@ public final class ClusteredWeight {
   }
 
   /**
-   * Up to this many centroids in a single codebook, {@link #reassign} counts the midpoints below each
-   * value with one vectorised comparison per midpoint instead of LowerBound, whose per-element binary
+   * Up to this many centroids per codebook, {@link #reassign} counts the midpoints below each value
+   * (of each group's row, for per-channel codebooks) with one vectorised comparison per midpoint
+   * instead of LowerBound, whose per-element binary
    * search (branch mispredictions, one thread) costs about 15 ns per weight on CPU: at k = 8 a
    * 200 k-weight tensor is re-assigned several times faster.
    */
   static final int COUNTED_ENTRIES = 16;
 
   /**
-   * For one row of sorted {@code midpoints} [1, count] and {@code values} [1, m]: how many midpoints
-   * are strictly below each value, i.e. exactly {@code lowerBound(midpoints, values)} (a NaN value is
+   * For sorted rows of {@code midpoints} [groups, count] and {@code values} [groups, m]: how many
+   * midpoints of its own row are strictly below each value, i.e. exactly {@code lowerBound(midpoints, values)} (a NaN value is
    * below nothing and gets 0, as there). The counts are summed as uint8 (at most
    * {@value #COUNTED_ENTRIES} - 1), so each comparison in flight takes a byte per value.
    */
   private static Operand<TInt32> countBelow(Ops tf, Operand<TFloat32> midpoints, Operand<TFloat32> values,
-      int count) {
+      int groups, int count) {
     Operand<TFloat32> flat = tf.reshape(midpoints, tf.constant(new int[] {-1}));
     List<Operand<TUint8>> below = new ArrayList<>();
     for (int j = 0; j < count; j++) {
-      Operand<TFloat32> midpoint = tf.gather(flat, tf.constant(j), tf.constant(0)); // a scalar
+      // One codebook: its j-th midpoint as a scalar; several: column j of [groups, count], a [groups, 1]
+      // that each group's row of values is compared with.
+      Operand<TFloat32> midpoint = groups == 1 ? tf.gather(flat, tf.constant(j), tf.constant(0))
+          : tf.slice(midpoints, tf.constant(new int[] {0, j}), tf.constant(new int[] {groups, 1}));
       below.add(tf.dtypes.cast(tf.math.less(midpoint, values), TUint8.class));
     }
     return tf.dtypes.cast(below.size() == 1 ? below.get(0) : tf.math.addN(below), TInt32.class);

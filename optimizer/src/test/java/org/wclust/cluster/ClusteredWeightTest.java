@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.EagerSession;
@@ -167,17 +168,20 @@ class ClusteredWeightTest {
     }
   }
 
-  /** Per-group codebooks (group:G over the last axis), shuffled entries, groups of unequal size. */
-  @ParameterizedTest(name = "groupSize={0}")
-  @ValueSource(ints = {0, 1, 3})
-  void reassignFindsTheNearestCentroidOfEachElementsOwnCodebook(int groupSize) {
+  /**
+   * Per-group codebooks (group:G over the last axis), shuffled entries, groups of unequal size; k = 4
+   * counts the midpoints below each value, k = 20 (above {@link ClusteredWeight#COUNTED_ENTRIES})
+   * searches them with LowerBound.
+   */
+  @ParameterizedTest(name = "groupSize={0}, k={1}")
+  @CsvSource({"0, 4", "1, 4", "3, 4", "1, 20", "3, 20"})
+  void reassignFindsTheNearestCentroidOfEachElementsOwnCodebook(int groupSize, int k) {
     Random random = new Random(7 + groupSize);
-    int rows = 5;
+    int rows = Math.max(5, k); // every entry of every group is in use
     int channels = 7;
     Granularity granularity = new Granularity(groupSize);
     OutputChannels layout = new OutputChannels(channels, 1);
     int groups = granularity.groups(channels);
-    int k = 4;
     // Codebook of each group at scattered positions: group g owns entries {g, g + groups, ...}.
     float[] codebook = new float[groups * k];
     for (int i = 0; i < codebook.length; i++) {

@@ -2,6 +2,8 @@ package org.wclust.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.TreeSet;
@@ -52,5 +54,26 @@ class CodebookLayoutTest {
         assertArrayEquals(expected, row, "trial " + trial + " group " + g);
       }
     }
+  }
+
+  /** One group per channel of the last axis is strided: order is the transpose of [members, groups]. */
+  @Test
+  void oneGroupPerLastAxisChannelIsStridedAndOthersAreNot() {
+    int rows = 6;
+    int channels = 5;
+    int[] indices = new int[rows * channels];
+    for (int e = 0; e < indices.length; e++) {
+      indices[e] = (e % channels) * 3 + e % 3;
+    }
+    CodebookLayout perChannel = CodebookLayout.of(indices, channels, e -> e % channels);
+    assertTrue(perChannel.strided());
+    for (int g = 0; g < channels; g++) {
+      for (int p = 0; p < rows; p++) {
+        assertEquals(p * channels + g, perChannel.order()[g * rows + p]);
+      }
+    }
+    assertFalse(CodebookLayout.of(indices, 2, e -> (e % channels) / 3).strided(), "groups of unequal size");
+    assertFalse(CodebookLayout.of(indices, 1, e -> 0).strided(), "one codebook");
+    assertFalse(CodebookLayout.of(indices, rows, e -> e / channels).strided(), "groups along the first axis");
   }
 }
