@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.wclust.load.ReadErrors;
 
@@ -16,7 +18,9 @@ import org.wclust.load.ReadErrors;
  *   <li>{@code .npy}: one array, the inputs (no labels);
  *   <li>{@code .tfrecord}, {@code .tfrecords}, {@code .record}, also as shards
  *       ({@code name.tfrecord-00000-of-00004}) and GZIP-compressed ({@code .gz}): {@code tf.train.Example}
- *       records read as described in {@link #loadTfRecord}.
+ *       records read as described in {@link #loadTfRecord}, or, when they hold encoded images, streamed
+ *       as {@link ImageData} describes;
+ *   <li>a folder: class sub-folders of images, or TFRecord shards of encoded images ({@link ImageData}).
  * </ul>
  *
  * <p>Inputs of the first dimension N become N examples; integer and bool inputs are converted to
@@ -34,13 +38,33 @@ public final class DatasetLoader {
   private DatasetLoader() {}
 
   public static Dataset load(Path file, DataSpec spec) throws IOException {
+    return load(file, spec, warning -> {});
+  }
+
+  /**
+   * As {@link #load(Path, DataSpec)}; also reads a folder (of class folders of images, or of TFRecord
+   * shards) and TFRecords of encoded images as {@link ImageData} does, giving {@code warnings} a line
+   * for what was skipped.
+   */
+  public static Dataset load(Path file, DataSpec spec, Consumer<String> warnings) throws IOException {
+    Dataset data = read(file, spec, warnings);
+    return spec.shuffleBuffer() == 0 ? data : data.withShuffleBuffer(spec.shuffleBuffer());
+  }
+
+  private static Dataset read(Path file, DataSpec spec, Consumer<String> warnings) throws IOException {
     if (!Files.exists(file)) {
       throw new IllegalArgumentException("no such file: " + file);
+    }
+    if (Files.isDirectory(file)) {
+      return ImageData.loadFolder(file, spec, warnings);
     }
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("not a file: " + file);
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (isTfRecord(file) && ImageRecords.holdsImages(file, spec.effectiveFeatures().inputKey())) {
+      return ImageData.loadRecords(List.of(file), spec);
+    }
     try {
       if (name.endsWith(".npz")) {
         return loadNpz(file, spec);
@@ -61,6 +85,10 @@ public final class DatasetLoader {
     }
     throw new IllegalArgumentException("unknown data file type: " + file
         + " (expected .npz, .npy, .tfrecord, .tfrecords or .record)");
+  }
+
+  static boolean isTfRecord(Path file) {
+    return TFRECORD.matcher(file.getFileName().toString().toLowerCase(Locale.ROOT)).matches();
   }
 
   private static String describe(Exception e) {

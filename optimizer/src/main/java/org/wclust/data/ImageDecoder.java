@@ -1,0 +1,163 @@
+package org.wclust.data;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.image.DecodeImage;
+import org.tensorflow.op.image.ResizeBilinear;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.TUint8;
+
+/**
+ * Decodes encoded images (JPEG, PNG, BMP, GIF: TensorFlow's {@code DecodeImage}) to float32 pixels
+ * with TensorFlow ops: each image is decoded to C channels (grayscale and colour converted as
+ * {@code DecodeImage} does), resized to H x W ({@code ResizeBilinear} with half-pixel centres, as
+ * {@code tf.image.resize}, or {@code ResizeArea}), then transformed as {@code (pixel * scale - mean) /
+ * std}. One graph per batch size and output shape decodes a whole batch in one session run; the
+ * graphs are kept (a few at most) and closed with the decoder.
+ *
+ * <p>Thread-safe: runs are serialized.
+ */
+final class ImageDecoder implements AutoCloseable {
+  private static final int MAX_GRAPHS = 6;
+
+  private final ImageOptions options;
+  private final Map<String, Compiled> graphs = new LinkedHashMap<>(16, 0.75f, true);
+
+  ImageDecoder(ImageOptions options) {
+    this.options = options;
+  }
+
+  /** Thrown when one image of a batch cannot be decoded; {@link #index} says which. */
+  static final class BadImage extends RuntimeException {
+    final int index;
+
+    BadImage(int index, String message) {
+      super(message);
+      this.index = index;
+    }
+  }
+
+  /**
+   * The images decoded and resized to {@code [h, w, c]} each, row-major.
+   *
+   * @throws BadImage naming the first image that TensorFlow cannot decode
+   */
+  synchronized float[] decode(List<byte[]> images, int h, int w, int c) {
+    try {
+      return run(images, h, w, c);
+    } catch (TensorFlowException e) {
+      // Find the culprit so that the error can name its file or record.
+      for (int i = 0; i < images.size(); i++) {
+        try {
+          run(List.of(images.get(i)), h, w, c);
+        } catch (TensorFlowException one) {
+          throw new BadImage(i, firstLine(one.getMessage()));
+        }
+      }
+      throw new BadImage(0, firstLine(e.getMessage()));
+    }
+  }
+
+  /** The natural {@code [height, width, channels]} of one image, by decoding it. */
+  synchronized long[] shapeOf(byte[] image) {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TString> in = tf.placeholder(TString.class, Placeholder.shape(Shape.scalar()));
+      DecodeImage<TUint8> decoded = tf.image.decodeImage(in, TUint8.class, DecodeImage.expandAnimations(false));
+      try (TString t = TString.tensorOfBytes(NdArrays.scalarOfObject(image));
+          Result r = s.runner().feed(in, t).fetch(tf.shape(decoded)).run()) {
+        TInt32 shape = (TInt32) r.get(0);
+        return new long[] {shape.getInt(0), shape.getInt(1), shape.getInt(2)};
+      } catch (TensorFlowException e) {
+        throw new BadImage(0, firstLine(e.getMessage()));
+      }
+    }
+  }
+
+  private float[] run(List<byte[]> images, int h, int w, int c) {
+    Compiled compiled = compiled(images.size(), h, w, c);
+    try (TString in = TString.tensorOfBytes(NdArrays.vectorOfObjects(images.toArray(new byte[0][])));
+        Result r = compiled.session.runner().feed(compiled.input, in).fetch(compiled.output).run()) {
+      TFloat32 out = (TFloat32) r.get(0);
+      float[] values = new float[(int) out.size()];
+      out.asRawTensor().data().asFloats().read(values);
+      return values;
+    }
+  }
+
+  private Compiled compiled(int batch, int h, int w, int c) {
+    String key = batch + "x" + h + "x" + w + "x" + c;
+    Compiled compiled = graphs.get(key);
+    if (compiled == null) {
+      compiled = build(batch, h, w, c);
+      graphs.put(key, compiled);
+      if (graphs.size() > MAX_GRAPHS) {
+        var eldest = graphs.entrySet().iterator().next();
+        eldest.getValue().close();
+        graphs.remove(eldest.getKey());
+      }
+    }
+    return compiled;
+  }
+
+  private Compiled build(int batch, int h, int w, int c) {
+    Graph g = new Graph();
+    Ops tf = Ops.create(g);
+    Placeholder<TString> input = tf.placeholder(TString.class, Placeholder.shape(Shape.of(batch)));
+    Operand<TInt32> size = tf.constant(new int[] {h, w});
+    List<Operand<TFloat32>> pixels = new ArrayList<>();
+    for (Operand<TString> image : tf.unstack(input, (long) batch).output()) {
+      DecodeImage<TUint8> decoded = tf.image.decodeImage(image, TUint8.class, DecodeImage.channels((long) c),
+          DecodeImage.expandAnimations(false));
+      Operand<TFloat32> batched = tf.expandDims(tf.dtypes.cast(decoded, TFloat32.class), tf.constant(0));
+      pixels.add(options.resize() == ImageOptions.Resize.AREA
+          ? tf.image.resizeArea(batched, size)
+          : tf.image.resizeBilinear(batched, size, ResizeBilinear.halfPixelCenters(true)));
+    }
+    Operand<TFloat32> x = pixels.size() == 1 ? pixels.get(0) : tf.concat(pixels, tf.constant(0));
+    if (options.scale() != 1.0) {
+      x = tf.math.mul(x, tf.constant((float) options.scale()));
+    }
+    if (options.mean().length > 0) {
+      x = tf.math.sub(x, tf.constant(options.channelValues(options.mean(), c)));
+    }
+    if (options.std().length > 0) {
+      x = tf.math.div(x, tf.constant(options.channelValues(options.std(), c)));
+    }
+    return new Compiled(g, new Session(g), input, x);
+  }
+
+  @Override
+  public synchronized void close() {
+    graphs.values().forEach(Compiled::close);
+    graphs.clear();
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "not a decodable image";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+
+  private record Compiled(Graph graph, Session session, Placeholder<TString> input, Operand<TFloat32> output) {
+    void close() {
+      session.close();
+      graph.close();
+    }
+  }
+}
