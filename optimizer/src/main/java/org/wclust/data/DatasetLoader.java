@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.wclust.load.ReadErrors;
@@ -14,7 +15,9 @@ import org.wclust.load.ReadErrors;
  * Loads a data file into a {@link Dataset}, choosing the format by the file name:
  *
  * <ul>
- *   <li>{@code .npz}: the input and (optional) label arrays named by the {@link DataSpec};
+ *   <li>{@code .npz}: the input and (optional) label arrays named by the {@link DataSpec}; inputs stored
+ *       uncompressed ({@code np.savez}) whose float32 copy would exceed 256 MiB are read batch by batch
+ *       from a memory map instead of being loaded;
  *   <li>{@code .npy}: one array, the inputs (no labels);
  *   <li>{@code .tfrecord}, {@code .tfrecords}, {@code .record}, also as shards
  *       ({@code name.tfrecord-00000-of-00004}) and GZIP-compressed ({@code .gz}): {@code tf.train.Example}
@@ -34,6 +37,9 @@ import org.wclust.load.ReadErrors;
 public final class DatasetLoader {
   private static final Pattern TFRECORD =
       Pattern.compile(".*\\.(tfrecords?|record)(-\\d+-of-\\d+)?(\\.gz)?");
+
+  /** Inputs whose float32 copy would exceed this are read from a memory map when stored uncompressed. */
+  private static final long MAP_ABOVE_BYTES = 256L << 20;
 
   private DatasetLoader() {}
 
@@ -62,7 +68,7 @@ public final class DatasetLoader {
       throw new IllegalArgumentException("not a file: " + file);
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (isTfRecord(file) && ImageRecords.holdsImages(file, spec.effectiveFeatures().inputKey())) {
+    if (isTfRecord(file) && ImageRecords.holdsImages(file, spec.effectiveFeatures().inputKey(), rawSize(spec))) {
       return ImageData.loadRecords(List.of(file), spec);
     }
     try {
@@ -85,6 +91,12 @@ public final class DatasetLoader {
     }
     throw new IllegalArgumentException("unknown data file type: " + file
         + " (expected .npz, .npy, .tfrecord, .tfrecords or .record)");
+  }
+
+  /** The values of one example by the expected shape, or -1 when unknown. */
+  private static long rawSize(DataSpec spec) {
+    return spec.exampleShape().filter(s -> Arrays.stream(s).allMatch(v -> v >= 0))
+        .map(NpyArray::elementCount).orElse(-1L);
   }
 
   static boolean isTfRecord(Path file) {
@@ -117,6 +129,18 @@ public final class DatasetLoader {
             + "'; arrays present: " + String.join(", ", npz.names()));
       }
       // Labels first: they are small, and a bad label array then fails before the inputs are converted.
+      Optional<NpzReader.MappedArray> mapped = npz.map(spec.inputName())
+          .filter(m -> m.shape().length > 1 && m.shape()[0] > 0 && NpyArray.elementCount(m.shape()) * 4 > MAP_ABOVE_BYTES);
+      if (mapped.isPresent()) {
+        NpzReader.MappedArray m = mapped.get();
+        if (labels != null && m.shape()[0] != labels.length) {
+          throw new IllegalArgumentException(file + ": the inputs '" + spec.inputName() + "' have "
+              + m.shape()[0] + " examples but the labels '" + labelName + "' have " + labels.length);
+        }
+        long[] exampleShape = Arrays.copyOfRange(m.shape(), 1, m.shape().length);
+        return conform(Dataset.streamed((int) m.shape()[0], exampleShape, new MappedArrayStore(m, spec.scale()), labels),
+            spec, m.source());
+      }
       NpyArray x = npz.read(spec.inputName());
       if (labels != null && x.ndim() > 0 && x.shape()[0] != labels.length) {
         throw new IllegalArgumentException(file + ": the inputs '" + spec.inputName() + "' have "
@@ -167,8 +191,7 @@ public final class DatasetLoader {
    * (PNG/JPEG bytes) are not decoded.
    */
   public static Dataset loadTfRecord(Path file, DataSpec spec) throws IOException {
-    long rawSize = spec.exampleShape().filter(s -> Arrays.stream(s).allMatch(v -> v >= 0))
-        .map(NpyArray::elementCount).orElse(-1L);
+    long rawSize = rawSize(spec);
     TfExampleDecoder.Decoded d = TfExampleDecoder.decode(file, spec.effectiveFeatures(),
         spec.featureLabelsRequired(), rawSize);
     scale(d.inputs(), spec.scale());
@@ -205,7 +228,7 @@ public final class DatasetLoader {
     return y.toInts();
   }
 
-  private static void scale(float[] values, double scale) {
+  static void scale(float[] values, double scale) {
     if (scale != 1.0) {
       for (int i = 0; i < values.length; i++) {
         values[i] = (float) (values[i] * scale);

@@ -1,7 +1,6 @@
 package org.wclust.data;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,7 +42,8 @@ final class EncodedImageStore implements ExampleStore {
       try {
         images.add(source.bytes(i));
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + source.name(i) + ": " + e.getMessage(), e);
+        // Bad input like a corrupt image: one line naming the file (the CLI exits with status 2).
+        throw new IllegalArgumentException("cannot read " + source.name(i) + ": " + e.getMessage(), e);
       }
     }
     try {

@@ -58,12 +58,13 @@ final class ImageDecoder implements AutoCloseable {
   synchronized float[] decode(List<byte[]> images, int h, int w, int c) {
     try {
       return run(images, h, w, c);
-    } catch (TensorFlowException e) {
+    } catch (TensorFlowException | IllegalArgumentException e) {
+      // (TF Java reports INVALID_ARGUMENT, e.g. a corrupt PNG, as an IllegalArgumentException.)
       // Find the culprit so that the error can name its file or record.
       for (int i = 0; i < images.size(); i++) {
         try {
           run(List.of(images.get(i)), h, w, c);
-        } catch (TensorFlowException one) {
+        } catch (TensorFlowException | IllegalArgumentException one) {
           throw new BadImage(i, firstLine(one.getMessage()));
         }
       }
@@ -81,7 +82,7 @@ final class ImageDecoder implements AutoCloseable {
           Result r = s.runner().feed(in, t).fetch(tf.shape(decoded)).run()) {
         TInt32 shape = (TInt32) r.get(0);
         return new long[] {shape.getInt(0), shape.getInt(1), shape.getInt(2)};
-      } catch (TensorFlowException e) {
+      } catch (TensorFlowException | IllegalArgumentException e) {
         throw new BadImage(0, firstLine(e.getMessage()));
       }
     }

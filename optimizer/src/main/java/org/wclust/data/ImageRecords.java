@@ -27,8 +27,11 @@ final class ImageRecords {
 
   private ImageRecords() {}
 
-  /** Whether record 0 of {@code file} holds an encoded image under {@code key}. */
-  static boolean holdsImages(Path file, String key) throws IOException {
+  /**
+   * Whether record 0 of {@code file} holds an encoded image under {@code key}: bytes with an image
+   * signature, unless they are exactly {@code rawSize} long (raw pixels that happen to start alike).
+   */
+  static boolean holdsImages(Path file, String key, long rawSize) throws IOException {
     try (TfRecordReader reader = TfRecordReader.open(file)) {
       byte[] first = reader.next();
       if (first == null) {
@@ -36,7 +39,7 @@ final class ImageRecords {
       }
       Feature f = TfExampleDecoder.parse(first, file, 0).getFeatures().getFeatureMap().get(key);
       return f != null && f.hasBytesList() && f.getBytesList().getValueCount() == 1
-          && isImage(f.getBytesList().getValue(0));
+          && f.getBytesList().getValue(0).size() != rawSize && isImage(f.getBytesList().getValue(0));
     }
   }
 
