@@ -25,13 +25,18 @@ import org.tensorflow.types.TUint8;
  * with TensorFlow ops: each image is decoded to C channels (grayscale and colour converted as
  * {@code DecodeImage} does), resized to H x W ({@code ResizeBilinear} with half-pixel centres, as
  * {@code tf.image.resize}, or {@code ResizeArea}), then transformed as {@code (pixel * scale - mean) /
- * std}. One graph per batch size and output shape decodes a whole batch in one session run; the
- * graphs are kept (a few at most) and closed with the decoder.
+ * std}. A graph per output shape and run size decodes up to {@value #CHUNK} images per session run;
+ * the graphs are kept (a few at most) and closed with the decoder.
  *
  * <p>Thread-safe: runs are serialized.
  */
 final class ImageDecoder implements AutoCloseable {
-  private static final int MAX_GRAPHS = 6;
+  private static final int MAX_GRAPHS = 8;
+  /**
+   * Images per session run: the graph holds one decode-resize branch per image, so its size (and the
+   * time to build and optimize it) grows with this; a batch is decoded in runs of this many.
+   */
+  private static final int CHUNK = 32;
 
   private final ImageOptions options;
   private final Map<String, Compiled> graphs = new LinkedHashMap<>(16, 0.75f, true);
@@ -56,20 +61,43 @@ final class ImageDecoder implements AutoCloseable {
    * @throws BadImage naming the first image that TensorFlow cannot decode
    */
   synchronized float[] decode(List<byte[]> images, int h, int w, int c) {
+    int size = h * w * c;
+    float[] out = new float[images.size() * size];
+    for (int from = 0; from < images.size(); from += CHUNK) {
+      List<byte[]> chunk = images.subList(from, Math.min(images.size(), from + CHUNK));
+      float[] values = decodeChunk(chunk, h, w, c, from);
+      System.arraycopy(values, 0, out, from * size, chunk.size() * size);
+    }
+    return out;
+  }
+
+  /**
+   * One session run; a short chunk is padded with copies of its first image to the next power of two,
+   * so that at most log2(CHUNK) + 1 graphs serve all batch sizes.
+   */
+  private float[] decodeChunk(List<byte[]> chunk, int h, int w, int c, int offset) {
     try {
-      return run(images, h, w, c);
+      return run(padded(chunk), h, w, c);
     } catch (TensorFlowException | IllegalArgumentException e) {
       // (TF Java reports INVALID_ARGUMENT, e.g. a corrupt PNG, as an IllegalArgumentException.)
       // Find the culprit so that the error can name its file or record.
-      for (int i = 0; i < images.size(); i++) {
+      for (int i = 0; i < chunk.size(); i++) {
         try {
-          run(List.of(images.get(i)), h, w, c);
+          run(padded(List.of(chunk.get(i))), h, w, c);
         } catch (TensorFlowException | IllegalArgumentException one) {
-          throw new BadImage(i, firstLine(one.getMessage()));
+          throw new BadImage(offset + i, firstLine(one.getMessage()));
         }
       }
-      throw new BadImage(0, firstLine(e.getMessage()));
+      throw new BadImage(offset, firstLine(e.getMessage()));
     }
+  }
+
+  private static byte[][] padded(List<byte[]> chunk) {
+    byte[][] out = new byte[Integer.highestOneBit(chunk.size() * 2 - 1)][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = chunk.get(i < chunk.size() ? i : 0);
+    }
+    return out;
   }
 
   /** The natural {@code [height, width, channels]} of one image, by decoding it. */
@@ -88,9 +116,9 @@ final class ImageDecoder implements AutoCloseable {
     }
   }
 
-  private float[] run(List<byte[]> images, int h, int w, int c) {
-    Compiled compiled = compiled(images.size(), h, w, c);
-    try (TString in = TString.tensorOfBytes(NdArrays.vectorOfObjects(images.toArray(new byte[0][])));
+  private float[] run(byte[][] images, int h, int w, int c) {
+    Compiled compiled = compiled(images.length, h, w, c);
+    try (TString in = TString.tensorOfBytes(NdArrays.vectorOfObjects(images));
         Result r = compiled.session.runner().feed(compiled.input, in).fetch(compiled.output).run()) {
       TFloat32 out = (TFloat32) r.get(0);
       float[] values = new float[(int) out.size()];
