@@ -179,7 +179,10 @@ class ImageDataReadingTest {
     Dataset d = DatasetLoader.load(root, DataSpec.defaults(), warnings::add);
     assertEquals(1, warnings.size());
     assertTrue(warnings.get(0).contains("00-empty"), warnings.get(0));
-    assertEquals(1, d.labels().orElseThrow()[0], "class 0 is the empty folder, so class folder '0' is label 1");
+    // sorted: "0", "00-empty", "1": the empty class keeps label 1, so folder "1" is label 2
+    int[] labels = d.labels().orElseThrow();
+    assertEquals(0, labels[0]);
+    assertEquals(2, labels[labels.length - 1]);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DatasetLoader.load(root,
         DataSpec.defaults().withImages(ImageOptions.defaults().withStrict(true))));
     assertTrue(e.getMessage().contains("00-empty") && e.getMessage().contains("no images"), e.getMessage());
