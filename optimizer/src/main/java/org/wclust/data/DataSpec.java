@@ -34,6 +34,8 @@ public final class DataSpec {
   private final FeatureSpec features;
   private final long[] exampleShape;
   private final boolean regression;
+  // How the data is read; set only on a fresh copy before it is returned (see copyReading), so the
+  // spec stays immutable to its users.
   private ImageOptions images = ImageOptions.defaults();
   private int shuffleBuffer;
 
