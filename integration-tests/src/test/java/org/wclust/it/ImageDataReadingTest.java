@@ -78,7 +78,8 @@ class ImageDataReadingTest {
     Dataset expected = DatasetLoader.load(ImageData.dir().resolve("bigger.npz"), DataSpec.defaults())
         .withExampleShape(FASHION);
     for (String method : List.of("area", "bilinear")) {
-      DataSpec spec = DataSpec.defaults().withImages(ImageOptions.defaults().withResize(ImageOptions.Resize.parse(method)));
+      DataSpec spec = DataSpec.defaults()
+          .withImages(ImageOptions.defaults().withResize(ImageOptions.Resize.parse(method)));
       Dataset d = DatasetLoader.load(ImageData.dir().resolve("bigger"), spec);
       assertArrayEquals(new long[] {56, 56, 1}, d.exampleShape());
       // 2x2 blocks of one value: both methods give the original pixel back exactly.

@@ -106,7 +106,8 @@ public final class DataSpec {
   }
 
   public DataSpec withFeatures(FeatureSpec spec) {
-    return new DataSpec(inputName, labelName, labelsRequired, scale, checkNotNull(spec, "spec"), exampleShape).copyReading(this);
+    return new DataSpec(inputName, labelName, labelsRequired, scale, checkNotNull(spec, "spec"), exampleShape)
+        .copyReading(this);
   }
 
   /** The per-example shape the model expects (no batch dimension; negative = unknown). */

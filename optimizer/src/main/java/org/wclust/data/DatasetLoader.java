@@ -130,7 +130,8 @@ public final class DatasetLoader {
       }
       // Labels first: they are small, and a bad label array then fails before the inputs are converted.
       Optional<NpzReader.MappedArray> mapped = npz.map(spec.inputName())
-          .filter(m -> m.shape().length > 1 && m.shape()[0] > 0 && NpyArray.elementCount(m.shape()) * 4 > MAP_ABOVE_BYTES);
+          .filter(m -> m.shape().length > 1 && m.shape()[0] > 0
+              && NpyArray.elementCount(m.shape()) * 4 > MAP_ABOVE_BYTES);
       if (mapped.isPresent()) {
         NpzReader.MappedArray m = mapped.get();
         if (labels != null && m.shape()[0] != labels.length) {
@@ -138,8 +139,8 @@ public final class DatasetLoader {
               + m.shape()[0] + " examples but the labels '" + labelName + "' have " + labels.length);
         }
         long[] exampleShape = Arrays.copyOfRange(m.shape(), 1, m.shape().length);
-        return conform(Dataset.streamed((int) m.shape()[0], exampleShape, new MappedArrayStore(m, spec.scale()), labels),
-            spec, m.source());
+        MappedArrayStore store = new MappedArrayStore(m, spec.scale());
+        return conform(Dataset.streamed((int) m.shape()[0], exampleShape, store, labels), spec, m.source());
       }
       NpyArray x = npz.read(spec.inputName());
       if (labels != null && x.ndim() > 0 && x.shape()[0] != labels.length) {

@@ -34,7 +34,8 @@ public record ImageOptions(int height, int width, Resize resize, double scale, f
       return switch (name.toLowerCase(Locale.ROOT)) {
         case "bilinear" -> BILINEAR;
         case "area" -> AREA;
-        default -> throw new IllegalArgumentException("unknown resize method '" + name + "'; expected bilinear or area");
+        default -> throw new IllegalArgumentException(
+            "unknown resize method '" + name + "'; expected bilinear or area");
       };
     }
   }
@@ -49,7 +50,8 @@ public record ImageOptions(int height, int width, Resize resize, double scale, f
     mean = mean.clone();
     std = std.clone();
     for (float s : std) {
-      checkArgument(s != 0 && Float.isFinite(s), "--std values must be finite and non-zero, got %s", Arrays.toString(std));
+      checkArgument(s != 0 && Float.isFinite(s), "--std values must be finite and non-zero, got %s",
+          Arrays.toString(std));
     }
   }
 
@@ -128,7 +130,8 @@ public record ImageOptions(int height, int width, Resize resize, double scale, f
       try {
         out[i] = Float.parseFloat(parts[i].strip());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("bad " + option + " '" + text + "': expected numbers such as 0.485,0.456,0.406");
+        throw new IllegalArgumentException(
+            "bad " + option + " '" + text + "': expected numbers such as 0.485,0.456,0.406");
       }
       checkArgument(Float.isFinite(out[i]), "bad %s '%s': values must be finite", option, text);
     }

@@ -24,7 +24,8 @@ final class MappedArrayStore implements ExampleStore {
     this.from = from;
     this.count = count;
     long[] shape = array.shape();
-    this.rowBytes = (int) (NpyArray.elementCount(Arrays.copyOfRange(shape, 1, shape.length)) * array.dtype().itemSize());
+    long rowValues = NpyArray.elementCount(Arrays.copyOfRange(shape, 1, shape.length));
+    this.rowBytes = (int) (rowValues * array.dtype().itemSize());
     this.scale = scale;
   }
 
