@@ -18,6 +18,25 @@ final class ImageFormats {
     return dot > 0 && EXTENSIONS.contains(fileName.substring(dot + 1).toLowerCase(Locale.ROOT));
   }
 
+  /**
+   * Whether a whole value (a TFRecord bytes feature) is an encoded image, checked more strictly than
+   * {@link #of} because raw pixels can start like a short signature: a JPEG must also end with its EOI
+   * marker, a GIF start with GIF87a/GIF89a, a BMP's header must state the value's length.
+   */
+  static boolean isEncoded(byte[] b) {
+    String format = of(b, b.length);
+    if (format == null) {
+      return false;
+    }
+    int n = b.length;
+    return switch (format) {
+      case "JPEG" -> n >= 4 && (b[n - 2] & 0xff) == 0xff && (b[n - 1] & 0xff) == 0xd9;
+      case "GIF" -> n >= 6 && (b[4] == '7' || b[4] == '9') && b[5] == 'a';
+      case "BMP" -> n >= 6 && ((b[2] & 0xff) | (b[3] & 0xff) << 8 | (b[4] & 0xff) << 16 | (b[5] & 0xff) << 24) == n;
+      default -> true;
+    };
+  }
+
   /** "PNG", "JPEG", "GIF" or "BMP" when the bytes start with that format's signature, else null. */
   static String of(byte[] head, int length) {
     if (length >= 8 && (head[0] & 0xff) == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G'

@@ -111,8 +111,7 @@ final class ImageRecords {
   }
 
   private static boolean isImage(ByteString b) {
-    byte[] head = b.substring(0, Math.min(b.size(), ImageFormats.SIGNATURE_BYTES)).toByteArray();
-    return ImageFormats.of(head, head.length) != null;
+    return ImageFormats.isEncoded(b.toByteArray());
   }
 
   /** Parallel arrays that grow by doubling while the files are scanned. */
