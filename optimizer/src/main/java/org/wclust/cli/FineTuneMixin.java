@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.wclust.data.DataSpec;
 import org.wclust.data.Dataset;
 import org.wclust.data.DatasetLoader;
+import org.wclust.data.ImageReading;
 import org.wclust.train.FineTuneOptions;
 import org.wclust.train.LearningRateSchedule;
 import org.wclust.train.TrainingOptimizer;
@@ -13,10 +14,15 @@ import picocli.CommandLine.Option;
 
 /** The fine-tuning and evaluation options of {@code wclust cluster}. */
 final class FineTuneMixin {
-  @Option(names = "--data", paramLabel = "FILE",
+  @Option(names = "--data", paramLabel = "FILE|DIR",
       description = {"fine-tune the clustered model on FILE before exporting it: .npz (arrays x and, unless "
           + "--distill, y: integer labels), .npy (inputs only) or .tfrecord of tf.train.Example (see "
-          + "--features). Inputs may be float32 or integer (then see --scale)."})
+          + "--features). Inputs may be float32 or integer (then see --scale).",
+          "DIR: one sub-folder per class of JPEG/PNG/BMP/GIF images (Keras image_dataset_from_directory "
+              + "layout; labels = sorted folder names, or --class-names), images directly in DIR for "
+              + "unlabelled data (--distill, --calibration), or TFRecord shards. TFRecords whose input "
+              + "feature holds encoded images are decoded too. Images are streamed: read and decoded by "
+              + "TensorFlow batch by batch, resized to the model's input size (see --image-size)."})
   Path data;
 
   @Option(names = "--val", paramLabel = "FILE",
@@ -31,9 +37,41 @@ final class FineTuneMixin {
   double scale;
 
   @Option(names = "--features", paramLabel = "x:KEY[,y:KEY]",
-      description = "TFRecord feature names of the inputs and labels (default: x:x,y:y); inputs as "
-          + "float_list, int64_list or raw uint8 bytes_list, labels as int64_list")
+      description = "TFRecord feature names of the inputs and labels (default: x:x,y:y; image:KEY,label:KEY "
+          + "is the same); inputs as float_list, int64_list, raw uint8 bytes_list or one encoded image, "
+          + "labels as int64_list")
   String features;
+
+  @Option(names = "--image-size", paramLabel = "H,W",
+      description = "image data: the size to resize to when the model's input size is unknown (default: the "
+          + "model's input size, else the first image's)")
+  String imageSize;
+
+  @Option(names = "--resize", paramLabel = "METHOD", defaultValue = "bilinear",
+      description = "image data: bilinear (as tf.image.resize) or area (default: ${DEFAULT-VALUE})")
+  String resize;
+
+  @Option(names = "--mean", paramLabel = "V[,V...]",
+      description = "image data: subtracted after --scale, one value or one per channel")
+  String mean;
+
+  @Option(names = "--std", paramLabel = "V[,V...]",
+      description = "image data: divided by after --mean, one value or one per channel")
+  String std;
+
+  @Option(names = "--class-names", paramLabel = "NAME[,NAME...]", split = ",",
+      description = "image folders: the class folders in label order (default: sorted)")
+  java.util.List<String> classNames;
+
+  @Option(names = "--strict",
+      description = "image folders: a file that is not a readable image, or an empty class folder, is an "
+          + "error (default: skipped with a count on stderr)")
+  boolean strict;
+
+  @Option(names = "--shuffle-buffer", paramLabel = "N", defaultValue = "0",
+      description = "shuffle the training examples through a buffer of N, as tf.data's shuffle(N): files are "
+          + "then read nearly in order; 0 shuffles all examples each epoch (default: ${DEFAULT-VALUE})")
+  int shuffleBuffer;
 
   @Option(names = "--epochs", paramLabel = "N", defaultValue = "1",
       description = "passes over the training data (default: ${DEFAULT-VALUE})")
@@ -125,23 +163,28 @@ final class FineTuneMixin {
   }
 
   Dataset trainingData() throws IOException {
-    return DatasetLoader.load(data, distill ? inputsOnly() : spec());
+    return DatasetLoader.load(data, distill ? inputsOnly() : spec(), FineTuneMixin::warn);
   }
 
   Dataset validationData() throws IOException {
-    return validation == null ? null : DatasetLoader.load(validation, spec());
+    return validation == null ? null : DatasetLoader.load(validation, spec(), FineTuneMixin::warn);
+  }
+
+  private static void warn(String line) {
+    System.err.println("wclust: warning: " + line);
   }
 
   /** Inputs, optional labels, or with --loss mse required regression targets. */
   private DataSpec spec() {
-    DataSpec spec = DataSpec.defaults().withScale(scale);
+    DataSpec spec = DataSpec.defaults().withScale(scale).withImages(ImageReading.options(imageSize, resize, mean,
+        std, classNames, strict)).withShuffleBuffer(shuffleBuffer);
     spec = features == null ? spec : spec.withFeatures(features);
     return loss.equalsIgnoreCase("mse") ? spec.withRegressionTargets() : spec;
   }
 
   /** The inputs of {@code file} (labels ignored), read as --data is. */
   Dataset inputsOnly(java.nio.file.Path file) throws IOException {
-    return DatasetLoader.load(file, inputsOnly());
+    return DatasetLoader.load(file, inputsOnly(), FineTuneMixin::warn);
   }
 
   /** Inputs only: distillation needs no labels, even if the file has them. */

@@ -34,6 +34,10 @@ public final class DataSpec {
   private final FeatureSpec features;
   private final long[] exampleShape;
   private final boolean regression;
+  // How the data is read; set only on a fresh copy before it is returned (see copyReading), so the
+  // spec stays immutable to its users.
+  private ImageOptions images = ImageOptions.defaults();
+  private int shuffleBuffer;
 
   private DataSpec(String inputName, String labelName, boolean labelsRequired, double scale,
       FeatureSpec features, long[] exampleShape) {
@@ -51,6 +55,12 @@ public final class DataSpec {
     this.exampleShape = exampleShape;
   }
 
+  private DataSpec copyReading(DataSpec from) {
+    this.images = from.images;
+    this.shuffleBuffer = from.shuffleBuffer;
+    return this;
+  }
+
   /** Inputs {@code x}, optional labels {@code y}, scale 1, no expected shape. */
   public static DataSpec defaults() {
     return DEFAULTS;
@@ -58,18 +68,18 @@ public final class DataSpec {
 
   public DataSpec withInputs(String name) {
     checkArgument(name != null && !name.isEmpty(), "the input array name is empty");
-    return new DataSpec(name, labelName, labelsRequired, scale, features, exampleShape);
+    return new DataSpec(name, labelName, labelsRequired, scale, features, exampleShape).copyReading(this);
   }
 
   /** Labels from this array, which must then be present. */
   public DataSpec withLabels(String name) {
     checkArgument(name != null && !name.isEmpty(), "the label array name is empty");
-    return new DataSpec(inputName, name, true, scale, features, exampleShape);
+    return new DataSpec(inputName, name, true, scale, features, exampleShape).copyReading(this);
   }
 
   /** No labels, even if the file holds them. */
   public DataSpec withoutLabels() {
-    return new DataSpec(inputName, null, false, scale, features, exampleShape);
+    return new DataSpec(inputName, null, false, scale, features, exampleShape).copyReading(this);
   }
 
   /**
@@ -78,7 +88,7 @@ public final class DataSpec {
    */
   public DataSpec withRegressionTargets() {
     checkArgument(labelName != null, "regression targets need a label array name");
-    return new DataSpec(inputName, labelName, true, scale, features, exampleShape, true);
+    return new DataSpec(inputName, labelName, true, scale, features, exampleShape, true).copyReading(this);
   }
 
   public boolean regression() {
@@ -87,7 +97,7 @@ public final class DataSpec {
 
   public DataSpec withScale(double scale) {
     checkArgument(Double.isFinite(scale), "the input scale must be a finite number, got %s", scale);
-    return new DataSpec(inputName, labelName, labelsRequired, scale, features, exampleShape);
+    return new DataSpec(inputName, labelName, labelsRequired, scale, features, exampleShape).copyReading(this);
   }
 
   /** TFRecord feature keys, as {@code x:KEY[,y:KEY]}; see {@link FeatureSpec#parse(String)}. */
@@ -96,13 +106,43 @@ public final class DataSpec {
   }
 
   public DataSpec withFeatures(FeatureSpec spec) {
-    return new DataSpec(inputName, labelName, labelsRequired, scale, checkNotNull(spec, "spec"), exampleShape);
+    return new DataSpec(inputName, labelName, labelsRequired, scale, checkNotNull(spec, "spec"), exampleShape)
+        .copyReading(this);
   }
 
   /** The per-example shape the model expects (no batch dimension; negative = unknown). */
   public DataSpec withExampleShape(long... shape) {
     checkNotNull(shape, "shape");
-    return new DataSpec(inputName, labelName, labelsRequired, scale, features, shape.clone());
+    return new DataSpec(inputName, labelName, labelsRequired, scale, features, shape.clone()).copyReading(this);
+  }
+
+  /** How encoded images (class folders, TFRecords of images) are decoded, resized and normalized. */
+  public DataSpec withImages(ImageOptions options) {
+    DataSpec copy = new DataSpec(inputName, labelName, labelsRequired, scale, features, exampleShape, regression)
+        .copyReading(this);
+    copy.images = checkNotNull(options, "options");
+    return copy;
+  }
+
+  public ImageOptions images() {
+    return images;
+  }
+
+  /**
+   * Examples are shuffled through a buffer of n (as {@code tf.data}'s {@code shuffle(n)}: each batch
+   * draws from the next n examples in file order, so files are read nearly in order); 0 (default)
+   * shuffles all examples at once.
+   */
+  public DataSpec withShuffleBuffer(int n) {
+    checkArgument(n >= 0, "--shuffle-buffer must be >= 0, got %s", n);
+    DataSpec copy = new DataSpec(inputName, labelName, labelsRequired, scale, features, exampleShape, regression)
+        .copyReading(this);
+    copy.shuffleBuffer = n;
+    return copy;
+  }
+
+  public int shuffleBuffer() {
+    return shuffleBuffer;
   }
 
   public String inputName() {

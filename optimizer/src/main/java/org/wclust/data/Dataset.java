@@ -9,8 +9,8 @@ import java.util.Optional;
 import org.wclust.bridge.HostTensor;
 
 /**
- * An immutable in-memory dataset: {@code size()} examples of float32 inputs, each of shape {@link
- * #exampleShape()}, stored row-major in one array, and optionally either one class index
+ * An immutable dataset: {@code size()} examples of float32 inputs, each of shape {@link
+ * #exampleShape()}, and optionally either one class index
  * ({@code >= 0}) per example or float regression targets of a fixed shape per example. Batches are
  * copied out as {@link HostTensor}s of shape {@code [b, ...exampleShape]}.
  */
@@ -18,10 +18,11 @@ public final class Dataset {
   private final int size;
   private final long[] exampleShape;
   private final int exampleSize;
-  private final float[] inputs;
+  private final ExampleStore inputs;
   private final int[] labels;
   private final long[] targetShape;
   private final float[] targets;
+  private int shuffleBuffer; // set only by withShuffleBuffer, on a fresh copy
 
   private Dataset(int size, long[] exampleShape, float[] inputs, int[] labels) {
     this(size, exampleShape, inputs, labels, null, null);
@@ -29,15 +30,18 @@ public final class Dataset {
 
   private Dataset(int size, long[] exampleShape, float[] inputs, int[] labels, long[] targetShape,
       float[] targets) {
+    this(size, exampleShape, new FloatArrayStore(inputs), labels, targetShape, targets);
+  }
+
+  private Dataset(int size, long[] exampleShape, ExampleStore inputs, int[] labels, long[] targetShape,
+      float[] targets) {
     checkArgument(size >= 0, "negative dataset size %s", size);
     for (long d : exampleShape) {
       checkArgument(d >= 0, "example shape %s has a negative dimension", Arrays.toString(exampleShape));
     }
     long perExample = NpyArray.elementCount(exampleShape);
     checkArgument(perExample > 0, "examples of shape %s hold no values", Arrays.toString(exampleShape));
-    checkArgument(inputs.length == size * perExample,
-        "%s examples of shape %s need %s input values, got %s", size, Arrays.toString(exampleShape),
-        size * perExample, inputs.length);
+    inputs.checkHolds(size, exampleShape);
     if (labels != null) {
       checkArgument(labels.length == size, "%s examples but %s labels", size, labels.length);
       for (int i = 0; i < labels.length; i++) {
@@ -105,9 +109,45 @@ public final class Dataset {
     return new Dataset(size, exampleShape, inputs, labels);
   }
 
+  /**
+   * A dataset whose examples are read from {@code store} when a batch is asked for (e.g. image files
+   * decoded batch by batch), so that only the labels are held in memory.
+   */
+  static Dataset streamed(int size, long[] exampleShape, ExampleStore store, int[] labels) {
+    return new Dataset(size, exampleShape, store, labels, null, null);
+  }
+
   /** The inputs array itself, not a copy: for the loaders, which hand it to a new dataset. */
   float[] rawInputs() {
-    return inputs;
+    return ((FloatArrayStore) inputs).values();
+  }
+
+  /**
+   * Whether the examples are read from files batch by batch rather than held in memory; the trainer
+   * then prepares the next batches in the background (see {@link Prefetcher}).
+   */
+  public boolean streamed() {
+    return !(inputs instanceof FloatArrayStore);
+  }
+
+  /** How the examples are read, for a progress line: e.g. "in memory" or "PNG files decoded by TensorFlow". */
+  public String source() {
+    return inputs.describe();
+  }
+
+  /** The same examples, shuffled for training through a buffer of n (0: all at once); see {@link ShuffleOrder}. */
+  public Dataset withShuffleBuffer(int n) {
+    checkArgument(n >= 0, "the shuffle buffer must be >= 0, got %s", n);
+    return keepReading(new Dataset(size, exampleShape, inputs, labels, targetShape, targets), n);
+  }
+
+  public int shuffleBuffer() {
+    return shuffleBuffer;
+  }
+
+  private static Dataset keepReading(Dataset d, int shuffleBuffer) {
+    d.shuffleBuffer = shuffleBuffer;
+    return d;
   }
 
   /** Number of examples. */
@@ -163,17 +203,15 @@ public final class Dataset {
   /** A copy of the values of one example. */
   public float[] example(int index) {
     checkIndex(index);
-    return Arrays.copyOfRange(inputs, index * exampleSize, (index + 1) * exampleSize);
+    return inputs.read(new int[] {index}, exampleShape);
   }
 
   /** The inputs of the given examples, in the given order, as float32 {@code [b, ...exampleShape]}. */
   public HostTensor batchInputs(int[] exampleIndices) {
-    float[] out = new float[exampleIndices.length * exampleSize];
-    for (int b = 0; b < exampleIndices.length; b++) {
-      int i = exampleIndices[b];
+    for (int i : exampleIndices) {
       checkIndex(i);
-      System.arraycopy(inputs, i * exampleSize, out, b * exampleSize, exampleSize);
     }
+    float[] out = inputs.read(exampleIndices, exampleShape);
     long[] shape = new long[exampleShape.length + 1];
     shape[0] = exampleIndices.length;
     System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
@@ -195,8 +233,7 @@ public final class Dataset {
   public Dataset slice(int from, int to) {
     checkArgument(0 <= from && from <= to && to <= size, "slice [%s, %s) outside [0, %s)", from, to, size);
     int width = targets == null ? 0 : (int) NpyArray.elementCount(targetShape);
-    return new Dataset(to - from, exampleShape,
-        Arrays.copyOfRange(inputs, from * exampleSize, to * exampleSize),
+    return new Dataset(to - from, exampleShape, inputs.slice(from, to, exampleSize),
         labels == null ? null : Arrays.copyOfRange(labels, from, to), targetShape,
         targets == null ? null : Arrays.copyOfRange(targets, from * width, to * width));
   }
@@ -206,10 +243,14 @@ public final class Dataset {
    * {@code [28, 28, 1]}); the data is shared, not copied, since neither dataset can change it.
    */
   public Dataset withExampleShape(long[] shape) {
+    if (inputs.resizes(shape)) {
+      // e.g. images, resized while decoding
+      return keepReading(new Dataset(size, shape, inputs, labels, targetShape, targets), shuffleBuffer);
+    }
     checkArgument(NpyArray.elementCount(shape) == exampleSize,
         "examples of shape %s (%s values) cannot be reshaped to %s (%s values)",
         Arrays.toString(exampleShape), exampleSize, Arrays.toString(shape), NpyArray.elementCount(shape));
-    return new Dataset(size, shape, inputs, labels, targetShape, targets);
+    return keepReading(new Dataset(size, shape, inputs, labels, targetShape, targets), shuffleBuffer);
   }
 
   /** The same examples with their regression targets seen with another shape of as many values. */
@@ -218,7 +259,7 @@ public final class Dataset {
     checkArgument(NpyArray.elementCount(shape) == NpyArray.elementCount(targetShape),
         "targets of shape %s cannot be reshaped to the output's %s", Arrays.toString(targetShape),
         Arrays.toString(shape));
-    return new Dataset(size, exampleShape, inputs, null, shape, targets);
+    return keepReading(new Dataset(size, exampleShape, inputs, null, shape, targets), shuffleBuffer);
   }
 
   @Override

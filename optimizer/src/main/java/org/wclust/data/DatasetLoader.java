@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.wclust.load.ReadErrors;
 
@@ -12,11 +15,15 @@ import org.wclust.load.ReadErrors;
  * Loads a data file into a {@link Dataset}, choosing the format by the file name:
  *
  * <ul>
- *   <li>{@code .npz}: the input and (optional) label arrays named by the {@link DataSpec};
+ *   <li>{@code .npz}: the input and (optional) label arrays named by the {@link DataSpec}; inputs stored
+ *       uncompressed ({@code np.savez}) whose float32 copy would exceed 256 MiB are read batch by batch
+ *       from a memory map instead of being loaded;
  *   <li>{@code .npy}: one array, the inputs (no labels);
  *   <li>{@code .tfrecord}, {@code .tfrecords}, {@code .record}, also as shards
  *       ({@code name.tfrecord-00000-of-00004}) and GZIP-compressed ({@code .gz}): {@code tf.train.Example}
- *       records read as described in {@link #loadTfRecord}.
+ *       records read as described in {@link #loadTfRecord}, or, when they hold encoded images, streamed
+ *       as {@link ImageData} describes;
+ *   <li>a folder: class sub-folders of images, or TFRecord shards of encoded images ({@link ImageData}).
  * </ul>
  *
  * <p>Inputs of the first dimension N become N examples; integer and bool inputs are converted to
@@ -31,16 +38,39 @@ public final class DatasetLoader {
   private static final Pattern TFRECORD =
       Pattern.compile(".*\\.(tfrecords?|record)(-\\d+-of-\\d+)?(\\.gz)?");
 
+  /** Inputs whose float32 copy would exceed this are read from a memory map when stored uncompressed. */
+  private static final long MAP_ABOVE_BYTES = 256L << 20;
+
   private DatasetLoader() {}
 
   public static Dataset load(Path file, DataSpec spec) throws IOException {
+    return load(file, spec, warning -> {});
+  }
+
+  /**
+   * As {@link #load(Path, DataSpec)}; also reads a folder (of class folders of images, or of TFRecord
+   * shards) and TFRecords of encoded images as {@link ImageData} does, giving {@code warnings} a line
+   * for what was skipped.
+   */
+  public static Dataset load(Path file, DataSpec spec, Consumer<String> warnings) throws IOException {
+    Dataset data = read(file, spec, warnings);
+    return spec.shuffleBuffer() == 0 ? data : data.withShuffleBuffer(spec.shuffleBuffer());
+  }
+
+  private static Dataset read(Path file, DataSpec spec, Consumer<String> warnings) throws IOException {
     if (!Files.exists(file)) {
       throw new IllegalArgumentException("no such file: " + file);
+    }
+    if (Files.isDirectory(file)) {
+      return ImageData.loadFolder(file, spec, warnings);
     }
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("not a file: " + file);
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (isTfRecord(file) && ImageRecords.holdsImages(file, spec.effectiveFeatures().inputKey(), rawSize(spec))) {
+      return ImageData.loadRecords(List.of(file), spec);
+    }
     try {
       if (name.endsWith(".npz")) {
         return loadNpz(file, spec);
@@ -61,6 +91,16 @@ public final class DatasetLoader {
     }
     throw new IllegalArgumentException("unknown data file type: " + file
         + " (expected .npz, .npy, .tfrecord, .tfrecords or .record)");
+  }
+
+  /** The values of one example by the expected shape, or -1 when unknown. */
+  private static long rawSize(DataSpec spec) {
+    return spec.exampleShape().filter(s -> Arrays.stream(s).allMatch(v -> v >= 0))
+        .map(NpyArray::elementCount).orElse(-1L);
+  }
+
+  static boolean isTfRecord(Path file) {
+    return TFRECORD.matcher(file.getFileName().toString().toLowerCase(Locale.ROOT)).matches();
   }
 
   private static String describe(Exception e) {
@@ -89,6 +129,19 @@ public final class DatasetLoader {
             + "'; arrays present: " + String.join(", ", npz.names()));
       }
       // Labels first: they are small, and a bad label array then fails before the inputs are converted.
+      Optional<NpzReader.MappedArray> mapped = npz.map(spec.inputName())
+          .filter(m -> m.shape().length > 1 && m.shape()[0] > 0
+              && NpyArray.elementCount(m.shape()) * 4 > MAP_ABOVE_BYTES);
+      if (mapped.isPresent()) {
+        NpzReader.MappedArray m = mapped.get();
+        if (labels != null && m.shape()[0] != labels.length) {
+          throw new IllegalArgumentException(file + ": the inputs '" + spec.inputName() + "' have "
+              + m.shape()[0] + " examples but the labels '" + labelName + "' have " + labels.length);
+        }
+        long[] exampleShape = Arrays.copyOfRange(m.shape(), 1, m.shape().length);
+        MappedArrayStore store = new MappedArrayStore(m, spec.scale());
+        return conform(Dataset.streamed((int) m.shape()[0], exampleShape, store, labels), spec, m.source());
+      }
       NpyArray x = npz.read(spec.inputName());
       if (labels != null && x.ndim() > 0 && x.shape()[0] != labels.length) {
         throw new IllegalArgumentException(file + ": the inputs '" + spec.inputName() + "' have "
@@ -139,8 +192,7 @@ public final class DatasetLoader {
    * (PNG/JPEG bytes) are not decoded.
    */
   public static Dataset loadTfRecord(Path file, DataSpec spec) throws IOException {
-    long rawSize = spec.exampleShape().filter(s -> Arrays.stream(s).allMatch(v -> v >= 0))
-        .map(NpyArray::elementCount).orElse(-1L);
+    long rawSize = rawSize(spec);
     TfExampleDecoder.Decoded d = TfExampleDecoder.decode(file, spec.effectiveFeatures(),
         spec.featureLabelsRequired(), rawSize);
     scale(d.inputs(), spec.scale());
@@ -177,7 +229,7 @@ public final class DatasetLoader {
     return y.toInts();
   }
 
-  private static void scale(float[] values, double scale) {
+  static void scale(float[] values, double scale) {
     if (scale != 1.0) {
       for (int i = 0; i < values.length; i++) {
         values[i] = (float) (values[i] * scale);

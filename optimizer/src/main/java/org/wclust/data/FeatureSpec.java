@@ -15,7 +15,7 @@ import java.util.Optional;
  */
 public record FeatureSpec(String inputKey, Optional<String> labelKey) {
   private static final String SYNTAX =
-      "expected ROLE:FEATURE pairs such as x:image,y:label (roles: x = inputs, y = labels)";
+      "expected ROLE:FEATURE pairs such as x:image,y:label (roles: x or image = inputs, y or label = labels)";
 
   public FeatureSpec {
     checkNotNull(inputKey, "inputKey");
@@ -35,7 +35,7 @@ public record FeatureSpec(String inputKey, Optional<String> labelKey) {
     String y = null;
     for (String item : spec.split(",", -1)) {
       int colon = item.indexOf(':');
-      String role = colon < 0 ? "" : item.substring(0, colon).strip();
+      String role = colon < 0 ? "" : canonicalRole(item.substring(0, colon).strip());
       String key = colon < 0 ? "" : item.substring(colon + 1).strip();
       checkArgument(!key.isEmpty() && (role.equals("x") || role.equals("y")),
           "bad feature spec '%s': %s", spec, SYNTAX);
@@ -49,6 +49,15 @@ public record FeatureSpec(String inputKey, Optional<String> labelKey) {
     }
     checkArgument(x != null, "bad feature spec '%s': no x (inputs) feature; %s", spec, SYNTAX);
     return new FeatureSpec(x, Optional.ofNullable(y));
+  }
+
+  /** {@code image} is another name of role x, {@code label} of role y. */
+  private static String canonicalRole(String role) {
+    return switch (role) {
+      case "image" -> "x";
+      case "label" -> "y";
+      default -> role;
+    };
   }
 
   @Override

@@ -49,6 +49,20 @@ public final class NpyReader {
    *     allocated so that a corrupt shape fails with a message, not an OutOfMemoryError
    */
   public static NpyArray read(InputStream in, String source, long available) throws IOException {
+    Layout layout = readLayout(in, source, available);
+    byte[] data = readFully(in, (int) layout.dataBytes(), source, "the data");
+    return new NpyArray(source, layout.dtype(), layout.shape(), data);
+  }
+
+  /**
+   * An array's dtype and shape, and where its data starts: {@code headerBytes} after the magic string.
+   *
+   * @param dataBytes the size of the data (checked to fit in the available bytes)
+   */
+  record Layout(NpyDtype dtype, long[] shape, long headerBytes, long dataBytes) {}
+
+  /** Reads the magic string and header, leaving the stream at the data. */
+  static Layout readLayout(InputStream in, String source, long available) throws IOException {
     byte[] magic = readFully(in, 8, source, "the magic string");
     if (!Arrays.equals(Arrays.copyOf(magic, 6), MAGIC)) {
       throw new IllegalArgumentException(source + ": not a .npy file (no \\x93NUMPY magic string)");
@@ -85,8 +99,7 @@ public final class NpyReader {
           + " of " + h.dtype.descr() + " needs " + bytes + " data bytes, the file has "
           + Math.max(0, available - headerTotal));
     }
-    byte[] data = readFully(in, (int) bytes, source, "the data");
-    return new NpyArray(source, h.dtype, h.shape, data);
+    return new Layout(h.dtype, h.shape, headerTotal, bytes);
   }
 
   private static byte[] readFully(InputStream in, int n, String source, String what) throws IOException {

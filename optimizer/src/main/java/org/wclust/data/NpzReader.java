@@ -1,6 +1,13 @@
 package org.wclust.data;
 
 import java.io.BufferedInputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,6 +112,72 @@ public final class NpzReader implements Closeable {
       throw new IllegalArgumentException(source + ": cannot read zip entry " + entry.getName() + ": "
           + e.getMessage() + " (np.savez and np.savez_compressed write stored or deflate entries)");
     }
+  }
+
+  /**
+   * An array stored uncompressed ({@code np.savez}) as a read-only memory map of its data, or empty
+   * when it is compressed or its zip entry cannot be located by its local header. The zip CRC of the
+   * entry is checked once, over the mapped bytes.
+   */
+  Optional<MappedArray> map(String name) throws IOException {
+    ZipEntry entry = entries.get(name);
+    if (entry == null || entry.getMethod() != ZipEntry.STORED) {
+      return Optional.empty();
+    }
+    String source = file + ":" + name;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long start = dataStart(ch, entry);
+      if (start < 0) {
+        return Optional.empty();
+      }
+      long size = entry.getCompressedSize();
+      NpyReader.Layout layout = NpyReader.readLayout(
+          new BufferedInputStream(Channels.newInputStream(ch.position(start))), source, size);
+      MappedByteBuffer whole = ch.map(FileChannel.MapMode.READ_ONLY, start, size);
+      CRC32 crc = new CRC32();
+      crc.update(whole.duplicate());
+      if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+        throw new IllegalArgumentException(source + ": the data fails its zip checksum (the file was damaged)");
+      }
+      ByteBuffer data = whole.slice((int) layout.headerBytes(), (int) layout.dataBytes())
+          .order(ByteOrder.LITTLE_ENDIAN);
+      return Optional.of(new MappedArray(source, layout.dtype(), layout.shape(), data));
+    }
+  }
+
+  /** An array's data in a memory map; see {@link #map}. */
+  record MappedArray(String source, NpyDtype dtype, long[] shape, ByteBuffer data) {}
+
+  /**
+   * The offset of an entry's data, found by walking the local file headers from the start of the file
+   * (the zip layout np.savez writes); -1 if the walk does not reach it.
+   */
+  private long dataStart(FileChannel ch, ZipEntry target) throws IOException {
+    long at = 0;
+    ByteBuffer header = ByteBuffer.allocate(30).order(ByteOrder.LITTLE_ENDIAN);
+    while (at + 30 <= ch.size()) {
+      header.clear();
+      ch.read(header, at);
+      if (header.getInt(0) != 0x04034b50) {
+        return -1;
+      }
+      int flags = header.getShort(6) & 0xffff;
+      int nameLength = header.getShort(26) & 0xffff;
+      int extraLength = header.getShort(28) & 0xffff;
+      ByteBuffer nameBytes = ByteBuffer.allocate(nameLength);
+      ch.read(nameBytes, at + 30);
+      String entryName = new String(nameBytes.array(), java.nio.charset.StandardCharsets.UTF_8);
+      long data = at + 30 + nameLength + extraLength;
+      if (entryName.equals(target.getName())) {
+        return data;
+      }
+      ZipEntry entry = zip.getEntry(entryName);
+      if (entry == null || (flags & 8) != 0) {
+        return -1; // sizes only in a data descriptor: cannot skip reliably
+      }
+      at = data + entry.getCompressedSize();
+    }
+    return -1;
   }
 
   @Override

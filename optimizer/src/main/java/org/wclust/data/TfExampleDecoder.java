@@ -80,7 +80,7 @@ final class TfExampleDecoder {
     return new Decoded(n, exampleSize, inputs, labels);
   }
 
-  private static Example parse(byte[] record, Path file, int i) {
+  static Example parse(byte[] record, Path file, int i) {
     try {
       return Example.parseFrom(record);
     } catch (InvalidProtocolBufferException e) {
@@ -139,7 +139,7 @@ final class TfExampleDecoder {
     }
   }
 
-  private static int label(Feature y, Path file, int i, String key) {
+  static int label(Feature y, Path file, int i, String key) {
     if (y.hasInt64List() && y.getInt64List().getValueCount() == 1) {
       long l = y.getInt64List().getValue(0);
       if (l != (int) l) {
@@ -184,7 +184,7 @@ final class TfExampleDecoder {
     return file + ": record " + i + ": feature '" + key + "'";
   }
 
-  private static IllegalArgumentException missing(Path file, int i, String key, String role,
+  static IllegalArgumentException missing(Path file, int i, String key, String role,
       Map<String, Feature> present) {
     return new IllegalArgumentException(file + ": record " + i + " has no " + role + " feature '" + key
         + "'; features present: " + (present.isEmpty() ? "none" : String.join(", ", new TreeSet<>(present.keySet()))));

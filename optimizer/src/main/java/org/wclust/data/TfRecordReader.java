@@ -39,6 +39,7 @@ public final class TfRecordReader implements Closeable {
   private final byte[] header = new byte[12];
   private final byte[] footer = new byte[4];
   private int index;
+  private long position;
 
   private TfRecordReader(Path file, InputStream in) {
     this.file = file;
@@ -108,6 +109,14 @@ public final class TfRecordReader implements Closeable {
     return data;
   }
 
+  /**
+   * Bytes of the (uncompressed) record stream consumed so far: the offset at which the next record's
+   * header starts, its data 12 bytes later (for random access to an uncompressed file).
+   */
+  public long position() {
+    return position;
+  }
+
   /** Index of the record {@link #next()} returns next (= records read so far). */
   public int index() {
     return index;
@@ -135,6 +144,7 @@ public final class TfRecordReader implements Closeable {
     }
     try {
       in.skipNBytes(length + 4);
+      position += length + 4;
     } catch (EOFException e) {
       throw new IllegalArgumentException(String.format(
           "%s: record %d: truncated: the file ends inside the record's %d data bytes", file, index, length));
@@ -152,6 +162,7 @@ public final class TfRecordReader implements Closeable {
     if (got < header.length) {
       throw truncated("header", got, header.length);
     }
+    position += header.length;
     ByteBuffer buf = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
     long length = buf.getLong(0);
     int stored = buf.getInt(8);
@@ -174,6 +185,7 @@ public final class TfRecordReader implements Closeable {
     if (got < b.length) {
       throw truncated(what, got, b.length);
     }
+    position += b.length;
   }
 
   private IllegalArgumentException truncated(String what, int got, int wanted) {

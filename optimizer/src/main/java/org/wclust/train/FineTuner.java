@@ -10,6 +10,8 @@ import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorSpec;
 import org.wclust.cluster.ClusteredModel;
 import org.wclust.data.Dataset;
+import org.wclust.data.Prefetcher;
+import org.wclust.data.ShuffleOrder;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelSession;
 
@@ -27,6 +29,11 @@ import org.wclust.graph.ModelSession;
  */
 public final class FineTuner {
   private static final int TEACHER_BATCH = 500;
+  /** Batches prepared ahead of training: enough to hide decoding jitter, few enough to bound memory. */
+  private static final int PREFETCH_BATCHES = 4;
+
+  /** One step's inputs and targets. */
+  private record Batch(HostTensor inputs, HostTensor targets, int size) {}
 
   private FineTuner() {}
 
@@ -34,6 +41,9 @@ public final class FineTuner {
   public interface Listener {
     /** After each step: the epoch (1-based), step within it, steps per epoch and running means. */
     void onStep(int epoch, int step, int stepsPerEpoch, double loss, double accuracy);
+
+    /** Before {@link #onStep}: the number of examples the step trained on (for a throughput figure). */
+    default void onExamples(int examples) {}
 
     Listener NONE = (epoch, step, steps, loss, accuracy) -> {};
   }
@@ -130,30 +140,36 @@ public final class FineTuner {
       double epochLoss = Double.NaN;
       double epochAccuracy = Double.NaN;
       for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-        shuffle(order, random);
+        ShuffleOrder.next(order, random, data.shuffleBuffer());
         double lossSum = 0;
         long right = 0;
         long seen = 0;
-        for (int s = 0; s < stepsPerEpoch; s++) {
-          int from = s * batch;
-          int[] indices = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
-          float lr = options.schedule().at(options.learningRate(), step, stepsPerEpoch, totalSteps);
-          TrainingGraph.StepResult r = graph.step(ModelInputs.batch(data, indices, input), targets.apply(indices), lr,
-              step);
-          if (!Float.isFinite(r.loss())) {
-            throw new IllegalStateException("fine-tuning diverged at step " + (step + 1) + " (loss "
-                + r.loss() + "); lower --learning-rate");
+        // Batches are read (for image data: decoded) on another thread while the previous ones train.
+        Prefetcher<Batch> batches = new Prefetcher<>(stepsPerEpoch, PREFETCH_BATCHES, s -> {
+          int[] indices = Arrays.copyOfRange(order, s * batch, Math.min(n, s * batch + batch));
+          return new Batch(ModelInputs.batch(data, indices, input), targets.apply(indices), indices.length);
+        });
+        try (batches) {
+          for (int s = 0; s < stepsPerEpoch; s++) {
+            Batch b = batches.next();
+            float lr = options.schedule().at(options.learningRate(), step, stepsPerEpoch, totalSteps);
+            TrainingGraph.StepResult r = graph.step(b.inputs(), b.targets(), lr, step);
+            if (!Float.isFinite(r.loss())) {
+              throw new IllegalStateException("fine-tuning diverged at step " + (step + 1) + " (loss "
+                  + r.loss() + "); lower --learning-rate");
+            }
+            step++;
+            if (options.reassignEvery() > 0 && step % options.reassignEvery() == 0) {
+              graph.reassign();
+            }
+            lossSum += r.loss() * b.size();
+            right += Math.max(0, r.correct());
+            seen += b.size();
+            epochLoss = lossSum / seen;
+            epochAccuracy = r.correct() < 0 ? Double.NaN : (double) right / seen;
+            listener.onExamples(b.size());
+            listener.onStep(epoch, s + 1, stepsPerEpoch, epochLoss, epochAccuracy);
           }
-          step++;
-          if (options.reassignEvery() > 0 && step % options.reassignEvery() == 0) {
-            graph.reassign();
-          }
-          lossSum += r.loss() * indices.length;
-          right += Math.max(0, r.correct());
-          seen += indices.length;
-          epochLoss = lossSum / seen;
-          epochAccuracy = r.correct() < 0 ? Double.NaN : (double) right / seen;
-          listener.onStep(epoch, s + 1, stepsPerEpoch, epochLoss, epochAccuracy);
         }
       }
       if (options.reassignEvery() > 0) {
@@ -271,15 +287,6 @@ public final class FineTuner {
       TensorSpec input = model.signature().inputs().get(0);
       return session.run(Map.of(input.key(), ModelInputs.batch(data, batch, input)),
           List.of(output.tensorName())).get(output.tensorName()).toFloats();
-    }
-  }
-
-  private static void shuffle(int[] order, Random random) {
-    for (int i = order.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
     }
   }
 }
