@@ -8,7 +8,7 @@ import org.wclust.load.ModelLoader;
 import org.wclust.train.FineTuneOptions;
 
 /**
- * What {@link Wclust#clusterToSavedModel} does.
+ * What the pipeline does (the internal form of a {@link ClusterConfig}).
  *
  * @param plan which weights to cluster, into how many clusters
  * @param settings how each weight is clustered (method, refinement, granularity, sparsity, seed); its
@@ -31,7 +31,7 @@ import org.wclust.train.FineTuneOptions;
  *     once and the clustering weighted by it, and the clustered model's outputs compared with the
  *     original's ({@link org.wclust.calibrate.Calibration})
  */
-public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
+record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
     boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
     Dataset validationData, RateControl.Target rateTarget, double bnSafeSpread, Dataset calibration) {
 

@@ -1,0 +1,108 @@
+package org.wclust.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.wclust.data.DataSpec;
+import org.wclust.data.Dataset;
+import org.wclust.data.DatasetLoader;
+
+/**
+ * Reads {@link Examples} from files, as the CLI's {@code --data} does: {@code .npz} (arrays {@code x} and
+ * optionally {@code y}), {@code .npy} (inputs only) or {@code .tfrecord} of {@code tf.train.Example}; or
+ * wraps arrays in memory.
+ *
+ * <pre>{@code
+ * Examples train = Datasets.npz(Path.of("train.npz"));
+ * Examples images = Datasets.reader().scale(1 / 255.0).inputsOnly().read(Path.of("images.npy"));
+ * Examples xor = Datasets.of(new long[] {2}, new float[] {0, 0, 0, 1, 1, 0, 1, 1}, new int[] {0, 1, 1, 0});
+ * }</pre>
+ */
+public final class Datasets {
+  private Datasets() {}
+
+  /** An {@code .npz} with inputs {@code x} and, when present, integer labels {@code y}. */
+  public static Examples npz(Path file) throws IOException {
+    return reader().read(file);
+  }
+
+  /** Any supported file with the default reading (arrays or features {@code x}, {@code y}, scale 1). */
+  public static Examples read(Path file) throws IOException {
+    return reader().read(file);
+  }
+
+  /** A reader to set the scale, feature names, or labels handling before reading. */
+  public static Reader reader() {
+    return new Reader();
+  }
+
+  /**
+   * Labelled examples in memory: {@code inputs} holds {@code labels.length} examples of shape
+   * {@code exampleShape}, one after the other.
+   */
+  public static Examples of(long[] exampleShape, float[] inputs, int[] labels) {
+    return new Examples(Dataset.of(exampleShape, inputs, labels));
+  }
+
+  /** Examples with float regression targets of shape {@code targetShape} each. */
+  public static Examples withTargets(long[] exampleShape, float[] inputs, long[] targetShape, float[] targets) {
+    return new Examples(Dataset.withTargets(exampleShape, inputs, targetShape, targets));
+  }
+
+  /** Inputs without labels (for distillation, calibration or output agreement). */
+  public static Examples unlabeled(long[] exampleShape, float[] inputs) {
+    return new Examples(Dataset.unlabeled(exampleShape, inputs));
+  }
+
+  /**
+   * How a file is read; immutable, each setter returns a new reader.
+   *
+   * <pre>{@code
+   * Examples tf = Datasets.reader().features("x:image,y:label").scale(1 / 255.0).read(Path.of("train.tfrecord"));
+   * }</pre>
+   */
+  public static final class Reader {
+    private final DataSpec spec;
+
+    private Reader() {
+      this(DataSpec.defaults());
+    }
+
+    private Reader(DataSpec spec) {
+      this.spec = spec;
+    }
+
+    /** Multiply every input value by {@code s}, e.g. 1/255 for uint8 images. */
+    public Reader scale(double s) {
+      return new Reader(spec.withScale(s));
+    }
+
+    /** TFRecord feature names, {@code x:KEY[,y:KEY]}. */
+    public Reader features(String spec) {
+      return new Reader(this.spec.withFeatures(spec));
+    }
+
+    /** The array of the inputs in an {@code .npz} (default {@code x}). */
+    public Reader inputs(String array) {
+      return new Reader(spec.withInputs(array));
+    }
+
+    /** The array of the labels in an {@code .npz}, which must then be present (default: {@code y} if present). */
+    public Reader labels(String array) {
+      return new Reader(spec.withLabels(array));
+    }
+
+    /** Ignore labels, even if the file has them. */
+    public Reader inputsOnly() {
+      return new Reader(spec.withoutLabels());
+    }
+
+    /** Read {@code y} as float regression targets (for the {@code mse} loss) instead of labels. */
+    public Reader regressionTargets() {
+      return new Reader(spec.withRegressionTargets());
+    }
+
+    public Examples read(Path file) throws IOException {
+      return new Examples(DatasetLoader.load(file, spec));
+    }
+  }
+}
