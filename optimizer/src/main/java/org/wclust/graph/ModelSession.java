@@ -148,14 +148,19 @@ public final class ModelSession implements AutoCloseable {
   }
 
   /**
-   * The model with every variable at its current value in this session (after training ops ran on
-   * it); the read ops are added to the graph once.
+   * The model with every float and int32 variable at its current value in this session (after
+   * training ops ran on it; other variables are not trained and keep theirs); the read ops are added
+   * to the graph once.
    */
   public FlatModel currentModel() {
     if (readBack == null) {
       readBack = new LinkedHashMap<>();
       int i = 0;
       for (ModelVariable variable : model.variables().values()) {
+        DataType dtype = variable.value().dtype();
+        if (dtype != DataType.DT_FLOAT && dtype != DataType.DT_INT32) {
+          continue;
+        }
         readBack.put(variable.handleNode(), graph.opBuilder("ReadVariableOp", READ_SCOPE + "/read_" + i++,
                 graph.baseScope())
             .addInput(graph.operationOrThrow(variable.handleNode()).output(0))
