@@ -152,6 +152,16 @@ public final class ClusterableModel implements AutoCloseable {
     }).collect(ImmutableList.toImmutableList());
   }
 
+  /** Every weight tensor of the model with its distinct values and whether it is clusterable. */
+  public List<WeightInfo> weights() {
+    return WeightDiscovery.discover(model).stream().map(WeightInfo::of).toList();
+  }
+
+  /** The Keras layer classes read from {@code .keras} / {@code .h5} files. */
+  public static List<String> supportedKerasLayers() {
+    return List.copyOf(org.wclust.load.keras.layers.LayerRegistry.supported());
+  }
+
   /** The names of the weights {@link #cluster} can cluster (conv and dense kernels), e.g. {@code dense/kernel}. */
   public List<String> clusterableWeights() {
     return WeightDiscovery.discoverForClustering(model).stream().filter(WeightTensor::clusterable)
