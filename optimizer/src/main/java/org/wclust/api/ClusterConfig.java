@@ -41,6 +41,7 @@ public final class ClusterConfig {
     this.plainFold = plainFold;
   }
 
+  /** A builder with the CLI's defaults; set at least {@code clusters} or {@code perLayer}. */
   public static Builder builder() {
     return new Builder();
   }
@@ -253,6 +254,7 @@ public final class ClusterConfig {
       return this;
     }
 
+    /** The configuration; fails with an {@link IllegalArgumentException} naming a bad value or combination. */
     public ClusterConfig build() {
       ClusterPlan plan = perLayerFile != null
           ? ClusterPlan.of(clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, perLayerFile)

@@ -101,6 +101,7 @@ public final class Datasets {
       return new Reader(spec.withRegressionTargets());
     }
 
+    /** Reads {@code file} ({@code .npz}, {@code .npy} or {@code .tfrecord}); the message of a failure names it. */
     public Examples read(Path file) throws IOException {
       return new Examples(DatasetLoader.load(file, spec));
     }

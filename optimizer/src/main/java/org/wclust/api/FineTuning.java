@@ -32,10 +32,12 @@ public final class FineTuning {
     return builder().build();
   }
 
+  /** Passes over the training data. */
   public int epochs() {
     return options.epochs();
   }
 
+  /** Seed of the shuffle. */
   public long seed() {
     return options.seed();
   }
@@ -164,6 +166,7 @@ public final class FineTuning {
       return loss.equalsIgnoreCase("mse");
     }
 
+    /** The fine-tuning; fails with an {@link IllegalArgumentException} naming a bad value. */
     public FineTuning build() {
       TrainingOptimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
         case "adam" -> TrainingOptimizer.Adam.DEFAULT;

@@ -29,6 +29,7 @@ public final class TfliteOutput {
     return new Builder(file);
   }
 
+  /** The {@code .tflite} file written. */
   public Path file() {
     return target.file();
   }
@@ -110,6 +111,7 @@ public final class TfliteOutput {
       return this;
     }
 
+    /** The output; fails with an {@link IllegalArgumentException} naming a bad value. */
     public TfliteOutput build() {
       if (!file.getFileName().toString().endsWith(".tflite")) {
         throw new IllegalArgumentException("--tflite must name a .tflite file: " + file);
