@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -18,14 +17,13 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
-import org.wclust.api.ClusterOptions;
-import org.wclust.api.ClusterResult;
+import org.wclust.api.ClusterConfig;
+import org.wclust.api.ClusterSummary;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
 import org.wclust.bridge.GraphDefs;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorRef;
-import org.wclust.cluster.ClusterPlan;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelSession;
 import org.wclust.graph.WeightDiscovery;
@@ -84,8 +82,8 @@ class TF1SavedModelTest {
   void clusterToSavedModelWithK2WritesTwoValuedConstantKernel() throws Exception {
     Path in = TfJavaModels.exportDense(tmp.resolve("m"));
     Path out = tmp.resolve("out");
-    ClusterResult result = Wclust.clusterToSavedModel(in, out,
-        ClusterOptions.of(ClusterPlan.of(OptionalInt.of(2), null, null), 0));
+    ClusterSummary result = Wclust.cluster(in, out,
+        ClusterConfig.builder().clusters(2).seed(0).measureTfliteSize(false).build());
 
     LayerReport layer = result.layers().get(0);
     assertEquals(1, result.layers().size());

@@ -8,26 +8,23 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wclust.api.ClusterOptions;
-import org.wclust.api.ClusterResult;
+import org.wclust.api.AccuracyReport;
+import org.wclust.api.ClusterConfig;
+import org.wclust.api.ClusterSummary;
+import org.wclust.api.Datasets;
+import org.wclust.api.Examples;
+import org.wclust.api.FineTuning;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
 import org.wclust.bridge.HostTensor;
 import org.wclust.bridge.TensorSpec;
-import org.wclust.cluster.ClusterPlan;
-import org.wclust.cluster.ClusterSettings;
-import org.wclust.data.Dataset;
 import org.wclust.graph.FlatModel;
 import org.wclust.graph.ModelSession;
 import org.wclust.graph.ModelVariable;
 import org.wclust.load.ModelLoader;
-import org.wclust.train.FineTuneOptions;
-import org.wclust.train.LearningRateSchedule;
-import org.wclust.train.TrainingOptimizer;
 
 /**
  * Fine-tuning a Keras file trains its training-mode graph: BatchNorm normalises with batch statistics
@@ -41,7 +38,7 @@ class KerasFineTuningTest {
   private static final int K = 2;
 
   /** 512 random inputs labelled by the original model's arg-max. */
-  private static Dataset selfLabelled(FlatModel model, long[] shape, int classes) {
+  private static Examples selfLabelled(FlatModel model, long[] shape, int classes) {
     Random random = new Random(3);
     int n = 512;
     int size = (int) (shape[0] * shape[1] * shape[2]);
@@ -64,16 +61,14 @@ class KerasFineTuningTest {
         }
       }
     }
-    return Dataset.of(shape, x, labels);
+    return Datasets.of(shape, x, labels);
   }
 
-  private static ClusterOptions options(boolean foldBatchNorm, Dataset data) {
-    FineTuneOptions tuning = new FineTuneOptions(4, 32, TrainingOptimizer.Adam.DEFAULT, 1e-3f,
-        LearningRateSchedule.CONSTANT, FineTuneOptions.LossKind.AUTO, false, 1f,
-        FineTuneOptions.GradientAggregation.SUM, 1, null, 0L);
-    return new ClusterOptions(ClusterPlan.of(OptionalInt.of(K), null, null),
-        ClusterSettings.of(2, 0), ModelLoader.DEFAULT_SIGNATURE, foldBatchNorm, false)
-        .withFineTuning(data, tuning, data);
+  private static ClusterConfig config(boolean foldBatchNorm, Examples data, boolean validate) {
+    FineTuning tuning = FineTuning.builder().epochs(4).batchSize(32).learningRate(1e-3f).build();
+    ClusterConfig.Builder b = ClusterConfig.builder().clusters(K).foldBatchNorm(foldBatchNorm)
+        .bnSafeSpread(10).measureTfliteSize(false).fineTune(data, tuning);
+    return (validate ? b.validation(data) : b).build();
   }
 
   private static float[] variable(FlatModel model, String nameSuffix) {
@@ -84,17 +79,21 @@ class KerasFineTuningTest {
   @Test
   void withoutFoldingTheTrainingModeGraphIsTrainedAndExported() throws Exception {
     Path model = KerasFixtures.keras("convs").file();
-    Dataset data = selfLabelled(ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE), new long[] {12, 12, 3}, 5);
-    ClusterResult r = Wclust.clusterToSavedModel(model, tmp.resolve("training"), options(false, data));
-    assertTrue(r.fineTuning().graph().startsWith("Keras training mode"), r.fineTuning().graph());
-    // The BatchNorm update ops ran with the steps: the moving statistics moved.
-    FlatModel original = ModelLoader.load(KerasFixtures.keras("convs").file(), ModelLoader.DEFAULT_SIGNATURE);
+    Examples data = selfLabelled(ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE), new long[] {12, 12, 3}, 5);
+    ClusterSummary r = Wclust.cluster(model, tmp.resolve("training"), config(false, data, true));
+    String graph = r.fineTuning().orElseThrow().graph();
+    assertTrue(graph.startsWith("Keras training mode"), graph);
+    // The BatchNorm update ops ran with the steps: the moving statistics moved (the .keras output of the
+    // same run writes them back).
+    Wclust.cluster(model, tmp.resolve("training.keras"), config(false, data, false));
+    FlatModel original = ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE);
+    FlatModel trained = ModelLoader.load(tmp.resolve("training.keras"), ModelLoader.DEFAULT_SIGNATURE);
     for (String stat : List.of("moving_mean", "moving_variance")) {
-      assertFalse(Arrays.equals(variable(original, stat), variable(r.fineTuning().model(), stat)), stat);
+      assertFalse(Arrays.equals(variable(original, stat), variable(trained, stat)), stat);
     }
     // Training helped the exported model (inference graph with the trained values).
-    assertTrue(r.accuracy().fineTuned() > r.accuracy().clustered(),
-        "clustered " + r.accuracy().clustered() + ", fine-tuned " + r.accuracy().fineTuned());
+    AccuracyReport a = r.accuracy().orElseThrow();
+    assertTrue(a.fineTuned() > a.clustered(), "clustered " + a.clustered() + ", fine-tuned " + a.fineTuned());
     for (LayerReport layer : r.layers()) {
       assertTrue(layer.distinctValues() <= K, layer.name() + ": " + layer.distinctValues());
     }
@@ -107,12 +106,13 @@ class KerasFineTuningTest {
   @Test
   void withBatchNormFoldedTheFoldedTrainingTwinIsTrained() throws Exception {
     Path model = KerasFixtures.keras("convs").file();
-    Dataset data = selfLabelled(ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE), new long[] {12, 12, 3}, 5);
-    ClusterResult r = Wclust.clusterToSavedModel(model, tmp.resolve("folded"), options(true, data));
+    Examples data = selfLabelled(ModelLoader.load(model, ModelLoader.DEFAULT_SIGNATURE), new long[] {12, 12, 3}, 5);
+    ClusterSummary r = Wclust.cluster(model, tmp.resolve("folded"), config(true, data, true));
     assertEquals(1, r.foldedBatchNorm().size(), r.foldedBatchNorm().toString());
-    assertTrue(r.fineTuning().graph().startsWith("Keras training mode with BatchNorm folded"), r.fineTuning().graph());
-    assertTrue(r.accuracy().fineTuned() > r.accuracy().clustered(),
-        "clustered " + r.accuracy().clustered() + ", fine-tuned " + r.accuracy().fineTuned());
+    String graph = r.fineTuning().orElseThrow().graph();
+    assertTrue(graph.startsWith("Keras training mode with BatchNorm folded"), graph);
+    AccuracyReport a = r.accuracy().orElseThrow();
+    assertTrue(a.fineTuned() > a.clustered(), "clustered " + a.clustered() + ", fine-tuned " + a.fineTuned());
   }
 
   /**

@@ -29,8 +29,6 @@ import org.wclust.graph.ModelVariable;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.load.keras.KerasGraphBuilder.KerasGraph;
 import org.wclust.load.keras.KerasModelLoader;
-import org.wclust.api.ClusterOptions;
-import org.wclust.api.KerasTraining;
 import org.wclust.cluster.ClusterPlan;
 import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusterSettings;
@@ -41,6 +39,7 @@ import org.wclust.load.ModelLoader;
 import org.wclust.strip.ClusterStripper;
 import org.wclust.train.FineTuneOptions;
 import org.wclust.train.FineTuner;
+import org.wclust.train.KerasTraining;
 import java.util.OptionalInt;
 
 /**
@@ -178,10 +177,8 @@ class KerasTrainingModeTest {
     Path file = KerasFixtures.keras("bn_train").file();
     FlatModel model = ModelLoader.load(file, ModelLoader.DEFAULT_SIGNATURE);
     Map<String, Integer> plan = ClusterPlan.of(OptionalInt.of(4), null, null).resolve(WeightDiscovery.discover(model));
-    ClusterOptions options = new ClusterOptions(ClusterPlan.of(OptionalInt.of(4), null, null),
-        ClusterSettings.of(2, 0), ModelLoader.DEFAULT_SIGNATURE, false, false);
-    ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), false);
-    ClusteredModel twin = KerasTraining.twin(file, options, clustered);
+    ClusteredModel clustered = ClusterRewriter.cluster(model, plan, ClusterSettings.of(2, 0), false);
+    ClusteredModel twin = KerasTraining.twin(file, ModelLoader.DEFAULT_SIGNATURE, false, false, clustered);
     assertTrue(twin.model().graph().getNodeList().stream().anyMatch(n -> n.getOp().equals("AssignVariableOp")),
         "the twin updates BatchNorm statistics");
 

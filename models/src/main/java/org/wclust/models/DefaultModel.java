@@ -48,6 +48,11 @@ public final class DefaultModel {
     public Dataset toDataset() {
       return Dataset.of(new long[] {28, 28, 1}, images, labels);
     }
+
+    /** The digits as the API's examples. */
+    public org.wclust.api.Examples toExamples() {
+      return org.wclust.api.Datasets.of(new long[] {28, 28, 1}, images, labels);
+    }
   }
 
   /** The test slice ({@code mnist_test.bin.gz}): 1,000 digits, 100 per class, ordered by class. */

@@ -5,23 +5,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.Callable;
-import org.wclust.api.AccuracyReport;
-import org.wclust.api.ClusterOptions;
-import org.wclust.api.ClusterResult;
-import org.wclust.api.LayerReport;
+import org.wclust.api.ClusterConfig;
+import org.wclust.api.ClusterSummary;
+import org.wclust.api.FineTuning;
 import org.wclust.api.Wclust;
 import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.TfliteConverter;
 import org.wclust.bridge.TflmCompressor;
 import org.wclust.bridge.ZipSize;
-import org.wclust.cluster.ClusterPlan;
 import org.wclust.graph.FlatModel;
 import org.wclust.load.ModelLoader;
-import org.wclust.train.FineTuneOptions;
-import org.wclust.train.LearningRateSchedule;
-import org.wclust.train.TrainingOptimizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -63,9 +57,9 @@ public final class DemoCommand implements Callable<Integer> {
   int epochs;
 
   /** Fine-tuning of the demo: Adam, learning rate 5e-4 with cosine decay, batch 32, shuffled by the seed. */
-  static FineTuneOptions fineTuneOptions(int epochs, long seed) {
-    return new FineTuneOptions(epochs, 32, TrainingOptimizer.Adam.DEFAULT, 5e-4f, LearningRateSchedule.COSINE,
-        FineTuneOptions.LossKind.AUTO, false, 1f, FineTuneOptions.GradientAggregation.SUM, 1, null, seed);
+  static FineTuning fineTuneOptions(int epochs, long seed) {
+    return FineTuning.builder().epochs(epochs).batchSize(32).optimizer("adam").learningRate(5e-4f)
+        .learningRateDecay("cosine").seed(seed).build();
   }
 
   @Override
@@ -74,7 +68,7 @@ public final class DemoCommand implements Callable<Integer> {
     Path work = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("wclust-demo");
     Path original = DefaultModel.extractSavedModel(Files.createTempDirectory("wclust-demo-model"));
     DefaultModel.Digits digits = DefaultModel.testDigits();
-    FineTuneOptions tuning = noFineTune ? null : fineTuneOptions(epochs, seed);
+    FineTuning tuning = noFineTune ? null : fineTuneOptions(epochs, seed);
     DefaultModel.Digits trainDigits = noFineTune ? null : DefaultModel.trainDigits();
     Optional<PythonTensorFlow> python = PythonTensorFlow.find();
     String sizeColumn = python.isPresent() ? "ZIPPED .TFLITE" : "ZIPPED SAVEDMODEL";
@@ -104,17 +98,17 @@ public final class DemoCommand implements Callable<Integer> {
       if (Files.exists(clustered)) {
         throw new IllegalArgumentException("output already exists: " + clustered);
       }
-      ClusterOptions options = ClusterOptions.of(ClusterPlan.of(OptionalInt.of(k), null, null), seed);
+      // The report's .tflite sizes are not needed: the table converts the exported model itself.
+      ClusterConfig.Builder options = ClusterConfig.builder().clusters(k).seed(seed).measureTfliteSize(false);
       if (tuning != null) {
-        options = options.withFineTuning(trainDigits.toDataset(), tuning, digits.toDataset());
+        options.fineTune(trainDigits.toExamples(), tuning).validation(digits.toExamples());
       }
-      ClusterResult result = Wclust.clusterToSavedModel(original, clustered, options);
+      ClusterSummary result = Wclust.cluster(original, clustered, options.build());
       // The exported model: clustered, and fine-tuned unless --no-fine-tune.
       double exported = Accuracy.of(ModelLoader.load(clustered, ModelLoader.DEFAULT_SIGNATURE), digits);
-      AccuracyReport accuracy = result.accuracy();
-      double after = tuning != null ? accuracy.clustered() : exported;
+      double after = tuning != null ? result.accuracy().orElseThrow().clustered() : exported;
       String tuned = tuning != null ? String.format("%9.2f%%", 100 * exported) : "-";
-      int distinct = result.layers().stream().mapToInt(LayerReport::distinctValues).max().orElse(0);
+      int distinct = result.maxDistinctValues();
       Path tflite = work.resolve("mnist_cnn_k" + k + ".tflite");
       out.printf("%6d %9.2f%% %9.2f%% %10s %9d %18s %11s%n", k, 100 * before, 100 * after, tuned, distinct,
           humanBytes(zippedSize(python, clustered, tflite)), tflmBytes(tflm, python, tflite));

@@ -8,7 +8,7 @@ import org.wclust.load.ModelLoader;
 import org.wclust.train.FineTuneOptions;
 
 /**
- * What {@link Wclust#clusterToSavedModel} does.
+ * What the pipeline does (the internal form of a {@link ClusterConfig}).
  *
  * @param plan which weights to cluster, into how many clusters
  * @param settings how each weight is clustered (method, refinement, granularity, sparsity, seed); its
@@ -33,17 +33,19 @@ import org.wclust.train.FineTuneOptions;
  * @param correctBias with {@code calibration}, correct each folded bias after clustering so that its
  *     layer's per-channel output mean on the calibration inputs stays the original's
  *     ({@link org.wclust.calibrate.BiasCorrection})
+ * @param depthwisePerChannel with {@code foldBatchNorm}, one codebook per channel for folded depthwise
+ *     kernels asked per tensor (more accurate on BatchNorm-heavy networks, larger files)
  */
-public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
+record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
     boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
     Dataset validationData, RateControl.Target rateTarget, double bnSafeSpread, Dataset calibration,
-    boolean correctBias) {
+    boolean correctBias, boolean depthwisePerChannel) {
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
       boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData,
       RateControl.Target rateTarget) {
     this(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validationData, rateTarget,
-        org.wclust.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false);
+        org.wclust.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false, false);
   }
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
@@ -75,42 +77,48 @@ public record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String 
   /** These options with fine-tuning on {@code train} and evaluation on {@code validation} (may be null). */
   public ClusterOptions withFineTuning(Dataset train, FineTuneOptions options, Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation,
-        rateTarget, bnSafeSpread, calibration, correctBias);
+        rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
   }
 
   /** These options with evaluation (no fine-tuning) on {@code validation}. */
   public ClusterOptions withValidation(Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation,
-        rateTarget, bnSafeSpread, calibration, correctBias);
+        rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
   }
 
   /** These options with a size budget (null for none). */
   public ClusterOptions withRateTarget(RateControl.Target target) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, target, bnSafeSpread, calibration, correctBias);
+        validationData, target, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
   }
 
   /** These options with other clustering settings. */
   public ClusterOptions withSettings(ClusterSettings newSettings) {
     return new ClusterOptions(plan, newSettings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, calibration, correctBias);
+        validationData, rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
   }
 
   /** These options with BatchNorm-safe codebooks from this factor spread (infinite: never). */
   public ClusterOptions withBnSafeSpread(double spread) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, spread, calibration, correctBias);
+        validationData, rateTarget, spread, calibration, correctBias, depthwisePerChannel);
   }
 
   /** These options with calibration inputs (null for none). */
   public ClusterOptions withCalibration(Dataset data) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, data, correctBias);
+        validationData, rateTarget, bnSafeSpread, data, correctBias, depthwisePerChannel);
   }
 
   /** These options with bias correction on the calibration inputs after clustering, or without. */
   public ClusterOptions withBiasCorrection(boolean correct) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, calibration, correct);
+        validationData, rateTarget, bnSafeSpread, calibration, correct, depthwisePerChannel);
+  }
+
+  /** These options with one codebook per channel for folded depthwise kernels, or without. */
+  ClusterOptions withDepthwisePerChannel(boolean perChannel) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, rateTarget, bnSafeSpread, calibration, correctBias, perChannel);
   }
 }

@@ -12,7 +12,6 @@ import org.wclust.graph.ModelVariable;
 import org.wclust.load.keras.KerasConfig;
 import org.wclust.train.FineTuner;
 import org.wclust.bridge.HostTensor;
-import org.wclust.cluster.ClusterRewriter;
 import org.wclust.cluster.ClusteredLayer;
 import org.wclust.cluster.ClusteredModel;
 import org.wclust.graph.ModelSession;
@@ -29,51 +28,69 @@ import org.wclust.load.keras.KerasWriter;
  * With BatchNorm folding (as for the SavedModel output), a folded BN stays in the file as an exact
  * shift and its conv holds the folded, clustered kernel, so the clusters survive TFLite conversion.
  */
-public final class ClusterToKeras {
+final class ClusterToKeras {
   private ClusterToKeras() {}
 
-  public static boolean isKerasOutput(Path output) {
+  static boolean isKerasOutput(Path output) {
     return output.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".keras");
   }
 
   /**
-   * Returns one report per clustered weight, with the distinct values written to the file. With
-   * training data in {@code options}, the clustered model is first fine-tuned on its training-mode
-   * graph (BatchNorm with batch statistics and moving-average updates, dropout active), and every
-   * trained weight (biases, BatchNorm parameters and statistics) is written back too.
+   * Clusters the Keras 3 file {@code input} into {@code output}. With training data in {@code config},
+   * the clustered model is first fine-tuned on its training-mode graph (BatchNorm with batch statistics
+   * and moving-average updates, dropout active), and every trained weight (biases, BatchNorm parameters
+   * and statistics) is written back too. The summary has no sizes (there is no report file).
    */
-  public static List<LayerReport> cluster(Path input, Path output, ClusterOptions options)
-      throws ModelLoadException, IOException {
-    return cluster(input, output, options, FineTuner.Listener.NONE);
+  static ClusterSummary cluster(Path input, Path output, ClusterConfig config, FineTuner.Listener listener)
+      throws IOException {
+    ClusterOptions options = config.options();
+    if (options.rateTarget() != null) {
+      throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
+    }
+    if (config.needsSavedModelOutput()) {
+      throw new IllegalArgumentException("--calibration and --plain-fold need a SavedModel directory as OUT, "
+          + "not .keras");
+    }
+    if (config.tflite() != null) {
+      throw new IllegalArgumentException("--tflite is not supported with -o OUT.keras; write a SavedModel "
+          + "directory, or convert the .keras file's export");
+    }
+    if (options.validationData() != null) {
+      throw new IllegalArgumentException("--val is not supported with -o OUT.keras (it has no report); "
+          + "evaluate the written file, or write a SavedModel directory for the accuracy report");
+    }
+    if (java.nio.file.Files.exists(output)) {
+      throw new IllegalArgumentException("output already exists: " + output);
+    }
+    try {
+      return ClusterSummary.ofKeras(output, cluster(input, output, options, listener));
+    } catch (ModelLoadException e) {
+      throw Wclust.unreadable(e);
+    }
   }
 
-  /** As {@link #cluster(Path, Path, ClusterOptions)}, with fine-tuning progress to {@code listener}. */
-  public static List<LayerReport> cluster(Path input, Path output, ClusterOptions options,
+  private static List<LayerReport> cluster(Path input, Path output, ClusterOptions options,
       FineTuner.Listener listener) throws ModelLoadException, IOException {
     try (KerasFile file = KerasFile.open(input)) {
       if (file.format() != KerasFile.Format.KERAS_V3) {
         throw new ModelLoadException("-o OUT.keras needs a Keras 3 .keras input; " + input
             + " is not one (write a SavedModel instead)");
       }
+      long started = System.nanoTime();
+      StageClock clock = new StageClock();
       KerasGraphBuilder.KerasGraph graph = KerasGraphBuilder.build(file, options.signature(), false);
-      FlatModel model = graph.model();
-      List<BatchNormFolder.Fold> folds = List.of();
-      if (options.foldBatchNorm()) {
-        BatchNormFolder.Result fold = BatchNormFolder.fold(model);
-        model = fold.model();
-        folds = fold.folds();
-      }
-      Map<String, Integer> plan = options.plan().resolve(WeightDiscovery.discoverForClustering(model));
-      ClusteredModel clustered = ClusterRewriter.cluster(model, plan, options.settings(), options.int8Aware());
+      clock.lap("load");
+      // The .keras file keeps its per-tensor codebooks: BatchNorm-safe ones are for SavedModel outputs.
+      ClusterPipeline pipeline = new ClusterPipeline(input, graph.model(),
+          options.withBnSafeSpread(Double.POSITIVE_INFINITY), stage -> {}, listener, clock, started);
+      pipeline.fold().plan().cluster();
       boolean tuned = options.trainData() != null;
       if (tuned) {
-        ClusteredModel twin = KerasTraining.twin(input, options, clustered);
-        FineTuner.Result result = FineTuner.fineTune(model, twin, Wclust.fitToInput(options.trainData(), model),
-            options.fineTune(), listener, new FineTuner.TrainingMode(options.foldBatchNorm()
-                ? Wclust.KERAS_TRAINING_MODE_FOLDED : Wclust.KERAS_TRAINING_MODE));
-        clustered = clustered.withTrainedValues(KerasTraining.trainedInference(clustered, result.model()), model,
-            options.int8Aware());
+        ClusterPipeline.Tuned t = pipeline.fineTune(options.trainData(), options.fineTune());
+        pipeline.useTrained(t.clustered(), t.result());
       }
+      ClusteredModel clustered = pipeline.clustered();
+      List<BatchNormFolder.Fold> folds = pipeline.folds();
       List<String> tensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
       Map<String, HostTensor> values;
       try (ModelSession session = new ModelSession(clustered.model())) {

@@ -7,6 +7,12 @@ import org.wclust.cluster.RateControl;
 /**
  * Per clustered layer, as written to {@code wclust-report.json}.
  *
+ * <pre>{@code
+ * for (LayerReport l : summary.layers()) {
+ *   System.out.println(l.name() + ": " + l.distinctValues() + " values, SSE " + l.sse());
+ * }
+ * }</pre>
+ *
  * @param name layer path of the weight
  * @param op the op the weight feeds
  * @param shape the weight's shape

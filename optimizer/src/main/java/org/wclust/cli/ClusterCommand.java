@@ -5,23 +5,14 @@ import com.google.gson.JsonParser;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
-import java.util.OptionalInt;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.wclust.api.AccuracyReport;
-import org.wclust.api.ClusterOptions;
-import org.wclust.api.ClusterToKeras;
-import org.wclust.api.ClusterResult;
+import org.wclust.api.ClusterConfig;
+import org.wclust.api.ClusterSummary;
 import org.wclust.api.LayerReport;
+import org.wclust.api.TfliteOutput;
 import org.wclust.api.Wclust;
-import org.wclust.bridge.TfliteExport;
-import org.wclust.bridge.TfliteSize;
-import org.wclust.cluster.ClusterPlan;
-import org.wclust.cluster.ClusterSettings;
-import org.wclust.cluster.Granularity;
-import org.wclust.cluster.InitMethod;
-import org.wclust.cluster.RateControl;
-import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,8 +65,7 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "JSON object mapping weight-name regexes to a number of clusters; wins over --clusters")
   Path config;
 
-  @Option(names = "--init", paramLabel = "METHOD", defaultValue = "knee", // InitMethod.DEFAULT
-      converter = InitMethodConverter.class,
+  @Option(names = "--init", paramLabel = "METHOD", defaultValue = "knee", // the API's default
       description = {"how centroids are chosen (default: ${DEFAULT-VALUE}):",
           "  knee      entropy-constrained clustering at the rate-distortion knee: more squared "
               + "error than optimal on the largest tensors, much lower index entropy, so the model zips "
@@ -88,7 +78,7 @@ public final class ClusterCommand implements Callable<Integer> {
           "  random    uniform in [min, max]",
           "All but knee and optimal are followed by Lloyd iterations to convergence unless --no-refine "
               + "(tfmot runs none)."})
-  InitMethod init;
+  String init;
 
   @Option(names = "--rate-weight", paramLabel = "W", defaultValue = "16", // RateDistortion.KNEE_WEIGHT
       description = "with --init knee: what one bit of index entropy per weight is worth, in multiples of "
@@ -163,9 +153,15 @@ public final class ClusterCommand implements Callable<Integer> {
           + "default ${DEFAULT-VALUE}) gets BatchNorm-safe codebooks: its error weighted by 1/factor^2, in one "
           + "codebook, a few codebooks over channels grouped by factor, or one per channel, the fewest whose "
           + "error stays within 1.5x that of clustering without folding (the report's batch_norm_codebooks "
-          + "says which and why); below S it is clustered as it is. Folded depthwise kernels get one "
-          + "codebook per channel whatever S")
+          + "says which and why); below S it is clustered as it is")
   double bnSafeSpread;
+
+  @Option(names = "--depthwise-per-channel",
+      description = "give folded depthwise kernels one codebook per channel (each channel's 3x3 filter alone "
+          + "makes its output: on BatchNorm-heavy networks such as MobileNetV2 this keeps most of the "
+          + "accuracy lost at small k, but the depthwise weights then barely compress, so the file grows; "
+          + "the .tflite keeps at most K values per depthwise channel instead of per tensor)")
+  boolean depthwisePerChannel;
 
   @Option(names = "--calibration", paramLabel = "FILE",
       description = "inputs (a few hundred; labels ignored; the readers, --scale and --features of --data) on "
@@ -197,96 +193,64 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "seed of the random initialisations and of the fine-tuning shuffle (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
+  @Option(names = "--signature", defaultValue = "serving_default",
       description = "serving signature of MODEL (default: ${DEFAULT-VALUE})")
   String signature;
 
-  /** The size budget of --target-bits / --target-size, or null. */
-  private RateControl.Target rateTarget() {
-    if (targetBits != null && targetSize != null) {
-      throw new IllegalArgumentException("give --target-bits or --target-size, not both");
+  /** The configuration of every option, built and checked by the API. */
+  private ClusterConfig config() throws java.io.IOException {
+    ClusterConfig.Builder b = ClusterConfig.builder().layers(layers).init(init).refine(!noRefine)
+        .rateWeight(rateWeight).granularity(granularity).preserveSparsity(preserveSparsity).seed(seed)
+        .foldBatchNorm(!noFoldBatchNorm).bnSafeSpread(bnSafeSpread).plainFold(plainFold).int8Aware(int8Aware)
+        .budgetPerLayer(budget).signature(signature).measureTfliteSize(!noSize)
+        .depthwisePerChannel(depthwisePerChannel).correctBias(correctBias);
+    if (clusters != null) {
+      b.clusters(clusters);
     }
-    if ((targetBits != null || targetSize != null) && sizeAware) {
-      throw new IllegalArgumentException("--target-bits/--target-size do not combine with --size-aware");
+    if (config != null) {
+      b.perLayer(config);
     }
-    if (budget && targetBits == null && targetSize == null) {
-      throw new IllegalArgumentException("--budget needs --target-bits B or --target-size BYTES");
+    if (sizeAware) {
+      b.sizeAware(sizeWeight);
     }
     if (targetBits != null) {
-      return new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, targetBits, budget);
+      b.targetBits(targetBits);
     }
-    return targetSize == null ? null : new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, targetSize, budget);
-  }
-
-  private double bnSafeSpread() {
-    if (!(bnSafeSpread >= 1) || Double.isNaN(bnSafeSpread)) {
-      throw new IllegalArgumentException("--bn-safe-spread must be a number >= 1, got " + bnSafeSpread);
+    if (targetSize != null) {
+      b.targetSize(targetSize);
     }
-    return plainFold ? Double.POSITIVE_INFINITY : bnSafeSpread;
+    b.tflite(tflite.output(fineTune.data, fineTune.scale));
+    if (calibration != null) {
+      b.calibration(fineTune.inputsOnly(calibration));
+    }
+    if (fineTune.fineTunes()) {
+      b.fineTune(fineTune.trainingData(), fineTune.options(seed));
+    }
+    if (fineTune.validation != null) {
+      b.validation(fineTune.validationData());
+    }
+    return b.build();
   }
 
   @Override
   public Integer call() throws Exception {
     CommandChecks.inputExistsOutputDoesNot(model, output);
-    tflite.checkSnapping(int8Aware);
-    ClusterPlan plan = ClusterPlan.of(
-        clusters == null ? OptionalInt.empty() : OptionalInt.of(clusters), layers, config);
     PrintWriter out = spec.commandLine().getOut();
-    ClusterOptions options = new ClusterOptions(plan, new ClusterSettings(2, init, !noRefine,
-        Granularity.parse(granularity), preserveSparsity, seed, sizeAware ? sizeWeight : 0, rateWeight), signature,
-        !noFoldBatchNorm, int8Aware || tflite.int8()); // --tflite --quantize int8 keeps the clusters
-    options = options.withRateTarget(rateTarget()).withBnSafeSpread(bnSafeSpread())
-        .withCalibration(calibration == null ? null : fineTune.inputsOnly(calibration))
-        .withBiasCorrection(correctBias);
-    if (correctBias && (calibration == null || noFoldBatchNorm)) {
-      throw new IllegalArgumentException("--correct-bias needs --calibration FILE and folded BatchNorm (no "
-          + "--no-fold-bn)");
+    ClusterConfig options = config();
+    // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
+    boolean interactive = System.console() != null;
+    ClusterSummary result;
+    try (TrainingProgress training = new TrainingProgress(out, interactive)) {
+      result = Wclust.cluster(model, output, options, training);
     }
-    TfliteExport.Target tfliteTarget = tflite.target(fineTune.data, fineTune.scale);
-    if (fineTune.fineTunes()) {
-      options = options.withFineTuning(fineTune.trainingData(), fineTune.options(seed), fineTune.validationData());
-    } else if (fineTune.validation != null) {
-      options = options.withValidation(fineTune.validationData());
-    }
-    if (ClusterToKeras.isKerasOutput(output)) {
-      if (options.rateTarget() != null) {
-        throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
-      }
-      if (options.calibration() != null || plainFold) {
-        throw new IllegalArgumentException("--calibration, --correct-bias and --plain-fold need a SavedModel "
-            + "directory as OUT, "
-            + "not .keras");
-      }
+    if (result.sizes() == null) {
       // -o OUT.keras: the same Keras model with its clustered (and fine-tuned) weights
-      if (tfliteTarget != null) {
-        throw new IllegalArgumentException("--tflite is not supported with -o OUT.keras; write a SavedModel "
-            + "directory, or convert the .keras file's export");
-      }
-      if (fineTune.validation != null) {
-        throw new IllegalArgumentException("--val is not supported with -o OUT.keras (it has no report); "
-            + "evaluate the written file, or write a SavedModel directory for the accuracy report");
-      }
-      List<LayerReport> reports;
-      try (TrainingProgress training = new TrainingProgress(out, System.console() != null)) {
-        reports = ClusterToKeras.cluster(model, output, options, training);
-      }
-      for (LayerReport l : reports) {
+      for (LayerReport l : result.layers()) {
         out.printf("%-40s %-22s %8d clusters %9d distinct%n", l.name(), l.op(), l.clusters(), l.distinctValues());
       }
       out.printf("wrote %s%n", output);
       out.flush();
       return 0;
-    }
-    // Progress goes to stdout, and only on a terminal: stderr stays for the one-line error.
-    boolean interactive = System.console() != null;
-    ClusterResult result;
-    try (TrainingProgress training = new TrainingProgress(out, interactive)) {
-      result = Wclust.clusterToSavedModel(model, output, options, !noSize, stage -> {
-        if (interactive) {
-          out.println(stage + " ...");
-          out.flush();
-        }
-      }, training, tfliteTarget);
     }
     out.printf("%-40s %-22s %-18s %8s %9s %9s %12s%n", "LAYER", "OP", "SHAPE", "CLUSTERS", "CODEBOOKS",
         "DISTINCT", "SSE");
@@ -294,8 +258,8 @@ public final class ClusterCommand implements Callable<Integer> {
       out.printf("%-40s %-22s %-18s %8d %9d %9d %12.6g%n", l.name(), l.op(), Arrays.toString(l.shape()),
           l.clusters(), l.codebooks(), l.distinctValues(), l.sse());
     }
-    if (result.accuracy() != null) {
-      AccuracyReport a = result.accuracy();
+    if (result.accuracy().isPresent()) {
+      AccuracyReport a = result.accuracy().get();
       if (a.metric().equals(AccuracyReport.ACCURACY)) {
         out.printf("accuracy on %d examples of the %s: original %.2f%%, clustered %.2f%%%s%n", a.examples(),
             a.dataset(), 100 * a.original(), 100 * a.clustered(),
@@ -306,31 +270,34 @@ public final class ClusterCommand implements Callable<Integer> {
             Double.isNaN(a.fineTuned()) ? "" : String.format(", fine-tuned %.6g", a.fineTuned()));
       }
     }
-    if (result.rateControl() != null) {
-      RateControl.Found r = result.rateControl();
-      String chosen = r.allocation() != null ? "k per layer " + r.allocation()
-          : String.format("multiplier %.4g", r.rateWeight());
+    if (result.sizeBudget().isPresent()) {
+      ClusterSummary.SizeBudget r = result.sizeBudget().get();
+      String chosen = !r.clustersPerLayer().isEmpty() ? "k per layer " + r.clustersPerLayer()
+          : String.format("multiplier %.4g", r.multiplier());
       out.printf("size budget %s: %s, %s %.6g%s%n", r.target(), chosen,
-          r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT ? "bits per weight" : "predicted zipped bytes",
-          r.predicted(), r.reached() ? "" : " (budget not reached)");
-      if (result.size() != null && result.size().hasTflite()) {
-        out.printf("zipped .tflite reached: %d bytes%n", result.size().clustered().zippedBytes());
-      }
+          r.bitsPerWeight() ? "bits per weight" : "predicted zipped bytes",
+          r.predicted(), r.met() ? "" : " (budget not reached)");
+      result.sizes().clusteredTflite().ifPresent(t -> out.printf("zipped .tflite reached: %d bytes%n", t.zippedBytes()));
     }
+    Map<String, Double> stages = result.stageSeconds();
     out.printf("wrote %s (load %.2fs, cluster %.2fs, %sexport %.2fs)%n", output,
-        result.loadSeconds(), result.clusterSeconds(), result.fineTuning() == null ? ""
-            : String.format("fine-tune %.1fs, ", result.fineTuning().seconds()), result.exportSeconds());
+        stages.getOrDefault("load", 0.0) + stages.getOrDefault("fold_batch_norm", 0.0),
+        stages.getOrDefault("discover", 0.0) + stages.getOrDefault("rate_control", 0.0)
+            + stages.getOrDefault("cluster", 0.0),
+        result.fineTuning().map(f -> String.format("fine-tune %.1fs, ", f.seconds())).orElse(""),
+        stages.getOrDefault("strip", 0.0) + stages.getOrDefault("write", 0.0) + stages.getOrDefault("evaluate", 0.0));
+    TfliteOutput tfliteTarget = options.tflite();
     if (tfliteTarget != null) {
-      TfliteSize written = TfliteSize.of(tfliteTarget.file());
-      out.printf("wrote %s: %d bytes, %d bytes zipped%n", tfliteTarget.file(), written.tfliteBytes(),
+      ClusterSummary.TfliteBytes written = tfliteTarget.measure();
+      out.printf("wrote %s: %d bytes, %d bytes zipped%n", tfliteTarget.file(), written.bytes(),
           written.zippedBytes());
       JsonObject report = JsonParser.parseString(
-          java.nio.file.Files.readString(TfliteExport.reportFile(tfliteTarget.file()))).getAsJsonObject();
+          java.nio.file.Files.readString(tfliteTarget.reportFile())).getAsJsonObject();
       if (report.has("compression")) {
         JsonObject compression = report.getAsJsonObject("compression");
         out.printf("TFLM lookup tables: %d weight tensors compressed, %d -> %d bytes; see %s%n",
             compression.get("compressed_tensors").getAsInt(), compression.get("uncompressed_tflite_bytes").getAsLong(),
-            compression.get("compressed_tflite_bytes").getAsLong(), TfliteExport.reportFile(tfliteTarget.file()));
+            compression.get("compressed_tflite_bytes").getAsLong(), tfliteTarget.reportFile());
       }
     }
     out.flush();

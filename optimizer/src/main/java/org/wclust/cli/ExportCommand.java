@@ -4,9 +4,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.wclust.api.Export;
-import org.wclust.bridge.TensorSpec;
-import org.wclust.graph.FlatModel;
-import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -37,18 +34,16 @@ public final class ExportCommand implements Callable<Integer> {
       description = "output SavedModel directory (must not exist)")
   Path output;
 
-  @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
+  @Option(names = "--signature", defaultValue = "serving_default",
       description = "signature to read from a SavedModel, and the name of the exported one (default: ${DEFAULT-VALUE})")
   String signature;
 
   @Override
   public Integer call() throws Exception {
     CommandChecks.inputExistsOutputDoesNot(model, output);
-    FlatModel flat = Export.toSavedModel(model, output, signature);
+    Export.Keys keys = Export.toSavedModel(model, output, signature);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("wrote %s: inputs %s, outputs %s%n", output,
-        flat.signature().inputs().stream().map(TensorSpec::key).toList(),
-        flat.signature().outputs().stream().map(TensorSpec::key).toList());
+    out.printf("wrote %s: inputs %s, outputs %s%n", output, keys.inputs(), keys.outputs());
     out.flush();
     return 0;
   }

@@ -2,14 +2,9 @@ package org.wclust.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Locale;
-import org.wclust.data.DataSpec;
-import org.wclust.data.Dataset;
-import org.wclust.data.DatasetLoader;
-import org.wclust.data.ImageReading;
-import org.wclust.train.FineTuneOptions;
-import org.wclust.train.LearningRateSchedule;
-import org.wclust.train.TrainingOptimizer;
+import org.wclust.api.Datasets;
+import org.wclust.api.Examples;
+import org.wclust.api.FineTuning;
 import picocli.CommandLine.Option;
 
 /** The fine-tuning and evaluation options of {@code wclust cluster}. */
@@ -138,57 +133,42 @@ final class FineTuneMixin {
     return data != null;
   }
 
-  FineTuneOptions options(long seed) {
-    TrainingOptimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
-      case "adam" -> TrainingOptimizer.Adam.DEFAULT;
-      case "sgd" -> new TrainingOptimizer.Sgd(momentum, false);
-      default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer + "'; expected adam or sgd");
-    };
-    float lr = learningRate != null ? learningRate : opt instanceof TrainingOptimizer.Adam ? 1e-4f : 1e-3f;
-    FineTuneOptions.GradientAggregation agg = switch (aggregation.toLowerCase(Locale.ROOT)) {
-      case "sum" -> FineTuneOptions.GradientAggregation.SUM;
-      case "mean" -> FineTuneOptions.GradientAggregation.MEAN;
-      default -> throw new IllegalArgumentException(
-          "unknown gradient aggregation '" + aggregation + "'; expected sum or mean");
-    };
-    FineTuneOptions.LossKind lossKind = switch (loss.toLowerCase(Locale.ROOT)) {
-      case "auto" -> FineTuneOptions.LossKind.AUTO;
-      case "crossentropy", "cross-entropy" -> FineTuneOptions.LossKind.CROSSENTROPY;
-      case "mse" -> FineTuneOptions.LossKind.MSE;
-      default -> throw new IllegalArgumentException(
-          "unknown loss '" + loss + "'; expected auto, crossentropy or mse");
-    };
-    return new FineTuneOptions(epochs, batchSize, opt, lr, LearningRateSchedule.parse(decay, decayRate),
-        lossKind, distill, temperature, agg, reassignEvery, outputKey, seed);
+  FineTuning options(long seed) {
+    FineTuning.Builder b = FineTuning.builder().epochs(epochs).batchSize(batchSize).optimizer(optimizer)
+        .momentum(momentum).learningRateDecay(decay).decayRate(decayRate).gradientAggregation(aggregation)
+        .reassignEvery(reassignEvery).loss(loss).distill(distill).temperature(temperature).outputKey(outputKey)
+        .seed(seed);
+    if (learningRate != null) {
+      b.learningRate(learningRate);
+    }
+    return b.build();
   }
 
-  Dataset trainingData() throws IOException {
-    return DatasetLoader.load(data, distill ? inputsOnly() : spec(), FineTuneMixin::warn);
+  Examples trainingData() throws IOException {
+    return (distill ? inputsOnly() : reader()).read(data);
   }
 
-  Dataset validationData() throws IOException {
-    return validation == null ? null : DatasetLoader.load(validation, spec(), FineTuneMixin::warn);
-  }
-
-  private static void warn(String line) {
-    System.err.println("wclust: warning: " + line);
+  Examples validationData() throws IOException {
+    return validation == null ? null : reader().read(validation);
   }
 
   /** Inputs, optional labels, or with --loss mse required regression targets. */
-  private DataSpec spec() {
-    DataSpec spec = DataSpec.defaults().withScale(scale).withImages(ImageReading.options(imageSize, resize, mean,
-        std, classNames, strict)).withShuffleBuffer(shuffleBuffer);
-    spec = features == null ? spec : spec.withFeatures(features);
-    return loss.equalsIgnoreCase("mse") ? spec.withRegressionTargets() : spec;
+  private Datasets.Reader reader() {
+    Datasets.Reader reader = Datasets.reader().scale(scale).resize(resize).normalize(mean, std).strict(strict)
+        .shuffleBuffer(shuffleBuffer).warnings(line -> System.err.println("wclust: warning: " + line));
+    reader = imageSize == null ? reader : reader.imageSize(imageSize);
+    reader = classNames == null ? reader : reader.classNames(classNames);
+    reader = features == null ? reader : reader.features(features);
+    return loss.equalsIgnoreCase("mse") ? reader.regressionTargets() : reader;
   }
 
   /** The inputs of {@code file} (labels ignored), read as --data is. */
-  Dataset inputsOnly(java.nio.file.Path file) throws IOException {
-    return DatasetLoader.load(file, inputsOnly(), FineTuneMixin::warn);
+  Examples inputsOnly(Path file) throws IOException {
+    return inputsOnly().read(file);
   }
 
   /** Inputs only: distillation needs no labels, even if the file has them. */
-  private DataSpec inputsOnly() {
-    return spec().withoutLabels();
+  private Datasets.Reader inputsOnly() {
+    return reader().inputsOnly();
   }
 }

@@ -8,11 +8,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.graph.WeightTensor;
-import org.wclust.load.ModelLoader;
-import org.wclust.load.keras.layers.LayerRegistry;
+import org.wclust.api.ClusterableModel;
+import org.wclust.api.WeightInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,7 +40,7 @@ public final class InspectCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON instead of a table")
   boolean json;
 
-  @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
+  @Option(names = "--signature", defaultValue = "serving_default",
       description = "serving signature to read (default: ${DEFAULT-VALUE})")
   String signature;
 
@@ -53,19 +50,21 @@ public final class InspectCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       out.println("Keras layer classes read from .keras/.h5 files (channels-last), besides InputLayer and "
           + "nested Sequential/functional models:");
-      LayerRegistry.supported().forEach(c -> out.println("  " + c));
+      ClusterableModel.supportedKerasLayers().forEach(c -> out.println("  " + c));
       out.flush();
       return 0;
     }
     if (model == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'MODEL'");
     }
-    FlatModel flat = ModelLoader.load(model, signature);
-    List<WeightTensor> weights = WeightDiscovery.discover(flat);
+    List<WeightInfo> weights;
+    try (ClusterableModel loaded = ClusterableModel.load(model, signature)) {
+      weights = loaded.weights();
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       JsonArray array = new JsonArray();
-      for (WeightTensor w : weights) {
+      for (WeightInfo w : weights) {
         JsonObject o = new JsonObject();
         o.addProperty("layer", w.name());
         o.addProperty("op", w.op());
@@ -84,13 +83,13 @@ public final class InspectCommand implements Callable<Integer> {
       out.println(new GsonBuilder().setPrettyPrinting().create().toJson(root));
     } else {
       out.printf("%-40s %-24s %-18s %10s %9s  %s%n", "LAYER", "OP", "SHAPE", "PARAMS", "DISTINCT", "CLUSTERABLE");
-      for (WeightTensor w : weights) {
+      for (WeightInfo w : weights) {
         out.printf("%-40s %-24s %-18s %10d %9s  %s%n", w.name(), w.op(), Arrays.toString(w.shape()),
             w.params(), w.distinctValues() < 0 ? "-" : Integer.toString(w.distinctValues()),
             w.clusterable() ? "yes" : "no (" + w.reason() + ")");
       }
-      long clusterable = weights.stream().filter(WeightTensor::clusterable).mapToLong(WeightTensor::params).sum();
-      long total = weights.stream().mapToLong(WeightTensor::params).sum();
+      long clusterable = weights.stream().filter(WeightInfo::clusterable).mapToLong(WeightInfo::params).sum();
+      long total = weights.stream().mapToLong(WeightInfo::params).sum();
       out.printf("%d weight tensors, %d parameters, %d in clusterable tensors%n", weights.size(), total, clusterable);
     }
     out.flush();

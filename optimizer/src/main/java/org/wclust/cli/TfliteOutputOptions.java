@@ -1,10 +1,7 @@
 package org.wclust.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import org.wclust.bridge.TfliteConverter;
-import org.wclust.bridge.TfliteExport;
+import org.wclust.api.TfliteOutput;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -33,47 +30,18 @@ final class TfliteOutputOptions {
   @Mixin
   CompressOptions compress;
 
-  /** --quantize int8: the per-channel int8 grids that --int8-aware snaps to. */
-  boolean int8() {
-    return quantization() == TfliteConverter.Quantization.INT8;
-  }
-
-  private TfliteConverter.Quantization quantization() {
-    return TfliteConverter.Quantization.parse(quantize, List.of(TfliteConverter.Quantization.NONE,
-        TfliteConverter.Quantization.INT8, TfliteConverter.Quantization.INT8_PER_TENSOR));
-  }
-
-  /**
-   * Per-channel snapping gives a tensor up to K values per channel, which one scale per tensor would
-   * round into a table too long for TFLM: --int8-aware goes with int8, not int8-per-tensor.
-   */
-  void checkSnapping(boolean int8Aware) {
-    if (int8Aware && quantization() == TfliteConverter.Quantization.INT8_PER_TENSOR) {
-      throw new IllegalArgumentException("--int8-aware snaps to per-channel int8 grids; use it with "
-          + "--quantize int8, not int8-per-tensor");
-    }
-  }
-
   /** Null without --tflite; fails on options that need it, or int8 without representative data. */
-  TfliteExport.Target target(Path data, double scale) {
+  TfliteOutput output(Path data, double scale) {
     if (file == null) {
-      if (quantization() != TfliteConverter.Quantization.NONE || representative != null || compress.compress) {
+      if (!quantize.equals("none") || representative != null || compress.compress) {
         throw new IllegalArgumentException("--quantize, --representative and --compress need --tflite FILE.tflite");
       }
       return null;
     }
-    if (!file.getFileName().toString().endsWith(".tflite")) {
-      throw new IllegalArgumentException("--tflite must name a .tflite file: " + file);
-    }
     Path inputs = representative != null ? representative
         : data != null && data.getFileName().toString().endsWith(".npz") ? data : null;
-    if (inputs != null && !Files.isRegularFile(inputs)) {
-      throw new IllegalArgumentException("no such file: " + inputs);
-    }
-    if (quantization().needsData() && inputs == null) {
-      throw new IllegalArgumentException("--quantize " + quantize + " needs representative inputs: "
-          + "--representative FILE.npz (or --data FILE.npz)");
-    }
-    return new TfliteExport.Target(file, quantization(), inputs, (float) scale, compress.options(inputs, (float) scale));
+    return TfliteOutput.to(file).quantize(quantize).representative(inputs, scale).compress(compress.compress)
+        .allowUncompressed(compress.allowUncompressed).verifyInputs(compress.verifyInputs)
+        .verifySeed(compress.verifySeed).build();
   }
 }

@@ -5,13 +5,13 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.wclust.train.FineTuner;
+import org.wclust.api.Progress;
 
 /**
- * Shows fine-tuning progress: on a terminal, a progress bar per epoch with the running loss and
- * accuracy; otherwise (logs, CI) one line per epoch on {@code out}.
+ * Shows progress: on a terminal, each stage as it starts and a progress bar per fine-tuning epoch with
+ * the running loss and accuracy; otherwise (logs, CI) one line per epoch on {@code out}.
  */
-final class TrainingProgress implements FineTuner.Listener, AutoCloseable {
+final class TrainingProgress implements Progress, AutoCloseable {
   private final PrintWriter out;
   private final boolean interactive;
   private ProgressBar bar;
@@ -23,12 +23,20 @@ final class TrainingProgress implements FineTuner.Listener, AutoCloseable {
   }
 
   @Override
-  public void onExamples(int examples) {
+  public void trainingExamples(int examples) {
     throughput.add(examples);
   }
 
   @Override
-  public void onStep(int epoch, int step, int stepsPerEpoch, double loss, double accuracy) {
+  public void stage(String description) {
+    if (interactive) {
+      out.println(description + " ...");
+      out.flush();
+    }
+  }
+
+  @Override
+  public void trainingStep(int epoch, int step, int stepsPerEpoch, double loss, double accuracy) {
     String figures = (Double.isNaN(accuracy)
         ? String.format("loss %.4f", loss)
         : String.format("loss %.4f, accuracy %.2f%%", loss, 100 * accuracy))

@@ -40,18 +40,45 @@ public final class ClusterPlan {
    * @param configFile a JSON object {regex: k}, or null
    */
   public static ClusterPlan of(OptionalInt clusters, String layersRegex, Path configFile) {
+    Pattern layers = checkedLayers(clusters, layersRegex);
+    Map<String, Integer> config = configFile == null ? Map.of() : readConfig(configFile);
+    return of(clusters, layers, config);
+  }
+
+  private static Pattern checkedLayers(OptionalInt clusters, String layersRegex) {
     if (clusters.isPresent()) {
       checkK(clusters.getAsInt(), "--clusters");
     }
-    Pattern layers = null;
-    if (layersRegex != null) {
-      try {
-        layers = Pattern.compile(layersRegex);
-      } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException("--layers is not a valid regex: " + e.getDescription());
-      }
+    if (layersRegex == null) {
+      return null;
     }
-    Map<String, Integer> config = configFile == null ? Map.of() : readConfig(configFile);
+    try {
+      return Pattern.compile(layersRegex);
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException("--layers is not a valid regex: " + e.getDescription());
+    }
+  }
+
+  /**
+   * As {@link #of(OptionalInt, String, Path)} with the config given as a map {regex: k} (checked as a
+   * config file's entries are).
+   */
+  public static ClusterPlan ofMap(OptionalInt clusters, String layersRegex, Map<String, Integer> config) {
+    Pattern layers = checkedLayers(clusters, layersRegex);
+    Map<String, Integer> checked = new LinkedHashMap<>();
+    config.forEach((regex, k) -> {
+      checkK(k, "config entry '" + regex + "'");
+      try {
+        Pattern.compile(regex);
+      } catch (PatternSyntaxException ex) {
+        throw new IllegalArgumentException("config entry '" + regex + "' is not a valid regex");
+      }
+      checked.put(regex, k);
+    });
+    return of(clusters, layers, checked);
+  }
+
+  private static ClusterPlan of(OptionalInt clusters, Pattern layers, Map<String, Integer> config) {
     if (clusters.isEmpty() && config.isEmpty()) {
       throw new IllegalArgumentException("give --clusters K or a --config file");
     }

@@ -30,8 +30,8 @@ import org.wclust.graph.WeightTensor;
  * 4, 8, ...), else one per channel, which always qualifies (its error is at most the unfolded per-tensor
  * one). Every channel then holds at most k values, the tensor at most G·k, and the clustering uses the
  * {@code 1 / s_c²} weights inside each codebook. A kernel whose factors spread less than a threshold
- * ({@link #DEFAULT_SPREAD} by default) is clustered as folded. Depthwise kernels get one codebook per
- * channel whatever their factors ({@link #depthwise}). Only asked for per-tensor codebooks;
+ * ({@link #DEFAULT_SPREAD} by default) is clustered as folded. When asked, depthwise kernels get one
+ * codebook per channel whatever their factors ({@link #depthwise}). Only asked for per-tensor codebooks;
  * other granularities keep theirs and get the weights.
  */
 public final class FoldedCodebooks {
@@ -81,9 +81,11 @@ public final class FoldedCodebooks {
    * @param targets the clusterable weights of {@code model}
    * @param plan k per planned weight name
    * @param settings the asked settings (granularity, method)
+   * @param minSpread the factor spread from which a kernel gets BatchNorm-safe codebooks (infinite: never)
+   * @param depthwisePerChannel give folded depthwise kernels one codebook per channel
    */
   public static Result choose(FlatModel model, List<BatchNormFolder.Fold> folds, List<WeightTensor> targets,
-      Map<String, Integer> plan, ClusterSettings settings, double minSpread) {
+      Map<String, Integer> plan, ClusterSettings settings, double minSpread, boolean depthwisePerChannel) {
     Map<String, WeightTensor> byName = new HashMap<>();
     targets.forEach(t -> byName.put(t.name(), t));
     Map<String, float[]> importance = new HashMap<>();
@@ -95,7 +97,7 @@ public final class FoldedCodebooks {
         continue;
       }
       Choice choice;
-      if (DEPTHWISE.equals(w.op()) && settings.granularity().equals(Granularity.TENSOR)) {
+      if (depthwisePerChannel && DEPTHWISE.equals(w.op()) && settings.granularity().equals(Granularity.TENSOR)) {
         choice = depthwise(w.name(), fold.scale(), w.params() / w.channels().count(), plan.get(w.name()));
       } else {
         float[] values = model.variables().get(w.handleNode()).value().toFloats();

@@ -24,10 +24,12 @@ import org.wclust.bridge.TensorSpec;
  */
 public final class ModelSession implements AutoCloseable {
   private static final String INIT_SCOPE = "wclust_init";
+  private static final String READ_SCOPE = "wclust_read_back";
 
   private final FlatModel model;
   private final Graph graph;
   private final Session session;
+  private Map<String, GraphOperation> readBack;
 
   public ModelSession(FlatModel model) {
     this.model = model;
@@ -143,6 +145,40 @@ public final class ModelSession implements AutoCloseable {
     } finally {
       fed.forEach(Tensor::close);
     }
+  }
+
+  /**
+   * The model with every float and int32 variable at its current value in this session (after
+   * training ops ran on it; other variables are not trained and keep theirs); the read ops are added
+   * to the graph once.
+   */
+  public FlatModel currentModel() {
+    if (readBack == null) {
+      readBack = new LinkedHashMap<>();
+      int i = 0;
+      for (ModelVariable variable : model.variables().values()) {
+        DataType dtype = variable.value().dtype();
+        if (dtype != DataType.DT_FLOAT && dtype != DataType.DT_INT32) {
+          continue;
+        }
+        readBack.put(variable.handleNode(), graph.opBuilder("ReadVariableOp", READ_SCOPE + "/read_" + i++,
+                graph.baseScope())
+            .addInput(graph.operationOrThrow(variable.handleNode()).output(0))
+            .setAttr("dtype", variable.value().dtype())
+            .build());
+      }
+    }
+    Session.Runner runner = session.runner();
+    List<String> handles = new ArrayList<>(readBack.keySet());
+    handles.forEach(h -> runner.fetch(readBack.get(h).output(0)));
+    Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
+    try (Result result = runner.run()) {
+      for (int i = 0; i < handles.size(); i++) {
+        String h = handles.get(i);
+        variables.put(h, variables.get(h).withValue(HostTensor.copyOf(result.get(i))));
+      }
+    }
+    return FlatModel.of(model.graph(), model.signature(), variables);
   }
 
   @Override

@@ -19,7 +19,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.ReadVariableOp;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TFloat32;
@@ -62,7 +61,6 @@ final class TrainingGraph implements AutoCloseable {
   private final Operand<TFloat32> correct;
   private final List<Op> updates = new ArrayList<>();
   private final List<Op> reassignments = new ArrayList<>();
-  private final Map<String, ReadVariableOp<?>> readBack = new LinkedHashMap<>();
   private final ImmutableList<String> trainable;
 
   /** What the loss compares the output with. */
@@ -140,7 +138,6 @@ final class TrainingGraph implements AutoCloseable {
       beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       this.trainable = addUpdates(tf, graph, clustered, output.tensorName());
       addReassignments(tf, graph, clustered, options.aggregation());
-      addReadBack(tf, graph);
       initialize(tf, clustered, options.aggregation());
     } catch (RuntimeException e) {
       session.close();
@@ -192,17 +189,7 @@ final class TrainingGraph implements AutoCloseable {
 
   /** The model with every variable at its current (trained) value. */
   FlatModel trainedModel() {
-    Session.Runner runner = session.session().runner();
-    List<String> handles = new ArrayList<>(readBack.keySet());
-    handles.forEach(h -> runner.fetch(readBack.get(h)));
-    Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
-    try (Result result = runner.run()) {
-      for (int i = 0; i < handles.size(); i++) {
-        String h = handles.get(i);
-        variables.put(h, variables.get(h).withValue(HostTensor.copyOf(result.get(i))));
-      }
-    }
-    return FlatModel.of(model.graph(), model.signature(), variables);
+    return session.currentModel();
   }
 
   /**
@@ -361,19 +348,6 @@ final class TrainingGraph implements AutoCloseable {
     }
     if (!clustered.layers().isEmpty()) {
       runner.run().close();
-    }
-  }
-
-  /** Reads of every float and int32 variable, to hand the trained values back. */
-  private void addReadBack(Ops tf, Graph graph) {
-    Ops scoped = tf.withSubScope("read_back");
-    for (ModelVariable v : model.variables().values()) {
-      DataType dtype = v.value().dtype();
-      if (dtype == DataType.DT_FLOAT) {
-        readBack.put(v.handleNode(), scoped.readVariableOp(handle(graph, v.handleNode()), TFloat32.class));
-      } else if (dtype == DataType.DT_INT32) {
-        readBack.put(v.handleNode(), scoped.readVariableOp(handle(graph, v.handleNode()), TInt32.class));
-      }
     }
   }
 

@@ -1,4 +1,4 @@
-package org.wclust.api;
+package org.wclust.train;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,22 +32,22 @@ public final class KerasTraining {
   }
 
   /**
-   * The training twin of {@code clustered} (the inference graph of {@code input}, folded if
-   * {@code options.foldBatchNorm()}, clustered): BatchNorm frozen when it was
-   * folded (there is no BatchNorm left to train), in batch-statistics form otherwise.
+   * The training twin of {@code clustered} (the inference graph of {@code input} under {@code signature},
+   * folded if {@code foldBatchNorm}, clustered, snapped to int8 grids if {@code int8Aware}): BatchNorm
+   * frozen when it was folded (there is no BatchNorm left to train), in batch-statistics form otherwise.
    */
-  public static ClusteredModel twin(Path input, ClusterOptions options, ClusteredModel clustered)
-      throws ModelLoadException {
+  public static ClusteredModel twin(Path input, String signature, boolean foldBatchNorm, boolean int8Aware,
+      ClusteredModel clustered) throws ModelLoadException {
     FlatModel training;
     try (KerasFile file = KerasFile.open(input)) {
-      training = KerasGraphBuilder.build(file, options.signature(), options.foldBatchNorm()
+      training = KerasGraphBuilder.build(file, signature, foldBatchNorm
           ? KerasGraphBuilder.Mode.TRAINING_FROZEN_BATCH_NORM : KerasGraphBuilder.Mode.TRAINING).model();
     }
-    if (options.foldBatchNorm()) {
+    if (foldBatchNorm) {
       training = BatchNormFolder.fold(training).model();
     }
     // The twin's weights equal the inference graph's: reuse its clusterings rather than cluster again.
-    ClusteredModel twin = ClusterRewriter.withClusteringsOf(training, clustered, options.int8Aware());
+    ClusteredModel twin = ClusterRewriter.withClusteringsOf(training, clustered, int8Aware);
     List<String> handles = clustered.layers().stream().map(ClusteredLayer::centroidsHandle).toList();
     if (!twin.model().variables().keySet().equals(clustered.model().variables().keySet())
         || !twin.layers().stream().map(ClusteredLayer::centroidsHandle).toList().equals(handles)) {

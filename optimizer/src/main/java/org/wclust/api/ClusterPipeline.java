@@ -1,0 +1,506 @@
+package org.wclust.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import org.wclust.bridge.AtomicOutputDirectory;
+import org.wclust.bridge.HostTensor;
+import org.wclust.bridge.PythonTensorFlow;
+import org.wclust.bridge.SavedModelWriter;
+import org.wclust.bridge.TensorRef;
+import org.wclust.bridge.TfliteExport;
+import org.wclust.calibrate.BiasCorrection;
+import org.wclust.calibrate.Calibration;
+import org.wclust.calibrate.OutputAgreement;
+import org.wclust.cluster.BudgetTrim;
+import org.wclust.cluster.ClusterRewriter;
+import org.wclust.cluster.ClusterSettings;
+import org.wclust.cluster.ClusteredLayer;
+import org.wclust.cluster.ClusteredModel;
+import org.wclust.cluster.InitMethod;
+import org.wclust.cluster.LayerAllocation;
+import org.wclust.cluster.LayerHints;
+import org.wclust.cluster.RateControl;
+import org.wclust.cluster.ZippedSizePredictor;
+import org.wclust.data.Dataset;
+import org.wclust.fold.BatchNormFolder;
+import org.wclust.fold.FoldedCodebooks;
+import org.wclust.graph.FlatModel;
+import org.wclust.graph.WeightDiscovery;
+import org.wclust.graph.WeightTensor;
+import org.wclust.load.ModelLoadException;
+import org.wclust.report.ClusterReport;
+import org.wclust.report.SizeReport;
+import org.wclust.report.TfliteSizes;
+import org.wclust.strip.ClusterStripper;
+import org.wclust.train.Evaluation;
+import org.wclust.train.FineTuneOptions;
+import org.wclust.train.FineTuner;
+import org.wclust.train.KerasTraining;
+
+/**
+ * The one clustering pipeline behind every entry point ({@link Wclust#cluster}, {@link ClusterableModel}
+ * / {@link ClusteredModel}, the CLI, the {@code .keras} output and the demo), as explicit stages that
+ * run in this order, each timed by the {@link StageClock}:
+ * {@link #fold} → {@link #plan} → {@link #cluster} → {@link #evaluateAndFineTune} → {@link #strip} →
+ * {@link #write} → {@link #evaluate} → {@link #report}. Loading happens before (the model handed in);
+ * one pipeline object holds one model's run and is not reused.
+ */
+final class ClusterPipeline {
+  static final String KERAS_TRAINING_MODE =
+      "Keras training mode (BatchNorm batch statistics and moving averages, active dropout)";
+  static final String KERAS_TRAINING_MODE_FOLDED =
+      "Keras training mode with BatchNorm folded (frozen statistics, active dropout)";
+
+  /** The input file (for the Keras training-mode graph); null for a model handed in as a graph. */
+  private final Path input;
+  private final ClusterOptions options;
+  private final Consumer<String> progress;
+  private final FineTuner.Listener listener;
+  private final StageClock clock;
+  /** When loading began: the load stage's seconds are from here to the pipeline's start. */
+  private final long started;
+
+  /** The loaded model, and after {@link #fold} the folded one: the teacher and the reference. */
+  private FlatModel model;
+  private final List<String> folded = new ArrayList<>();
+  private List<BatchNormFolder.Fold> folds = List.of();
+  private final JsonObject extraReport = new JsonObject();
+  private Map<String, Integer> plan;
+  private LayerHints hints = LayerHints.NONE;
+  private Dataset calibration;
+  private Map<String, float[]> fisher;
+  private RateControl.Found rate;
+  private ZippedSizePredictor sizePredictor;
+  private ClusterSettings settings;
+  private RateInputs rateInputs;
+  private ClusteredModel clustered;
+  private FineTuner.Result tuned;
+  private Dataset train;
+  private Dataset validation;
+  private Dataset evaluation;
+  private double original = Double.NaN;
+  private double beforeTuning = Double.NaN;
+  private ClusterStripper.Frozen frozen;
+  private AccuracyReport accuracy;
+  // Stage boundaries of the report's summary timings (load, cluster, export, size).
+  private long planStartedAt;
+  private long clusteredAt;
+  private long exportStartedAt;
+  private long evaluatedAt;
+
+  /**
+   * @param input the file {@code model} was loaded from, or null
+   * @param clock the clock whose first lap was the load
+   * @param started {@link System#nanoTime} when loading began
+   */
+  ClusterPipeline(Path input, FlatModel model, ClusterOptions options, Consumer<String> progress,
+      FineTuner.Listener listener, StageClock clock, long started) {
+    this.started = started;
+    this.input = input;
+    this.model = model;
+    this.options = options;
+    this.progress = progress;
+    this.listener = listener;
+    this.clock = clock;
+    this.settings = options.settings();
+  }
+
+  FlatModel model() {
+    return model;
+  }
+
+  ClusteredModel clustered() {
+    return clustered;
+  }
+
+  ClusterOptions options() {
+    return options;
+  }
+
+  List<BatchNormFolder.Fold> folds() {
+    return folds;
+  }
+
+  /** Folds inference BatchNormalization into the preceding conv/dense, when the options ask. */
+  ClusterPipeline fold() {
+    if (options.foldBatchNorm()) {
+      BatchNormFolder.Result fold = BatchNormFolder.fold(model);
+      model = fold.model();
+      folds = fold.folds();
+      fold.folds().forEach(f -> folded.add(f.kernel()));
+      clock.lap("fold_batch_norm");
+    }
+    return this;
+  }
+
+  /**
+   * Which weights get how many clusters, with how much weight per value: discovery, the plan, BatchNorm-safe
+   * codebooks, calibration, and a size budget's search.
+   */
+  ClusterPipeline plan() throws IOException {
+    planStartedAt = System.nanoTime();
+    List<WeightTensor> discovered = WeightDiscovery.discoverForClustering(model);
+    plan = options.plan().resolve(discovered);
+    List<WeightTensor> planned = discovered.stream().filter(w -> plan.containsKey(w.name())).toList();
+    clock.lap("discover");
+    if (!folds.isEmpty() && (options.bnSafeSpread() < Double.POSITIVE_INFINITY || options.depthwisePerChannel())) {
+      progress.accept("choosing BatchNorm-safe codebooks for " + folds.size() + " folded kernels");
+      FoldedCodebooks.Result choice = FoldedCodebooks.choose(model, folds, discovered, plan, options.settings(),
+          options.bnSafeSpread(), options.depthwisePerChannel());
+      hints = choice.hints();
+      JsonArray choices = new JsonArray();
+      choice.choices().forEach(c -> choices.add(c.toJson()));
+      extraReport.add("batch_norm_codebooks", choices);
+    }
+    calibration = fitToInput(options.calibration(), model);
+    if (calibration != null) {
+      progress.accept("measuring weight importance on " + calibration.size() + " calibration examples");
+      fisher = Calibration.fisher(model, planned, calibration, outputKey());
+      hints = new LayerHints(Calibration.weights(fisher), hints.granularity());
+    }
+    // The planned weights and their values, read once for every search of a size budget.
+    rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, planned);
+    if (options.rateTarget() != null && options.rateTarget().perLayer()) {
+      progress.accept("choosing k per layer for " + options.rateTarget());
+      long fixed = fixedBytes(model, rateInputs, options.rateTarget());
+      int maxK = plan.values().stream().mapToInt(Integer::intValue).max().orElse(2);
+      LayerAllocation.Result allocation = LayerAllocation.allocate(rateInputs.targets(), rateInputs.values(), maxK,
+          settings, options.rateTarget(), fixed);
+      rate = RateControl.Found.allocated(options.rateTarget(), allocation, fixed);
+      plan = allocation.clusters();
+      // The allocation measured every layer at minimum squared error; cluster as it measured.
+      settings = new ClusterSettings(2, InitMethod.OPTIMAL, false, settings.granularity(),
+          settings.preserveSparsity(), settings.seed());
+    } else if (options.rateTarget() != null) {
+      progress.accept("searching the multiplier for " + options.rateTarget());
+      sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
+      rate = RateControl.search(rateInputs.targets(), rateInputs.values(), plan, settings, options.rateTarget(),
+          sizePredictor);
+      settings = settings.withRateWeight(rate.rateWeight());
+    }
+    if (rate != null) {
+      clock.lap("rate_control");
+    }
+    return this;
+  }
+
+  /** Rewrites every planned weight into its trainable centroid-gather subgraph. */
+  ClusterPipeline cluster() {
+    progress.accept("clustering " + plan.size() + " weight tensors");
+    clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware(), hints);
+    clusteredAt = System.nanoTime();
+    clock.lap("cluster");
+    if (options.correctBias() && calibration != null) {
+      progress.accept("correcting the folded biases on " + calibration.size() + " calibration examples");
+      BiasCorrection.Result corrected = BiasCorrection.correct(model, clustered, folds, calibration);
+      clustered = corrected.model();
+      extraReport.add("bias_correction", corrected.layers());
+      clock.lap("bias_correction");
+    }
+    return this;
+  }
+
+  /**
+   * Scores the original and the clustered model on the evaluation data, and fine-tunes on the options'
+   * training data (retuning a missed size budget); a no-op without data.
+   */
+  ClusterPipeline evaluateAndFineTune() {
+    train = fitToInput(options.trainData(), model);
+    validation = fitToInput(options.validationData(), model);
+    // Validation inputs without labels still give the output agreement in evaluate().
+    evaluation = validation != null && (validation.hasLabels() || validation.hasTargets()) ? validation
+        : train != null && (train.hasLabels() || train.hasTargets()) ? train : null;
+    if (evaluation != null) {
+      progress.accept("evaluating the original and the clustered model on " + evaluation.size() + " examples");
+      original = score(model, evaluation, outputKey());
+      beforeTuning = score(clustered.model(), evaluation, outputKey());
+    }
+    if (train != null) {
+      fineTuneWithBudget();
+    }
+    exportStartedAt = System.nanoTime();
+    if (evaluation != null || train != null) {
+      clock.lap("evaluate_and_fine_tune");
+    }
+    return this;
+  }
+
+  private void fineTuneWithBudget() {
+    Tuned t = fineTune(train, options.fineTune());
+    if (rate != null && rate.allocation() == null) {
+      // Fine-tuning moves weights across cluster borders, which changes the rate (measured: the
+      // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 %). When it missed the budget,
+      // search again aiming off by what it moved, and fine-tune that clustering instead.
+      RateControl.Kind kind = rate.target().kind();
+      ZippedSizePredictor size = sizePredictor;
+      double reached = RateControl.measure(t.clustered().layers(), kind, size);
+      double ratio = reached / rate.target().value();
+      if (Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
+        RateControl.Target aimed = new RateControl.Target(rate.target().kind(), rate.target().value() / ratio);
+        progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
+            + aimed + " and fine-tuning again");
+        RateControl.Found again = RateControl.search(rateInputs.targets(), rateInputs.values(), plan,
+            options.settings(), aimed, size);
+        clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
+            options.int8Aware(), hints);
+        if (evaluation != null) {
+          beforeTuning = score(clustered.model(), evaluation, outputKey());
+        }
+        t = fineTune(train, options.fineTune());
+        rate = again.aimedFor(rate.target(), reached);
+      }
+      // Over budget (at once, or after aiming off): move border weights to cheaper neighbouring
+      // centroids of the fine-tuned codebooks until the model is within it (BudgetTrim).
+      BudgetTrim.Result trimmed = BudgetTrim.trim(t.clustered(), rateInputs.values(),
+          layers -> RateControl.measure(layers, kind, size), rate.target().value());
+      if (trimmed.multiplier() > 0) {
+        progress.accept(String.format("fine-tuning left the model over %s; trimmed to %.6g (multiplier %.4g)",
+            rate.target(), trimmed.reached(), trimmed.multiplier()));
+        t = new Tuned(t.result(), trimmed.model());
+      }
+    }
+    tuned = t.result();
+    clustered = t.clustered();
+  }
+
+  /** A fine-tuning run and the clustered model with its trained values. */
+  record Tuned(FineTuner.Result result, ClusteredModel clustered) {}
+
+  /**
+   * Fine-tunes the current clustered model on {@code data} (fitted to the model input): a Keras input on
+   * its training-mode graph, any other on the inference graph. Does not replace the pipeline's model.
+   */
+  Tuned fineTune(Dataset data, FineTuneOptions fineTune) {
+    Dataset fitted = fitToInput(data, model);
+    progress.accept("fine-tuning on " + fitted.size() + " examples");
+    try {
+      if (input != null && KerasTraining.applies(input)) {
+        // A Keras input trains on its training-mode graph: dropout active and, unless folded,
+        // BatchNorm with batch statistics and moving-average updates.
+        ClusteredModel twin = KerasTraining.twin(input, options.signature(), options.foldBatchNorm(),
+            options.int8Aware(), clustered);
+        FineTuner.Result result = FineTuner.fineTune(model, twin, fitted, fineTune, listener,
+            new FineTuner.TrainingMode(options.foldBatchNorm() ? KERAS_TRAINING_MODE_FOLDED : KERAS_TRAINING_MODE));
+        return new Tuned(result, clustered.withTrainedValues(KerasTraining.trainedInference(clustered, result.model()),
+            model, options.int8Aware()));
+      }
+    } catch (ModelLoadException e) {
+      throw new IllegalStateException("cannot rebuild the training-mode graph of " + input + ": " + e.getMessage(), e);
+    }
+    FineTuner.Result result = FineTuner.fineTune(model, clustered, fitted, fineTune, listener);
+    return new Tuned(result, clustered.withTrainedValues(result.model(), model, options.int8Aware()));
+  }
+
+  /** Makes {@code trained} (same graph, trained values) the pipeline's clustered model. */
+  void useTrained(ClusteredModel trained, FineTuner.Result result) {
+    clustered = trained;
+    tuned = result;
+  }
+
+  /** Freezes the clustered model: every clustered weight and variable read becomes a constant. */
+  ClusterStripper.Frozen strip() {
+    List<String> weightTensors = clustered.layers().stream().map(ClusteredLayer::weightTensor).toList();
+    frozen = ClusterStripper.strip(clustered.model(), weightTensors);
+    clock.lap("strip");
+    return frozen;
+  }
+
+  /** Writes the stripped model as a SavedModel into {@code dir} (a staging directory). */
+  void write(Path dir) throws IOException {
+    SavedModelWriter.write(dir, frozen.graph(), clustered.model().signature());
+    clock.lap("write");
+  }
+
+  /** The exported model's accuracy and, with validation or calibration data, its output agreement. */
+  void evaluate() {
+    if (evaluation != null) {
+      double fineTuned = Double.NaN;
+      if (tuned != null) {
+        progress.accept("evaluating the fine-tuned model");
+        fineTuned = score(exported(), evaluation, outputKey());
+      }
+      String name = evaluation == validation ? "validation data" : "training data";
+      accuracy = new AccuracyReport(evaluation.hasTargets() ? AccuracyReport.MEAN_SQUARED_ERROR
+          : AccuracyReport.ACCURACY, name, evaluation.size(), original, beforeTuning, fineTuned);
+    }
+    if (validation != null && !validation.hasTargets()) {
+      progress.accept("comparing the clustered model's outputs with the original's on the validation data");
+      JsonObject agreement = OutputAgreement.compare(model, exported(), validation, outputKey()).toJson();
+      agreement.addProperty("data", "validation data");
+      extraReport.add("output_agreement", agreement);
+    }
+    if (calibration != null) {
+      progress.accept("comparing the clustered model's outputs with the original's on the calibration data");
+      JsonObject c = new JsonObject();
+      c.addProperty("examples", calibration.size());
+      c.addProperty("importance", "diagonal Fisher: mean squared gradient of the cross-entropy against the "
+          + "original model's top-1 class, per example");
+      c.add("output_agreement", OutputAgreement.compare(model, exported(), calibration, outputKey()).toJson());
+      c.add("layers", Calibration.layerSensitivity(fisher, model, clustered.layers()));
+      extraReport.add("calibration", c);
+    }
+    evaluatedAt = System.nanoTime();
+    if (evaluation != null) {
+      clock.lap("evaluate");
+    }
+  }
+
+  /** The stripped model as a flat model (constants only). */
+  FlatModel exported() {
+    return FlatModel.of(frozen.graph(), clustered.model().signature(), Map.of());
+  }
+
+  /** One report per clustered layer, with the distinct values of the stripped weight. */
+  List<LayerReport> layerReports() {
+    List<LayerReport> layers = new ArrayList<>();
+    for (ClusteredLayer layer : clustered.layers()) {
+      HostTensor exported = frozen.values().get(TensorRef.parse(layer.weightTensor()).toString());
+      layers.add(LayerReport.of(layer, WeightDiscovery.distinct(exported.toFloats())));
+    }
+    return layers;
+  }
+
+  /**
+   * The per-layer report and sizes (with {@code measureTflite}, the .tflite sizes of the original and of
+   * the SavedModel written to {@code savedModel}).
+   */
+  ClusterResult report(Path output, Path savedModel, boolean measureTflite) throws IOException {
+    List<LayerReport> layers = layerReports();
+    SizeReport size = SizeReport.weightsOnly(clustered.layers(), Wclust.SIZE_SKIPPED);
+    if (measureTflite) {
+      progress.accept("measuring .tflite sizes of the original and the clustered model");
+      size = TfliteSizes.measure(size, model, savedModel, clustered.model().signature().name());
+    }
+    long now = System.nanoTime();
+    clock.lap("layer_report_and_size");
+    return new ClusterResult(output, layers, List.copyOf(folded), seconds(planStartedAt - started),
+        seconds(clusteredAt - planStartedAt), seconds(evaluatedAt - exportStartedAt), size, seconds(now - evaluatedAt),
+        accuracy, tuned, rate, clock.seconds());
+  }
+
+  /**
+   * The whole pipeline into {@code out}, staging {@code output} (a SavedModel directory that appears
+   * complete, with its {@value Wclust#REPORT_FILE}, or not at all), plus the {@code .tflite} of
+   * {@code tflite} when not null; commits {@code out}.
+   */
+  ClusterResult run(AtomicOutputDirectory out, Path output, boolean measureTflite, TfliteExport.Target tflite)
+      throws ModelLoadException, IOException {
+    try (TfliteOutput tfliteOut = new TfliteOutput()) {
+      fold().plan().cluster().evaluateAndFineTune();
+      progress.accept("stripping and exporting to " + output);
+      strip();
+      try {
+        write(out.path());
+      } catch (IOException e) {
+        throw out.writeFailed(e);
+      }
+      evaluate();
+      ClusterResult result = report(output, out.path(), measureTflite);
+      JsonObject tfliteReport = null;
+      if (tflite != null) {
+        progress.accept("converting to " + tflite.file() + (tflite.compression() == null ? ""
+            : " and compressing it for TFLM"));
+        tfliteOut.export = TfliteExport.fromSavedModel(PythonTensorFlow.require(), out.path(),
+            clustered.model().signature().name(), tflite);
+        tfliteReport = tfliteOut.export.report();
+        tfliteReport.addProperty("file", tflite.file().toString());
+      }
+      try {
+        writeReport(out.path(), result, tfliteReport);
+      } catch (IOException e) {
+        throw out.writeFailed(e);
+      }
+      out.commit();
+      if (tfliteOut.export != null) {
+        tfliteOut.export.commit();
+      }
+      return result;
+    }
+  }
+
+  /** Writes {@value Wclust#REPORT_FILE} into {@code dir} (with the report of a .tflite output, unless null). */
+  void writeReport(Path dir, ClusterResult result, JsonObject tfliteReport) throws IOException {
+    ClusterReport.write(dir.resolve(Wclust.REPORT_FILE), input == null ? result.output() : input, result,
+        tfliteReport, extraReport);
+  }
+
+  /** The .tflite of {@code --tflite}, staged until OUT is committed; deleted if it never is. */
+  private static final class TfliteOutput implements AutoCloseable {
+    TfliteExport export;
+
+    @Override
+    public void close() {
+      if (export != null) {
+        export.close();
+      }
+    }
+  }
+
+  /** The weights a plan clusters, in discovery order, with their original values. */
+  private record RateInputs(List<WeightTensor> targets, List<float[]> values) {
+    static RateInputs of(FlatModel model, List<WeightTensor> targets) {
+      return new RateInputs(targets,
+          targets.stream().map(w -> model.variables().get(w.handleNode()).value().toFloats()).toList());
+    }
+  }
+
+  /**
+   * For a zipped-size budget, the predictor of the model's zipped .tflite from its clustered weights
+   * (the original model converted once); null for other budgets.
+   */
+  private static ZippedSizePredictor sizePredictor(FlatModel model, RateInputs inputs, RateControl.Target target)
+      throws IOException {
+    if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {
+      return null;
+    }
+    TfliteSizes.Converted original = TfliteSizes.originalTflite(model);
+    return ZippedSizePredictor.of(original.tflite(), original.size().zippedBytes(),
+        inputs.targets().stream().map(WeightTensor::shape).toList(), inputs.values());
+  }
+
+  /**
+   * For a per-layer zipped-size budget, what the model adds besides its clustered weights, measured
+   * once: the original model's zipped .tflite less its target weights deflated; 0 for other budgets.
+   */
+  private static long fixedBytes(FlatModel model, RateInputs inputs, RateControl.Target target) throws IOException {
+    if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {
+      return 0;
+    }
+    long fixed = TfliteSizes.original(model).zippedBytes();
+    for (float[] v : inputs.values()) {
+      fixed -= RateControl.deflatedBytes(v);
+    }
+    return fixed;
+  }
+
+  private String outputKey() {
+    return options.fineTune() == null ? null : options.fineTune().outputKey();
+  }
+
+  /** Top-1 accuracy against labels, or the mean squared error against regression targets. */
+  static double score(FlatModel model, Dataset data, String outputKey) {
+    return data.hasTargets() ? Evaluation.meanSquaredError(model, data, outputKey)
+        : Evaluation.accuracy(model, data, outputKey);
+  }
+
+  /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); null stays null. */
+  static Dataset fitToInput(Dataset data, FlatModel model) {
+    if (data == null || model.signature().inputs().size() != 1) {
+      return data;
+    }
+    return model.signature().inputs().get(0).exampleDims()
+        .filter(example -> !java.util.Arrays.equals(example, data.exampleShape()))
+        .map(data::withExampleShape)
+        .orElse(data); // unknown dimensions: feed the data as it is
+  }
+
+  private static double seconds(long nanos) {
+    return nanos / 1e9;
+  }
+}
