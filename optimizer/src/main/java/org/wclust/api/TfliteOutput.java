@@ -24,9 +24,17 @@ public final class TfliteOutput {
     this.target = target;
   }
 
-  /** A builder for a {@code .tflite} written to {@code file}. */
+  /** A builder for a {@code .tflite} written to {@code file} by {@link ClusterConfig.Builder#tflite}. */
   public static Builder to(Path file) {
-    return new Builder(file);
+    return new Builder(file, false);
+  }
+
+  /**
+   * A builder for a {@code .tflite} written by {@link Wclust#convert}: {@code file} may have any name and
+   * {@link Builder#quantize} also takes {@code dynamic} (int8 weights, float activations).
+   */
+  public static Builder convertTo(Path file) {
+    return new Builder(file, true);
   }
 
   /** The {@code .tflite} file written. */
@@ -49,6 +57,16 @@ public final class TfliteOutput {
     return ClusterSummary.TfliteBytes.of(org.wclust.bridge.TfliteSize.of(target.file()));
   }
 
+  /** Whether the converter quantizes the weights (any mode but {@code none}). */
+  public boolean quantized() {
+    return target.quantization() != TfliteConverter.Quantization.NONE;
+  }
+
+  /** Whether the {@code .tflite} is compressed into TFLM lookup tables. */
+  public boolean compressed() {
+    return target.compression() != null;
+  }
+
   TfliteExport.Target target() {
     return target;
   }
@@ -62,6 +80,7 @@ public final class TfliteOutput {
    */
   public static final class Builder {
     private final Path file;
+    private final boolean conversion;
     private String quantize = "none";
     private Path representative;
     private double scale = 1;
@@ -70,11 +89,15 @@ public final class TfliteOutput {
     private int verifyInputs = 3;
     private long verifySeed;
 
-    private Builder(Path file) {
+    private Builder(Path file, boolean conversion) {
       this.file = file;
+      this.conversion = conversion;
     }
 
-    /** {@code none} (float32, default), {@code int8} (per channel) or {@code int8-per-tensor}. */
+    /**
+     * {@code none} (float32, default), {@code int8} (per channel) or {@code int8-per-tensor}; with
+     * {@link TfliteOutput#convertTo} also {@code dynamic}.
+     */
     public Builder quantize(String mode) {
       quantize = mode;
       return this;
@@ -113,12 +136,16 @@ public final class TfliteOutput {
 
     /** The output; fails with an {@link IllegalArgumentException} naming a bad value. */
     public TfliteOutput build() {
-      if (!file.getFileName().toString().endsWith(".tflite")) {
+      if (!conversion && !file.getFileName().toString().endsWith(".tflite")) {
         throw new IllegalArgumentException("--tflite must name a .tflite file: " + file);
       }
-      TfliteConverter.Quantization quantization = TfliteConverter.Quantization.parse(quantize,
-          List.of(TfliteConverter.Quantization.NONE, TfliteConverter.Quantization.INT8,
+      TfliteConverter.Quantization quantization = TfliteConverter.Quantization.parse(quantize, conversion
+          ? List.of(TfliteConverter.Quantization.values())
+          : List.of(TfliteConverter.Quantization.NONE, TfliteConverter.Quantization.INT8,
               TfliteConverter.Quantization.INT8_PER_TENSOR));
+      if (conversion && quantization.needsData() && representative == null) {
+        throw new IllegalArgumentException("--quantize " + quantize + " needs --data FILE.npz (representative inputs)");
+      }
       if (representative != null && !Files.isRegularFile(representative)) {
         throw new IllegalArgumentException("no such file: " + representative);
       }

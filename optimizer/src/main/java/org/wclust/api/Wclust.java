@@ -1,11 +1,16 @@
 package org.wclust.api;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.wclust.bridge.AtomicOutputDirectory;
+import org.wclust.bridge.PythonTensorFlow;
+import org.wclust.bridge.TfliteExport;
 import org.wclust.graph.FlatModel;
 import org.wclust.load.ModelLoadException;
 import org.wclust.load.ModelLoader;
+import org.wclust.load.SavedModelLoader;
 import org.wclust.train.FineTuner;
 
 /**
@@ -27,7 +32,44 @@ public final class Wclust {
   /** The report's {@code size.tflite} when the .tflite sizes were not asked for. */
   public static final String SIZE_SKIPPED = "not measured (--no-size)";
 
+  /** The signature that is loaded, clustered and converted unless another is named. */
+  public static final String DEFAULT_SIGNATURE = ModelLoader.DEFAULT_SIGNATURE;
+  /** How to install the Python TensorFlow that {@code .tflite} conversion needs. */
+  public static final String PYTHON_INSTALL_HINT = PythonTensorFlow.INSTALL_HINT;
+
   private Wclust() {}
+
+  /** Whether {@code dir} is a directory with a {@code saved_model.pb}. */
+  public static boolean isSavedModel(Path dir) {
+    return SavedModelLoader.looksLikeSavedModel(dir);
+  }
+
+  /** Whether a Python with TensorFlow (for the TFLite converter) was found; see {@link #PYTHON_INSTALL_HINT}. */
+  public static boolean pythonTensorFlowFound() {
+    return PythonTensorFlow.find().isPresent();
+  }
+
+  /**
+   * Converts a SavedModel (signature {@code signature}) with Python TensorFlow's TFLite converter into
+   * {@code output}'s file, quantized and compressed for TFLM as {@code output} says; with compression
+   * {@code input} may also be a {@code .tflite} file (its quantization is kept). The file and its JSON
+   * report appear complete or not at all; {@code input} is never modified.
+   *
+   * <pre>{@code
+   * TfliteConversion c = Wclust.convert(Path.of("model_k16"), Wclust.DEFAULT_SIGNATURE,
+   *     TfliteOutput.convertTo(Path.of("model.tflite")).compress(true).build());
+   * }</pre>
+   */
+  public static TfliteConversion convert(Path input, String signature, TfliteOutput output) throws IOException {
+    boolean tfliteInput = Files.isRegularFile(input) && input.toString().endsWith(".tflite");
+    PythonTensorFlow python = PythonTensorFlow.require();
+    try (TfliteExport export = tfliteInput ? TfliteExport.fromTflite(python, input, output.target())
+        : TfliteExport.fromSavedModel(python, input, signature, output.target())) {
+      export.commit();
+      return new TfliteConversion(output.file(), ClusterSummary.TfliteBytes.of(export.size()),
+          Optional.ofNullable(export.compression()).map(TflmCompression::of));
+    }
+  }
 
   /**
    * Clusters {@code input} into {@code output}: a SavedModel directory that appears complete (with

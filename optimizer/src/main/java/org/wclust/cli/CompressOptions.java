@@ -1,9 +1,9 @@
 package org.wclust.cli;
 
-import com.google.gson.JsonObject;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import org.wclust.bridge.TflmCompressor;
+import java.util.stream.Collectors;
+import org.wclust.api.TfliteOutput;
+import org.wclust.api.TflmCompression;
 import picocli.CommandLine.Option;
 
 /** The TFLM lookup-table compression options of {@code convert} and {@code cluster --tflite}. */
@@ -27,29 +27,22 @@ final class CompressOptions {
       description = "with --compress: seed of the random verification inputs (default: ${DEFAULT-VALUE})")
   long verifySeed;
 
-  /** Null without --compress; {@code data} (times {@code scale}) gives the verification inputs. */
-  TflmCompressor.Options options(Path data, float scale) {
-    if (!compress) {
-      if (allowUncompressed) {
-        throw new IllegalArgumentException("--allow-uncompressed needs --compress");
-      }
-      return null;
-    }
-    return new TflmCompressor.Options(verifyInputs, verifySeed, data, scale, allowUncompressed);
+  /** {@code builder} with these options; its {@code build()} fails on --allow-uncompressed without --compress. */
+  TfliteOutput.Builder apply(TfliteOutput.Builder builder) {
+    return builder.compress(compress).allowUncompressed(allowUncompressed).verifyInputs(verifyInputs)
+        .verifySeed(verifySeed);
   }
 
   /** One line for the sizes, one per weight tensor. */
-  static void print(PrintWriter out, TflmCompressor.Result r) {
+  static void print(PrintWriter out, TflmCompression r) {
     out.printf("TFLM lookup tables: %d of %d weight tensors, %d -> %d bytes (%.3fx)%s%n", r.compressedTensors(),
-        r.tensors().size(), r.uncompressedBytes(), r.compressedBytes(), r.ratio(), r.verification() == null ? ""
-            : String.format("; verified in TFLM on %d inputs", r.verification().get("inputs").getAsInt()));
-    for (JsonObject t : r.tensorList()) {
-      String mode = t.get("mode").getAsString();
-      out.printf("  %-18s %-20s %-11s %s%n", t.get("op").getAsString(), t.get("shape").toString(), mode,
-          mode.equals("none") ? t.get("note").getAsString()
-              : String.format("%d bits, %d table%s of %d, saves %d bytes", t.get("bits").getAsInt(),
-                  t.get("tables").getAsInt(), t.get("tables").getAsInt() == 1 ? "" : "s",
-                  t.get("table_length").getAsInt(), t.get("saved_bytes").getAsLong()));
+        r.tensors().size(), r.uncompressedBytes(), r.compressedBytes(), r.ratio(), r.verifiedInputs().isEmpty() ? ""
+            : String.format("; verified in TFLM on %d inputs", r.verifiedInputs().getAsInt()));
+    for (TflmCompression.Tensor t : r.tensors()) {
+      String shape = t.shape().stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
+      out.printf("  %-18s %-20s %-11s %s%n", t.op(), shape, t.mode(), !t.compressed() ? t.note()
+          : String.format("%d bits, %d table%s of %d, saves %d bytes", t.bits(), t.tables(),
+              t.tables() == 1 ? "" : "s", t.tableLength(), t.savedBytes()));
     }
   }
 }

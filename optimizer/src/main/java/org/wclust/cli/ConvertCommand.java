@@ -3,14 +3,10 @@ package org.wclust.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
-import org.wclust.bridge.PythonTensorFlow;
-import org.wclust.bridge.TfliteConverter;
-import org.wclust.bridge.TfliteExport;
-import org.wclust.bridge.TfliteSize;
-import org.wclust.load.ModelLoader;
-import org.wclust.load.SavedModelLoader;
+import org.wclust.api.TfliteConversion;
+import org.wclust.api.TfliteOutput;
+import org.wclust.api.Wclust;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,7 +51,7 @@ public final class ConvertCommand implements Callable<Integer> {
       description = "the .tflite file to write")
   Path output;
 
-  @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
+  @Option(names = "--signature", defaultValue = Wclust.DEFAULT_SIGNATURE,
       description = "signature to convert (default: ${DEFAULT-VALUE})")
   String signature;
 
@@ -85,25 +81,20 @@ public final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TfliteConverter.Quantization quantization = TfliteConverter.Quantization.parse(quantize,
-        List.of(TfliteConverter.Quantization.values()));
-    if (quantization.needsData() && data == null) {
-      throw new IllegalArgumentException("--quantize " + quantize + " needs --data FILE.npz (representative inputs)");
-    }
-    if (data != null && !Files.isRegularFile(data)) {
-      throw new IllegalArgumentException("no such file: " + data);
-    }
+    // Checks the quantization, --data and the compression options.
+    TfliteOutput target = compress.apply(TfliteOutput.convertTo(output).quantize(quantize).representative(data, scale))
+        .build();
     if (!Files.exists(savedModel)) {
       throw new IllegalArgumentException("no such file or directory: " + savedModel);
     }
     boolean tfliteInput = Files.isRegularFile(savedModel) && savedModel.toString().endsWith(".tflite");
-    if (tfliteInput && !compress.compress) {
+    if (tfliteInput && !target.compressed()) {
       throw new IllegalArgumentException(savedModel + " is already a .tflite; pass --compress to compress it for TFLM");
     }
-    if (tfliteInput && quantization != TfliteConverter.Quantization.NONE) {
+    if (tfliteInput && target.quantized()) {
       throw new IllegalArgumentException("--quantize applies to a SavedModel, not to the .tflite " + savedModel);
     }
-    if (!tfliteInput && !SavedModelLoader.looksLikeSavedModel(savedModel)) {
+    if (!tfliteInput && !Wclust.isSavedModel(savedModel)) {
       throw new IllegalArgumentException("not a SavedModel: " + savedModel + " has no saved_model.pb");
     }
     Path input = savedModel.toAbsolutePath().normalize();
@@ -111,20 +102,12 @@ public final class ConvertCommand implements Callable<Integer> {
       throw new IllegalArgumentException("output " + output + " is inside SAVEDMODEL " + savedModel
           + ", which is never modified; write it elsewhere");
     }
-    TfliteExport.Target target = new TfliteExport.Target(output, quantization, data, scale,
-        compress.options(data, scale));
-    PythonTensorFlow python = PythonTensorFlow.require();
-    try (TfliteExport export = tfliteInput ? TfliteExport.fromTflite(python, savedModel, target)
-        : TfliteExport.fromSavedModel(python, savedModel, signature, target)) {
-      export.commit();
-      PrintWriter out = spec.commandLine().getOut();
-      TfliteSize size = export.size();
-      out.printf("wrote %s: %d bytes, %d bytes zipped%n", output, size.tfliteBytes(), size.zippedBytes());
-      if (export.compression() != null) {
-        CompressOptions.print(out, export.compression());
-      }
-      out.flush();
-    }
+    TfliteConversion converted = Wclust.convert(savedModel, signature, target);
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("wrote %s: %d bytes, %d bytes zipped%n", output, converted.size().bytes(),
+        converted.size().zippedBytes());
+    converted.compression().ifPresent(c -> CompressOptions.print(out, c));
+    out.flush();
     return 0;
   }
 }

@@ -1,19 +1,14 @@
 package org.wclust.cli;
 
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.wclust.api.TfliteStats;
 import org.wclust.api.Wclust;
-import org.wclust.bridge.PythonTensorFlow;
-import org.wclust.bridge.TfliteSize;
-import org.wclust.load.ModelLoader;
-import org.wclust.load.SavedModelLoader;
-import org.wclust.report.TfliteSizes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,19 +42,19 @@ public final class ReportCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON instead of a table")
   boolean json;
 
-  @Option(names = "--signature", defaultValue = ModelLoader.DEFAULT_SIGNATURE,
+  @Option(names = "--signature", defaultValue = Wclust.DEFAULT_SIGNATURE,
       description = "signature to convert, of both models (default: ${DEFAULT-VALUE})")
   String signature;
 
-  /** One model's figures. */
-  record Side(Path path, TfliteSize size, int weightTensors, int maxDistinct) {
-    JsonObject toJson() {
-      JsonObject o = size.toJson();
-      o.addProperty("path", path.toString());
-      o.addProperty("weight_tensors", weightTensors);
-      o.addProperty("max_distinct_per_weight_tensor", maxDistinct);
-      return o;
-    }
+  /** One model's figures, as {@code --json} prints them. */
+  private static JsonObject toJson(TfliteStats s) {
+    JsonObject o = new JsonObject();
+    o.addProperty("tflite_bytes", s.size().bytes());
+    o.addProperty("zipped_tflite_bytes", s.size().zippedBytes());
+    o.addProperty("path", s.savedModel().toString());
+    o.addProperty("weight_tensors", s.weightTensors());
+    o.addProperty("max_distinct_per_weight_tensor", s.maxDistinctPerTensor());
+    return o;
   }
 
   @Override
@@ -68,30 +63,23 @@ public final class ReportCommand implements Callable<Integer> {
       if (!Files.exists(dir)) {
         throw new IllegalArgumentException("no such file or directory: " + dir);
       }
-      if (!SavedModelLoader.looksLikeSavedModel(dir)) {
+      if (!Wclust.isSavedModel(dir)) {
         throw new IllegalArgumentException("not a SavedModel: " + dir + " has no saved_model.pb");
       }
     }
-    PythonTensorFlow python = PythonTensorFlow.find().orElseThrow(() -> new IllegalStateException(
-        "wclust report converts both models with Python TensorFlow, which was not found; "
-            + PythonTensorFlow.INSTALL_HINT));
-    JsonObject clusteredWeights = clusteredWeightSizes(clustered.resolve(Wclust.REPORT_FILE));
-    Path tmp = Files.createTempDirectory("wclust-report");
-    Side a;
-    Side b;
-    try {
-      // The same file name for both: a zip archive holds the entry's name.
-      a = measure(python, original, tmp.resolve("original").resolve(TfliteSizes.TFLITE_NAME));
-      b = measure(python, clustered, tmp.resolve("clustered").resolve(TfliteSizes.TFLITE_NAME));
-    } finally {
-      TfliteSizes.deleteRecursively(tmp);
+    if (!Wclust.pythonTensorFlowFound()) {
+      throw new IllegalStateException("wclust report converts both models with Python TensorFlow, which was not "
+          + "found; " + Wclust.PYTHON_INSTALL_HINT);
     }
+    JsonObject clusteredWeights = clusteredWeightSizes(clustered.resolve(Wclust.REPORT_FILE));
+    TfliteStats a = TfliteStats.of(original, signature);
+    TfliteStats b = TfliteStats.of(clustered, signature);
     double ratio = (double) a.size().zippedBytes() / b.size().zippedBytes();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       JsonObject root = new JsonObject();
-      root.add("original", a.toJson());
-      root.add("clustered", b.toJson());
+      root.add("original", toJson(a));
+      root.add("clustered", toJson(b));
       root.addProperty("ratio", ratio);
       if (clusteredWeights != null) {
         root.add("clustered_weights", clusteredWeights);
@@ -100,11 +88,11 @@ public final class ReportCommand implements Callable<Integer> {
     } else {
       String row = "%-34s %14s %14s%n";
       out.printf(row, "", "ORIGINAL", "CLUSTERED");
-      out.printf(row, ".tflite bytes", a.size().tfliteBytes(), b.size().tfliteBytes());
+      out.printf(row, ".tflite bytes", a.size().bytes(), b.size().bytes());
       out.printf(row, "zipped .tflite bytes", a.size().zippedBytes(), b.size().zippedBytes());
       out.printf(row, "ratio (original zipped / zipped)", "1.00x", String.format("%.2fx", ratio));
       out.printf(row, "weight tensors", a.weightTensors(), b.weightTensors());
-      out.printf(row, "max distinct per tensor", a.maxDistinct(), b.maxDistinct());
+      out.printf(row, "max distinct per tensor", a.maxDistinctPerTensor(), b.maxDistinctPerTensor());
       if (clusteredWeights != null) {
         out.printf("clustered weights (%s): packed %s bytes, Huffman-coded %s bytes, float32 %s bytes%n",
             Wclust.REPORT_FILE, text(clusteredWeights, "packed_bytes"),
@@ -113,20 +101,6 @@ public final class ReportCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
-  }
-
-  private Side measure(PythonTensorFlow python, Path savedModel, Path tflite) throws Exception {
-    TfliteSize size = TfliteSize.convert(python, savedModel, signature, tflite);
-    int tensors = 0;
-    int maxDistinct = 0;
-    for (JsonElement e : python.runTool("weights", tflite.toString()).getAsJsonArray("weights")) {
-      tensors++;
-      JsonElement distinct = e.getAsJsonObject().get("distinct");
-      if (distinct != null && !distinct.isJsonNull()) {
-        maxDistinct = Math.max(maxDistinct, distinct.getAsInt());
-      }
-    }
-    return new Side(savedModel, size, tensors, maxDistinct);
   }
 
   /** packed/huffman/float32 bytes of the {@code size} section of a wclust report, or null. */

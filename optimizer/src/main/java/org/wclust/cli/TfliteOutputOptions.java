@@ -40,8 +40,6 @@ final class TfliteOutputOptions {
     }
     Path inputs = representative != null ? representative
         : data != null && data.getFileName().toString().endsWith(".npz") ? data : null;
-    return TfliteOutput.to(file).quantize(quantize).representative(inputs, scale).compress(compress.compress)
-        .allowUncompressed(compress.allowUncompressed).verifyInputs(compress.verifyInputs)
-        .verifySeed(compress.verifySeed).build();
+    return compress.apply(TfliteOutput.to(file).quantize(quantize).representative(inputs, scale)).build();
   }
 }
