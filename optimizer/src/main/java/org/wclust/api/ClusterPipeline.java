@@ -34,7 +34,6 @@ import org.wclust.graph.FlatModel;
 import org.wclust.graph.WeightDiscovery;
 import org.wclust.graph.WeightTensor;
 import org.wclust.load.ModelLoadException;
-import org.wclust.report.ClusterReport;
 import org.wclust.report.SizeReport;
 import org.wclust.report.TfliteSizes;
 import org.wclust.strip.ClusterStripper;

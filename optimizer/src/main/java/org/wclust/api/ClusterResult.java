@@ -20,19 +20,19 @@ import org.wclust.train.FineTuner;
  * result.layers().forEach(l -> System.out.println(l.name() + ": " + l.distinctValues()));
  * }</pre>
  */
-public record ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
+record ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
     double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
     double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning, RateControl.Found rateControl,
     Map<String, Double> stageSeconds) {
 
-  public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
+  ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
       double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
       double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning, RateControl.Found rateControl) {
     this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, size, sizeSeconds, accuracy,
         fineTuning, rateControl, Map.of());
   }
 
-  public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
+  ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
       double loadSeconds, double clusterSeconds, double exportSeconds, SizeReport size,
       double sizeSeconds, AccuracyReport accuracy, FineTuner.Result fineTuning) {
     this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, size, sizeSeconds, accuracy,
@@ -40,7 +40,7 @@ public record ClusterResult(Path output, List<LayerReport> layers, List<String> 
   }
 
   /** Without a size report, accuracies or fine-tuning. */
-  public ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
+  ClusterResult(Path output, List<LayerReport> layers, List<String> foldedBatchNorm,
       double loadSeconds, double clusterSeconds, double exportSeconds) {
     this(output, layers, foldedBatchNorm, loadSeconds, clusterSeconds, exportSeconds, null, 0, null, null);
   }

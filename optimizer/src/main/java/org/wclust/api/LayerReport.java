@@ -28,8 +28,8 @@ import org.wclust.cluster.RateControl;
  * @param keptOriginalValues true when a codebook's members had no more distinct values than clusters
  * @param emptyClusters initial centroids left without members (only without refinement)
  * @param rateWeight for {@code knee}: this layer's share of the rate weight; NaN for other methods
- * @param indexBits ideal entropy-coded bits of the indices, each within its codebook
- *     ({@link RateControl#indexBits})
+ * @param indexBits ideal entropy-coded bits of the indices, each index taken within its own
+ *     codebook (per-channel and grouped codebooks are coded separately)
  */
 public record LayerReport(String name, String op, long[] shape, long params, int clusters, String init,
     String granularity, int codebooks, int distinctValues, int maxDistinctPerCodebook, double sse,

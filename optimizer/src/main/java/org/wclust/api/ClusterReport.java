@@ -1,4 +1,4 @@
-package org.wclust.report;
+package org.wclust.api;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -6,9 +6,7 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.wclust.api.AccuracyReport;
-import org.wclust.api.ClusterResult;
-import org.wclust.api.LayerReport;
+import org.wclust.report.SizeReport;
 import org.wclust.train.FineTuneOptions;
 import org.wclust.train.FineTuner;
 
@@ -17,7 +15,7 @@ import org.wclust.train.FineTuner;
  * {@link SizeReport}), the {@code accuracy} before clustering, after clustering and after
  * fine-tuning, the {@code fine_tuning} run, and the timings of each stage.
  */
-public final class ClusterReport {
+final class ClusterReport {
   private ClusterReport() {}
 
   private static JsonObject fineTuning(FineTuner.Result r) {
@@ -47,7 +45,7 @@ public final class ClusterReport {
     return t;
   }
 
-  public static void write(Path file, Path input, ClusterResult result) throws IOException {
+  static void write(Path file, Path input, ClusterResult result) throws IOException {
     write(file, input, result, null);
   }
 
@@ -55,7 +53,7 @@ public final class ClusterReport {
    * As {@link #write(Path, Path, ClusterResult)}, with {@code tfliteOutput} (the report of the
    * {@code --tflite} file: its sizes and TFLM compression) as {@code size.tflite_output} unless null.
    */
-  public static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput)
+  static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput)
       throws IOException {
     write(file, input, result, tfliteOutput, new JsonObject());
   }
@@ -64,7 +62,7 @@ public final class ClusterReport {
    * As {@link #write(Path, Path, ClusterResult, JsonObject)}, with the members of {@code extra}
    * (BatchNorm-safe codebook choices, calibration results) added at the top level.
    */
-  public static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput, JsonObject extra)
+  static void write(Path file, Path input, ClusterResult result, JsonObject tfliteOutput, JsonObject extra)
       throws IOException {
     JsonObject root = new JsonObject();
     root.addProperty("input", input.toString());
