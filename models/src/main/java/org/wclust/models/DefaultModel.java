@@ -7,7 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-import org.wclust.data.Dataset;
+import org.wclust.api.Datasets;
+import org.wclust.api.Examples;
 
 /**
  * The bundled default model and data of {@code wclust demo}: a small MNIST CNN (Keras 3,
@@ -44,14 +45,9 @@ public final class DefaultModel {
       return labels.length;
     }
 
-    /** These digits as a labelled dataset of examples [28, 28, 1], as the model takes them. */
-    public Dataset toDataset() {
-      return Dataset.of(new long[] {28, 28, 1}, images, labels);
-    }
-
-    /** The digits as the API's examples. */
-    public org.wclust.api.Examples toExamples() {
-      return org.wclust.api.Datasets.of(new long[] {28, 28, 1}, images, labels);
+    /** These digits as labelled examples [28, 28, 1], as the model takes them. */
+    public Examples toExamples() {
+      return Datasets.of(new long[] {28, 28, 1}, images, labels);
     }
   }
 

@@ -1,21 +1,17 @@
 package org.wclust.models;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.wclust.api.ClusterConfig;
 import org.wclust.api.ClusterSummary;
+import org.wclust.api.Examples;
 import org.wclust.api.FineTuning;
+import org.wclust.api.TfliteOutput;
 import org.wclust.api.Wclust;
-import org.wclust.bridge.PythonTensorFlow;
-import org.wclust.bridge.TfliteConverter;
-import org.wclust.bridge.TflmCompressor;
-import org.wclust.bridge.ZipSize;
-import org.wclust.graph.FlatModel;
-import org.wclust.load.ModelLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -68,30 +64,30 @@ public final class DemoCommand implements Callable<Integer> {
     Path work = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("wclust-demo");
     Path original = DefaultModel.extractSavedModel(Files.createTempDirectory("wclust-demo-model"));
     DefaultModel.Digits digits = DefaultModel.testDigits();
+    Examples testExamples = digits.toExamples();
     FineTuning tuning = noFineTune ? null : fineTuneOptions(epochs, seed);
     DefaultModel.Digits trainDigits = noFineTune ? null : DefaultModel.trainDigits();
-    Optional<PythonTensorFlow> python = PythonTensorFlow.find();
-    String sizeColumn = python.isPresent() ? "ZIPPED .TFLITE" : "ZIPPED SAVEDMODEL";
-    if (python.isEmpty()) {
-      out.println("(Python TensorFlow not found: sizes are of the SavedModel; " + PythonTensorFlow.INSTALL_HINT + ")");
+    boolean python = Wclust.pythonTensorFlowFound();
+    String sizeColumn = python ? "ZIPPED .TFLITE" : "ZIPPED SAVEDMODEL";
+    if (!python) {
+      out.println("(Python TensorFlow not found: sizes are of the SavedModel; " + Wclust.PYTHON_INSTALL_HINT + ")");
     }
-    FlatModel originalModel = ModelLoader.load(original, ModelLoader.DEFAULT_SIGNATURE);
-    double before = Accuracy.of(originalModel, digits);
+    double before = Wclust.accuracy(original, testExamples);
     out.printf("default model: MNIST CNN, %d test digits", digits.count());
     if (tuning != null) {
       out.printf("; fine-tuning: %d epoch%s on %d training digits (Adam, learning rate 5e-4, cosine decay)",
           tuning.epochs(), tuning.epochs() == 1 ? "" : "s", trainDigits.count());
     }
     out.println();
-    boolean tflm = python.isPresent() && python.get().hasModule("tflite_micro");
-    if (python.isPresent() && !tflm) {
-      out.println("(tflite-micro not found: no TFLM sizes; " + PythonTensorFlow.TFLM_INSTALL_HINT + ")");
+    boolean tflm = python && Wclust.tfliteMicroFound();
+    if (python && !tflm) {
+      out.println("(tflite-micro not found: no TFLM sizes; " + Wclust.TFLM_INSTALL_HINT + ")");
     }
     out.printf("%6s %10s %10s %10s %9s %18s %11s%n", "K", "ACC BEFORE", "ACC AFTER", "ACC TUNED", "DISTINCT",
         sizeColumn, "TFLM BYTES");
     Path originalTflite = work.resolve("original.tflite");
     out.printf("%6s %9.2f%% %10s %10s %9s %18s %11s%n", "-", 100 * before, "-", "-", "-",
-        humanBytes(zippedSize(python, original, originalTflite)), tflmBytes(tflm, python, originalTflite));
+        humanBytes(zippedSize(python, original, originalTflite)), tflmBytes(tflm, originalTflite));
     out.flush();
     for (int k : clusters) {
       Path clustered = work.resolve("mnist_cnn_k" + k);
@@ -101,17 +97,17 @@ public final class DemoCommand implements Callable<Integer> {
       // The report's .tflite sizes are not needed: the table converts the exported model itself.
       ClusterConfig.Builder options = ClusterConfig.builder().clusters(k).seed(seed).measureTfliteSize(false);
       if (tuning != null) {
-        options.fineTune(trainDigits.toExamples(), tuning).validation(digits.toExamples());
+        options.fineTune(trainDigits.toExamples(), tuning).validation(testExamples);
       }
       ClusterSummary result = Wclust.cluster(original, clustered, options.build());
       // The exported model: clustered, and fine-tuned unless --no-fine-tune.
-      double exported = Accuracy.of(ModelLoader.load(clustered, ModelLoader.DEFAULT_SIGNATURE), digits);
+      double exported = Wclust.accuracy(clustered, testExamples);
       double after = tuning != null ? result.accuracy().orElseThrow().clustered() : exported;
       String tuned = tuning != null ? String.format("%9.2f%%", 100 * exported) : "-";
       int distinct = result.maxDistinctValues();
       Path tflite = work.resolve("mnist_cnn_k" + k + ".tflite");
       out.printf("%6d %9.2f%% %9.2f%% %10s %9d %18s %11s%n", k, 100 * before, 100 * after, tuned, distinct,
-          humanBytes(zippedSize(python, clustered, tflite)), tflmBytes(tflm, python, tflite));
+          humanBytes(zippedSize(python, clustered, tflite)), tflmBytes(tflm, tflite));
       out.flush();
     }
     out.println("(ACC AFTER: clustered, before fine-tuning; ACC TUNED: after fine-tuning"
@@ -121,26 +117,31 @@ public final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static long zippedSize(Optional<PythonTensorFlow> python, Path savedModel, Path tflite)
-      throws java.io.IOException {
-    if (python.isEmpty()) {
-      return ZipSize.of(savedModel);
+  /**
+   * The zipped size of {@code savedModel} converted into {@code tflite} (with its {@code .json} report),
+   * or of the SavedModel itself without Python TensorFlow.
+   */
+  private static long zippedSize(boolean python, Path savedModel, Path tflite) throws IOException {
+    if (!python) {
+      return Wclust.zippedBytes(savedModel);
     }
-    new TfliteConverter(python.get()).convert(savedModel, ModelLoader.DEFAULT_SIGNATURE, tflite);
-    return ZipSize.of(tflite);
+    return Wclust.convert(savedModel, Wclust.DEFAULT_SIGNATURE, TfliteOutput.convertTo(tflite).build())
+        .size().zippedBytes();
   }
 
   /**
    * Bytes of {@code tflite} LUT-compressed for TFLM into a {@code _tflm.tflite} sibling (the plain size
    * when no weight shrinks), or "-" without tflite-micro.
    */
-  private String tflmBytes(boolean tflm, Optional<PythonTensorFlow> python, Path tflite) throws java.io.IOException {
+  private String tflmBytes(boolean tflm, Path tflite) throws IOException {
     if (!tflm) {
       return "-";
     }
     Path compressed = tflite.resolveSibling(tflite.getFileName().toString().replace(".tflite", "_tflm.tflite"));
-    return Long.toString(new TflmCompressor(python.get()).compress(tflite, compressed,
-        new TflmCompressor.Options(3, seed, null, 1f, true)).compressedBytes());
+    TfliteOutput lut = TfliteOutput.convertTo(compressed).compress(true).allowUncompressed(true).verifySeed(seed)
+        .build();
+    return Long.toString(Wclust.convert(tflite, Wclust.DEFAULT_SIGNATURE, lut).compression().orElseThrow()
+        .compressedBytes());
   }
 
   private static String humanBytes(long bytes) {

@@ -10,9 +10,8 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wclust.data.Dataset;
-import org.wclust.graph.FlatModel;
-import org.wclust.load.ModelLoader;
+import org.wclust.api.Examples;
+import org.wclust.api.Wclust;
 
 /** The bundled demo data: the test slice and the training slice for fine-tuning. */
 class DefaultModelTest {
@@ -39,17 +38,15 @@ class DefaultModelTest {
   }
 
   @Test
-  void trainingSliceAsDatasetFeedsTheModel(@TempDir Path tmp) throws Exception {
-    DefaultModel.Digits digits = DefaultModel.trainDigits();
-    Dataset data = digits.toDataset();
+  void trainingSliceAsExamplesFeedsTheModel(@TempDir Path tmp) throws Exception {
+    Examples data = DefaultModel.trainDigits().toExamples();
     assertEquals(1000, data.size());
     assertArrayEquals(new long[] {28, 28, 1}, data.exampleShape());
-    assertArrayEquals(digits.labels(), data.labels().orElseThrow());
-    assertArrayEquals(java.util.Arrays.copyOfRange(digits.images(), 7 * PIXELS, 8 * PIXELS), data.example(7));
+    assertTrue(data.hasLabels());
     // The model was trained on this split, so it knows these digits at least as well as the test digits.
-    FlatModel model = ModelLoader.load(DefaultModel.extractSavedModel(tmp), ModelLoader.DEFAULT_SIGNATURE);
-    double train = Accuracy.of(model, digits);
-    double test = Accuracy.of(model, DefaultModel.testDigits());
+    Path model = DefaultModel.extractSavedModel(tmp);
+    double train = Wclust.accuracy(model, data);
+    double test = Wclust.accuracy(model, DefaultModel.testDigits().toExamples());
     assertTrue(train >= 0.97 && train >= test, "training slice accuracy " + train + ", test " + test);
   }
 

@@ -7,10 +7,12 @@ import java.util.Optional;
 import org.wclust.bridge.AtomicOutputDirectory;
 import org.wclust.bridge.PythonTensorFlow;
 import org.wclust.bridge.TfliteExport;
+import org.wclust.bridge.ZipSize;
 import org.wclust.graph.FlatModel;
 import org.wclust.load.ModelLoadException;
 import org.wclust.load.ModelLoader;
 import org.wclust.load.SavedModelLoader;
+import org.wclust.train.Evaluation;
 import org.wclust.train.FineTuner;
 
 /**
@@ -36,6 +38,8 @@ public final class Wclust {
   public static final String DEFAULT_SIGNATURE = ModelLoader.DEFAULT_SIGNATURE;
   /** How to install the Python TensorFlow that {@code .tflite} conversion needs. */
   public static final String PYTHON_INSTALL_HINT = PythonTensorFlow.INSTALL_HINT;
+  /** How to install the Python package {@code tflite-micro} that {@link TfliteOutput.Builder#compress} needs. */
+  public static final String TFLM_INSTALL_HINT = PythonTensorFlow.TFLM_INSTALL_HINT;
 
   private Wclust() {}
 
@@ -47,6 +51,54 @@ public final class Wclust {
   /** Whether a Python with TensorFlow (for the TFLite converter) was found; see {@link #PYTHON_INSTALL_HINT}. */
   public static boolean pythonTensorFlowFound() {
     return PythonTensorFlow.find().isPresent();
+  }
+
+  /**
+   * Whether the Python TensorFlow found also has {@code tflite-micro} (TFLM lookup-table compression,
+   * {@link TfliteOutput.Builder#compress}); see {@link #TFLM_INSTALL_HINT}.
+   *
+   * <pre>{@code
+   * boolean lut = Wclust.pythonTensorFlowFound() && Wclust.tfliteMicroFound();
+   * }</pre>
+   */
+  public static boolean tfliteMicroFound() {
+    return PythonTensorFlow.find().map(python -> python.hasModule("tflite_micro")).orElse(false);
+  }
+
+  /**
+   * The zipped size of a file, or of every file under a directory such as a SavedModel: the bytes of a
+   * zip archive (deflate, default level) holding it, the size metric of tfmot's published results.
+   * Nothing is written; no Python is needed.
+   *
+   * <pre>{@code
+   * long zipped = Wclust.zippedBytes(Path.of("model_k16"));
+   * }</pre>
+   */
+  public static long zippedBytes(Path fileOrDirectory) throws IOException {
+    return ZipSize.of(fileOrDirectory);
+  }
+
+  /**
+   * The top-1 accuracy of a classifier on labelled {@code examples}: the fraction whose arg-max of the
+   * model's first output (signature {@value #DEFAULT_SIGNATURE}, fed through its first input) equals the
+   * label. {@code model} is a SavedModel directory, {@code .keras} / {@code .h5} file or TensorFlow.js
+   * {@code model.json}; it is run in TensorFlow Java, batch by batch, as the accuracy of
+   * {@link ClusterSummary#accuracy()}.
+   *
+   * <pre>{@code
+   * double top1 = Wclust.accuracy(Path.of("model_k16"), Datasets.npz(Path.of("test.npz")));
+   * }</pre>
+   *
+   * @throws IOException when the model cannot be read (the message names it)
+   * @throws IllegalArgumentException when the examples have no labels
+   */
+  public static double accuracy(Path model, Examples examples) throws IOException {
+    try {
+      FlatModel loaded = ModelLoader.load(model, DEFAULT_SIGNATURE);
+      return Evaluation.accuracy(loaded, ClusterPipeline.fitToInput(examples.dataset(), loaded), null);
+    } catch (ModelLoadException e) {
+      throw unreadable(e);
+    }
   }
 
   /**
