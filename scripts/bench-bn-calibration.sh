@@ -48,7 +48,7 @@ row() { # fixture name k setting-args...
     "$wclust" cluster "$work/mobilenet_v2" -o "$out" -k "$k" "$@" --val "$work/random16.npz" \
       --tflite "$out.tflite" > "$out.log"
   fi
-  "$python" "$root/converter-bridge/src/main/resources/org/wclust/bridge/tflite_tool.py" weights "$out.tflite" \
+  "$python" "$root/converter-bridge/src/main/resources/org/wclust/internal/bridge/tflite_tool.py" weights "$out.tflite" \
     > "$out.weights.json"
   "$python" - "$out/wclust-report.json" "$out.weights.json" "$fixture" "$name" "$k" <<'PY'
 import json, sys

@@ -19,7 +19,7 @@ if [ ! -f "$work/done" ]; then
   echo "generating $n examples in $work ..." >&2
   "$py" "$root/benchmarks/make_stream_data.py" "$fixture/train.npz" "$work" --count "$n" >&2
 fi
-if [ ! -f "$root/models/target/classpath.txt" ] || [ ! -f "$root/optimizer/target/classes/org/wclust/data/ImageData.class" ]; then
+if [ ! -f "$root/models/target/classpath.txt" ] || [ ! -f "$root/optimizer/target/classes/org/wclust/internal/data/ImageData.class" ]; then
   (cd "$root" && mvn -q -B -Dstyle.color=never -DskipTests package -pl models -am) >&2
 fi
 cp="$root/models/target/classes:$root/optimizer/target/classes:$root/converter-bridge/target/classes"

@@ -21,15 +21,15 @@ import org.wclust.api.ClusterConfig;
 import org.wclust.api.ClusterSummary;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
-import org.wclust.bridge.GraphDefs;
-import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.TensorRef;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.graph.WeightTensor;
-import org.wclust.load.CheckpointReader;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.GraphDefs;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.TensorRef;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.graph.WeightDiscovery;
+import org.wclust.internal.graph.WeightTensor;
+import org.wclust.internal.load.CheckpointReader;
+import org.wclust.internal.load.ModelLoader;
 
 /** A TF1 (VariableV2) SavedModel written by TF Java's own exporter, end to end. */
 class TF1SavedModelTest {

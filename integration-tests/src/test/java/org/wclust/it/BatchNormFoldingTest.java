@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.wclust.bridge.HostTensor;
-import org.wclust.fold.BatchNormFolder;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.fold.BatchNormFolder;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.load.ModelLoader;
 
 /** BatchNorm folding keeps the model's function and makes conv clusters survive TFLite conversion. */
 class BatchNormFoldingTest {

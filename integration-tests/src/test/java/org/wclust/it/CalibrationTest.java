@@ -17,18 +17,18 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wclust.bridge.HostTensor;
-import org.wclust.calibrate.Calibration;
-import org.wclust.data.DataSpec;
-import org.wclust.data.Dataset;
-import org.wclust.data.DatasetLoader;
-import org.wclust.data.NpyArray;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.calibrate.Calibration;
+import org.wclust.internal.data.DataSpec;
+import org.wclust.internal.data.Dataset;
+import org.wclust.internal.data.DatasetLoader;
+import org.wclust.internal.data.NpyArray;
 import org.tensorflow.proto.DataType;
-import org.wclust.data.NpzReader;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.graph.WeightTensor;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.data.NpzReader;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.WeightDiscovery;
+import org.wclust.internal.graph.WeightTensor;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * {@code --calibration}: the importance (diagonal Fisher) against a direct computation in Python

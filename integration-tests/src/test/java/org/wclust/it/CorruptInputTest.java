@@ -21,12 +21,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.TensorSpec;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.cli.WclustCommand;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.load.ModelLoader;
 import picocli.CommandLine;
 
 /**

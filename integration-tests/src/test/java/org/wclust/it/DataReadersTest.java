@@ -20,12 +20,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.wclust.data.DataSpec;
-import org.wclust.data.Dataset;
-import org.wclust.data.DatasetLoader;
-import org.wclust.data.NpyArray;
-import org.wclust.data.NpyReader;
-import org.wclust.data.NpzReader;
+import org.wclust.internal.data.DataSpec;
+import org.wclust.internal.data.Dataset;
+import org.wclust.internal.data.DatasetLoader;
+import org.wclust.internal.data.NpyArray;
+import org.wclust.internal.data.NpyReader;
+import org.wclust.internal.data.NpzReader;
 
 /**
  * The data readers against files written by real NumPy ({@code np.save}, {@code np.savez},

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
-import org.wclust.bridge.HostTensor;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.load.ModelLoader;
 
 /** A fixed seed gives byte-identical output: users can diff and cache clustered models. */
 class DeterminismTest {

@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.wclust.data.NpyArray;
-import org.wclust.data.NpzReader;
+import org.wclust.internal.data.NpyArray;
+import org.wclust.internal.data.NpzReader;
 
 /**
  * The real-data acceptance fixture: Fashion-MNIST (from the Debian package {@code dataset-fashion-mnist},

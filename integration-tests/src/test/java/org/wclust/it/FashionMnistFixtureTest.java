@@ -12,9 +12,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.DataType;
-import org.wclust.bridge.ServingSignature;
-import org.wclust.bridge.TfliteConverter;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.ServingSignature;
+import org.wclust.internal.bridge.TfliteConverter;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * The real-data fixture that the fine-tuning acceptance tests stand on: the data is Fashion-MNIST as
@@ -77,7 +77,7 @@ class FashionMnistFixtureTest {
   }
 
   private static void assertSplit(Path npz, long examples, boolean labelled) throws Exception {
-    Map<String, org.wclust.data.NpyArray> arrays = FashionMnist.arrays(npz);
+    Map<String, org.wclust.internal.data.NpyArray> arrays = FashionMnist.arrays(npz);
     assertEquals(labelled ? Set.of("x", "y") : Set.of("x"), arrays.keySet(), npz.toString());
     assertEquals("|u1", arrays.get("x").dtype().descr(), npz + " x dtype");
     assertArrayEquals(new long[] {examples, 28, 28, 1}, arrays.get("x").shape(), npz + " x shape");

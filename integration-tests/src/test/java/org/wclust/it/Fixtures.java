@@ -16,11 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.PythonTensorFlow;
-import org.wclust.graph.ModelSession;
-import org.wclust.load.ModelLoadException;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.PythonTensorFlow;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.load.ModelLoadException;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * The Keras test fixtures, made once per test run by real Keras ({@code make_fixtures.py}) into

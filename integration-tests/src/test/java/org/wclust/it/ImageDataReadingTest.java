@@ -14,10 +14,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wclust.data.DataSpec;
-import org.wclust.data.Dataset;
-import org.wclust.data.DatasetLoader;
-import org.wclust.data.ImageOptions;
+import org.wclust.internal.data.DataSpec;
+import org.wclust.internal.data.Dataset;
+import org.wclust.internal.data.DatasetLoader;
+import org.wclust.internal.data.ImageOptions;
 
 /**
  * Image data (PNG class folders, TFRecords of PNGs, shards) decoded by TensorFlow in wclust against the

@@ -19,12 +19,12 @@ import org.wclust.api.Examples;
 import org.wclust.api.FineTuning;
 import org.wclust.api.LayerReport;
 import org.wclust.api.Wclust;
-import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.TensorSpec;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.graph.ModelVariable;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.TensorSpec;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.graph.ModelVariable;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * Fine-tuning a Keras file trains its training-mode graph: BatchNorm normalises with batch statistics

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.wclust.bridge.HostTensor;
+import org.wclust.internal.bridge.HostTensor;
 
 /**
  * Keras files made by real Keras 3 ({@code make_keras_fixtures.py}, run once per build into

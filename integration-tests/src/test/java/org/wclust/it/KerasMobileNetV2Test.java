@@ -10,9 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wclust.bridge.HostTensor;
-import org.wclust.graph.ModelSession;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * keras.applications.MobileNetV2 saved as .keras ({@code make_keras_mobilenet_v2.py}): wclust's graph

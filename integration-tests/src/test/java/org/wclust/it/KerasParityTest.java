@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.wclust.bridge.HostTensor;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.load.ModelLoader;
-import org.wclust.load.keras.KerasConfig;
-import org.wclust.load.keras.layers.LayerRegistry;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.load.ModelLoader;
+import org.wclust.internal.load.keras.KerasConfig;
+import org.wclust.internal.load.keras.layers.LayerRegistry;
 import org.wclust.cli.WclustCommand;
 import picocli.CommandLine;
 

@@ -21,25 +21,25 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
-import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.TensorSpec;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.graph.ModelVariable;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.load.keras.KerasGraphBuilder.KerasGraph;
-import org.wclust.load.keras.KerasModelLoader;
-import org.wclust.cluster.ClusterPlan;
-import org.wclust.cluster.ClusterRewriter;
-import org.wclust.cluster.ClusterSettings;
-import org.wclust.cluster.ClusteredLayer;
-import org.wclust.cluster.ClusteredModel;
-import org.wclust.data.Dataset;
-import org.wclust.load.ModelLoader;
-import org.wclust.strip.ClusterStripper;
-import org.wclust.train.FineTuneOptions;
-import org.wclust.train.FineTuner;
-import org.wclust.train.KerasTraining;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.TensorSpec;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.graph.ModelVariable;
+import org.wclust.internal.graph.WeightDiscovery;
+import org.wclust.internal.load.keras.KerasGraphBuilder.KerasGraph;
+import org.wclust.internal.load.keras.KerasModelLoader;
+import org.wclust.internal.cluster.ClusterPlan;
+import org.wclust.internal.cluster.ClusterRewriter;
+import org.wclust.internal.cluster.ClusterSettings;
+import org.wclust.internal.cluster.ClusteredLayer;
+import org.wclust.internal.cluster.ClusteredModel;
+import org.wclust.internal.data.Dataset;
+import org.wclust.internal.load.ModelLoader;
+import org.wclust.internal.strip.ClusterStripper;
+import org.wclust.internal.train.FineTuneOptions;
+import org.wclust.internal.train.FineTuner;
+import org.wclust.internal.train.KerasTraining;
 import java.util.OptionalInt;
 
 /**
@@ -205,7 +205,7 @@ class KerasTrainingModeTest {
     List<String> weights = back.layers().stream().map(ClusteredLayer::weightTensor).toList();
     Map<String, HostTensor> frozen = ClusterStripper.strip(back.model(), weights).values();
     for (String w : weights) {
-      int distinct = WeightDiscovery.distinct(frozen.get(org.wclust.bridge.TensorRef.parse(w).toString()).toFloats());
+      int distinct = WeightDiscovery.distinct(frozen.get(org.wclust.internal.bridge.TensorRef.parse(w).toString()).toFloats());
       assertTrue(distinct <= 4, w + " has " + distinct + " values after fine-tuning");
     }
   }

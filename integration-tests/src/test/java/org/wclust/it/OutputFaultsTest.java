@@ -24,11 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;
-import org.wclust.bridge.HostTensor;
+import org.wclust.internal.bridge.HostTensor;
 import org.wclust.cli.WclustCommand;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.WeightDiscovery;
+import org.wclust.internal.load.ModelLoader;
 import picocli.CommandLine;
 
 /**

@@ -16,13 +16,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.wclust.api.Wclust;
-import org.wclust.bridge.SavedModelWriter;
-import org.wclust.bridge.ZipSize;
+import org.wclust.internal.bridge.SavedModelWriter;
+import org.wclust.internal.bridge.ZipSize;
 import org.wclust.cli.WclustCommand;
-import org.wclust.fold.BatchNormFolder;
-import org.wclust.graph.FlatModel;
-import org.wclust.load.ModelLoader;
-import org.wclust.strip.ClusterStripper;
+import org.wclust.internal.fold.BatchNormFolder;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.load.ModelLoader;
+import org.wclust.internal.strip.ClusterStripper;
 import picocli.CommandLine;
 
 /**

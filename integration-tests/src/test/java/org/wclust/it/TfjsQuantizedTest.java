@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.wclust.bridge.HostTensor;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.graph.ModelVariable;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.graph.ModelVariable;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * TensorFlow.js layers models with quantized weights ({@code make_tfjs_quantized.py}: a Keras fixture's

@@ -4,13 +4,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
-import org.wclust.cluster.ClusterPlan;
-import org.wclust.cluster.ClusterSettings;
-import org.wclust.cluster.Granularity;
-import org.wclust.cluster.InitMethod;
-import org.wclust.cluster.RateControl;
-import org.wclust.fold.FoldedCodebooks;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.cluster.ClusterPlan;
+import org.wclust.internal.cluster.ClusterSettings;
+import org.wclust.internal.cluster.Granularity;
+import org.wclust.internal.cluster.InitMethod;
+import org.wclust.internal.cluster.RateControl;
+import org.wclust.internal.fold.FoldedCodebooks;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * What a clustering run does: which weights get how many clusters, how they are clustered, BatchNorm
@@ -88,7 +88,7 @@ public final class ClusterConfig {
     private Path perLayerFile;
     private String init = InitMethod.DEFAULT.cliName();
     private boolean refine = true;
-    private double rateWeight = org.wclust.cluster.RateDistortion.KNEE_WEIGHT;
+    private double rateWeight = org.wclust.internal.cluster.RateDistortion.KNEE_WEIGHT;
     private boolean sizeAware;
     private double sizeWeight = 0.01;
     private String granularity = "tensor";
@@ -289,7 +289,7 @@ public final class ClusterConfig {
         throw new IllegalArgumentException("--bn-safe-spread must be a number >= 1, got " + bnSafeSpread);
       }
       if (tflite != null && int8Aware && tflite.target().quantization()
-          == org.wclust.bridge.TfliteConverter.Quantization.INT8_PER_TENSOR) {
+          == org.wclust.internal.bridge.TfliteConverter.Quantization.INT8_PER_TENSOR) {
         throw new IllegalArgumentException("--int8-aware snaps to per-channel int8 grids; use it with "
             + "--quantize int8, not int8-per-tensor");
       }

@@ -1,11 +1,11 @@
 package org.wclust.api;
 
-import org.wclust.cluster.ClusterPlan;
-import org.wclust.cluster.ClusterSettings;
-import org.wclust.cluster.RateControl;
-import org.wclust.data.Dataset;
-import org.wclust.load.ModelLoader;
-import org.wclust.train.FineTuneOptions;
+import org.wclust.internal.cluster.ClusterPlan;
+import org.wclust.internal.cluster.ClusterSettings;
+import org.wclust.internal.cluster.RateControl;
+import org.wclust.internal.data.Dataset;
+import org.wclust.internal.load.ModelLoader;
+import org.wclust.internal.train.FineTuneOptions;
 
 /**
  * What the pipeline does (the internal form of a {@link ClusterConfig}).
@@ -25,14 +25,14 @@ import org.wclust.train.FineTuneOptions;
  * @param rateTarget null, or a size budget: the knee clustering's multiplier is searched to meet it
  *     ({@link RateControl})
  * @param bnSafeSpread with {@code foldBatchNorm}, the spread of a kernel's BatchNorm factors (largest /
- *     smallest) from which it gets BatchNorm-safe codebooks ({@link org.wclust.fold.FoldedCodebooks});
+ *     smallest) from which it gets BatchNorm-safe codebooks ({@link org.wclust.internal.fold.FoldedCodebooks});
  *     below it, and always when infinite, the folded kernel is clustered as it is
  * @param calibration null, or inputs (labels unused) on which each weight's importance is measured
  *     once and the clustering weighted by it, and the clustered model's outputs compared with the
- *     original's ({@link org.wclust.calibrate.Calibration})
+ *     original's ({@link org.wclust.internal.calibrate.Calibration})
  * @param correctBias with {@code calibration}, correct each folded bias after clustering so that its
  *     layer's per-channel output mean on the calibration inputs stays the original's
- *     ({@link org.wclust.calibrate.BiasCorrection})
+ *     ({@link org.wclust.internal.calibrate.BiasCorrection})
  * @param depthwisePerChannel with {@code foldBatchNorm}, one codebook per channel for folded depthwise
  *     kernels asked per tensor (more accurate on BatchNorm-heavy networks, larger files)
  */
@@ -45,7 +45,7 @@ record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signatu
       boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData,
       RateControl.Target rateTarget) {
     this(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validationData, rateTarget,
-        org.wclust.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false, false);
+        org.wclust.internal.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false, false);
   }
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,

@@ -6,9 +6,9 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.wclust.report.SizeReport;
-import org.wclust.train.FineTuneOptions;
-import org.wclust.train.FineTuner;
+import org.wclust.internal.report.SizeReport;
+import org.wclust.internal.train.FineTuneOptions;
+import org.wclust.internal.train.FineTuner;
 
 /**
  * Writes {@code wclust-report.json}: per clustered layer figures, the {@code size} section (see

@@ -3,9 +3,9 @@ package org.wclust.api;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.wclust.cluster.RateControl;
-import org.wclust.report.SizeReport;
-import org.wclust.train.FineTuner;
+import org.wclust.internal.cluster.RateControl;
+import org.wclust.internal.report.SizeReport;
+import org.wclust.internal.train.FineTuner;
 
 /**
  * The pipeline's result as the report writer ({@code wclust-report.json}) reads it; users get it as a

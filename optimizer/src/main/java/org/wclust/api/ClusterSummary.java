@@ -4,10 +4,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.wclust.bridge.TfliteSize;
-import org.wclust.cluster.RateControl;
-import org.wclust.report.SizeReport;
-import org.wclust.train.FineTuner;
+import org.wclust.internal.bridge.TfliteSize;
+import org.wclust.internal.cluster.RateControl;
+import org.wclust.internal.report.SizeReport;
+import org.wclust.internal.train.FineTuner;
 
 /**
  * What a clustering run produced, as typed values: what {@value Wclust#REPORT_FILE} holds (per layer,

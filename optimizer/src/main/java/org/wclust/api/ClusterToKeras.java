@@ -6,20 +6,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.wclust.fold.BatchNormFolder;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelVariable;
-import org.wclust.load.keras.KerasConfig;
-import org.wclust.train.FineTuner;
-import org.wclust.bridge.HostTensor;
-import org.wclust.cluster.ClusteredLayer;
-import org.wclust.cluster.ClusteredModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.load.ModelLoadException;
-import org.wclust.load.keras.KerasFile;
-import org.wclust.load.keras.KerasGraphBuilder;
-import org.wclust.load.keras.KerasWriter;
+import org.wclust.internal.fold.BatchNormFolder;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelVariable;
+import org.wclust.internal.load.keras.KerasConfig;
+import org.wclust.internal.train.FineTuner;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.cluster.ClusteredLayer;
+import org.wclust.internal.cluster.ClusteredModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.graph.WeightDiscovery;
+import org.wclust.internal.load.ModelLoadException;
+import org.wclust.internal.load.keras.KerasFile;
+import org.wclust.internal.load.keras.KerasGraphBuilder;
+import org.wclust.internal.load.keras.KerasWriter;
 
 /**
  * Clusters a Keras 3 {@code .keras} file into another {@code .keras} file: the same config, the

@@ -16,16 +16,16 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorShapeProto;
-import org.wclust.bridge.GraphDefs;
-import org.wclust.bridge.HostTensor;
-import org.wclust.bridge.ServingSignature;
-import org.wclust.bridge.TensorSpec;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelVariable;
-import org.wclust.graph.WeightDiscovery;
-import org.wclust.graph.WeightTensor;
-import org.wclust.load.ModelLoadException;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.GraphDefs;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.ServingSignature;
+import org.wclust.internal.bridge.TensorSpec;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelVariable;
+import org.wclust.internal.graph.WeightDiscovery;
+import org.wclust.internal.graph.WeightTensor;
+import org.wclust.internal.load.ModelLoadException;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * A model ready to be clustered step by step, the TF Java form of tfmot's {@code cluster_weights} →
@@ -159,7 +159,7 @@ public final class ClusterableModel implements AutoCloseable {
 
   /** The Keras layer classes read from {@code .keras} / {@code .h5} files. */
   public static List<String> supportedKerasLayers() {
-    return List.copyOf(org.wclust.load.keras.layers.LayerRegistry.supported());
+    return List.copyOf(org.wclust.internal.load.keras.layers.LayerRegistry.supported());
   }
 
   /** The names of the weights {@link #cluster} can cluster (conv and dense kernels), e.g. {@code dense/kernel}. */
@@ -175,7 +175,7 @@ public final class ClusterableModel implements AutoCloseable {
    */
   public ClusteredModel cluster(ClusterConfig config) throws IOException {
     ClusterPipeline pipeline = new ClusterPipeline(source, model, config.options(), stage -> {},
-        org.wclust.train.FineTuner.Listener.NONE, clock, loadStarted);
+        org.wclust.internal.train.FineTuner.Listener.NONE, clock, loadStarted);
     pipeline.fold().plan().cluster().evaluateAndFineTune();
     ClusteredModel result = new ClusteredModel(pipeline);
     clustered.add(result);

@@ -18,14 +18,14 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
-import org.wclust.bridge.GraphDefs;
-import org.wclust.bridge.TensorRef;
-import org.wclust.bridge.TensorSpec;
-import org.wclust.cluster.ClusteredLayer;
-import org.wclust.cluster.ClusteredWeight;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.graph.ModelVariable;
+import org.wclust.internal.bridge.GraphDefs;
+import org.wclust.internal.bridge.TensorRef;
+import org.wclust.internal.bridge.TensorSpec;
+import org.wclust.internal.cluster.ClusteredLayer;
+import org.wclust.internal.cluster.ClusteredWeight;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.graph.ModelVariable;
 
 /**
  * A clustered model whose weights are computed by trainable centroid-gather subgraphs

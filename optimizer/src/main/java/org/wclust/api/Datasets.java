@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
-import org.wclust.data.DataSpec;
-import org.wclust.data.ImageOptions;
-import org.wclust.data.Dataset;
-import org.wclust.data.DatasetLoader;
+import org.wclust.internal.data.DataSpec;
+import org.wclust.internal.data.ImageOptions;
+import org.wclust.internal.data.Dataset;
+import org.wclust.internal.data.DatasetLoader;
 
 /**
  * Reads {@link Examples} from files, as the CLI's {@code --data} does: {@code .npz} (arrays {@code x} and

@@ -1,6 +1,6 @@
 package org.wclust.api;
 
-import org.wclust.data.Dataset;
+import org.wclust.internal.data.Dataset;
 
 /**
  * A set of examples in memory: model inputs and, optionally, integer labels or float regression

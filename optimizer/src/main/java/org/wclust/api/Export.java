@@ -3,13 +3,13 @@ package org.wclust.api;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import org.wclust.bridge.AtomicOutputDirectory;
-import org.wclust.bridge.SavedModelWriter;
-import org.wclust.bridge.TensorSpec;
-import org.wclust.graph.FlatModel;
-import org.wclust.load.ModelLoadException;
-import org.wclust.load.ModelLoader;
-import org.wclust.strip.ClusterStripper;
+import org.wclust.internal.bridge.AtomicOutputDirectory;
+import org.wclust.internal.bridge.SavedModelWriter;
+import org.wclust.internal.bridge.TensorSpec;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.load.ModelLoadException;
+import org.wclust.internal.load.ModelLoader;
+import org.wclust.internal.strip.ClusterStripper;
 
 /**
  * Exports any input wclust reads (SavedModel, .keras, .h5, model.json) as the TFLite-ready SavedModel,

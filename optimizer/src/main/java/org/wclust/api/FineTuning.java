@@ -1,9 +1,9 @@
 package org.wclust.api;
 
 import java.util.Locale;
-import org.wclust.train.FineTuneOptions;
-import org.wclust.train.LearningRateSchedule;
-import org.wclust.train.TrainingOptimizer;
+import org.wclust.internal.train.FineTuneOptions;
+import org.wclust.internal.train.LearningRateSchedule;
+import org.wclust.internal.train.TrainingOptimizer;
 
 /**
  * How a clustered model is fine-tuned: straight-through gradients to the original weights, summed (or

@@ -1,8 +1,8 @@
 package org.wclust.api;
 
-import org.wclust.cluster.ClusteredLayer;
-import org.wclust.cluster.InitMethod;
-import org.wclust.cluster.RateControl;
+import org.wclust.internal.cluster.ClusteredLayer;
+import org.wclust.internal.cluster.InitMethod;
+import org.wclust.internal.cluster.RateControl;
 
 /**
  * Per clustered layer, as written to {@code wclust-report.json}.

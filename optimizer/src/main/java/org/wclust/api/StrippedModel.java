@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.wclust.bridge.AtomicOutputDirectory;
+import org.wclust.internal.bridge.AtomicOutputDirectory;
 
 /**
  * A clustered model frozen into constants (each clustered weight {@code centroids[indices]}), ready to

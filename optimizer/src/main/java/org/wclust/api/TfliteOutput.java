@@ -3,9 +3,9 @@ package org.wclust.api;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.wclust.bridge.TfliteConverter;
-import org.wclust.bridge.TfliteExport;
-import org.wclust.bridge.TflmCompressor;
+import org.wclust.internal.bridge.TfliteConverter;
+import org.wclust.internal.bridge.TfliteExport;
+import org.wclust.internal.bridge.TflmCompressor;
 
 /**
  * A {@code .tflite} converted from the clustered SavedModel in the same run (with Python TensorFlow's
@@ -54,7 +54,7 @@ public final class TfliteOutput {
 
   /** The written file's bytes and zipped bytes. */
   public ClusterSummary.TfliteBytes measure() throws java.io.IOException {
-    return ClusterSummary.TfliteBytes.of(org.wclust.bridge.TfliteSize.of(target.file()));
+    return ClusterSummary.TfliteBytes.of(org.wclust.internal.bridge.TfliteSize.of(target.file()));
   }
 
   /** Whether the converter quantizes the weights (any mode but {@code none}). */

@@ -4,9 +4,9 @@ import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.wclust.bridge.PythonTensorFlow;
-import org.wclust.bridge.TfliteSize;
-import org.wclust.report.TfliteSizes;
+import org.wclust.internal.bridge.PythonTensorFlow;
+import org.wclust.internal.bridge.TfliteSize;
+import org.wclust.internal.report.TfliteSizes;
 
 /**
  * The {@code .tflite} figures of a SavedModel that {@code wclust report} compares: the bytes and zipped

@@ -5,7 +5,7 @@ import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
-import org.wclust.bridge.TflmCompressor;
+import org.wclust.internal.bridge.TflmCompressor;
 
 /**
  * What the TFLM lookup-table compression of a {@code .tflite} did: the file's bytes before and after,

@@ -4,16 +4,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.wclust.bridge.AtomicOutputDirectory;
-import org.wclust.bridge.PythonTensorFlow;
-import org.wclust.bridge.TfliteExport;
-import org.wclust.bridge.ZipSize;
-import org.wclust.graph.FlatModel;
-import org.wclust.load.ModelLoadException;
-import org.wclust.load.ModelLoader;
-import org.wclust.load.SavedModelLoader;
-import org.wclust.train.Evaluation;
-import org.wclust.train.FineTuner;
+import org.wclust.internal.bridge.AtomicOutputDirectory;
+import org.wclust.internal.bridge.PythonTensorFlow;
+import org.wclust.internal.bridge.TfliteExport;
+import org.wclust.internal.bridge.ZipSize;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.load.ModelLoadException;
+import org.wclust.internal.load.ModelLoader;
+import org.wclust.internal.load.SavedModelLoader;
+import org.wclust.internal.train.Evaluation;
+import org.wclust.internal.train.FineTuner;
 
 /**
  * Clustering in one call: load a model (SavedModel directory, Keras {@code .keras} / {@code .h5},

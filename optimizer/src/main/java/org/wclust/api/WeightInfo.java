@@ -1,6 +1,6 @@
 package org.wclust.api;
 
-import org.wclust.graph.WeightTensor;
+import org.wclust.internal.graph.WeightTensor;
 
 /**
  * One weight tensor of a model, as {@code wclust inspect} lists it.

@@ -25,10 +25,10 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.wclust.TfJavaModels;
-import org.wclust.bridge.HostTensor;
-import org.wclust.graph.FlatModel;
-import org.wclust.graph.ModelSession;
-import org.wclust.load.ModelLoader;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
+import org.wclust.internal.load.ModelLoader;
 
 /** The step-by-step API: cluster, train the clustered graph in one's own TF Java loop, strip, export. */
 class StepByStepTest {

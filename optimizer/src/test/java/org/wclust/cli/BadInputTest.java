@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.wclust.TfJavaModels;
-import org.wclust.data.TestFiles;
+import org.wclust.internal.data.TestFiles;
 import picocli.CommandLine;
 
 /**

@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
-import org.wclust.cluster.ClusterSettings;
-import org.wclust.cluster.Granularity;
-import org.wclust.cluster.InitMethod;
-import org.wclust.cluster.WeightClusterer;
+import org.wclust.internal.cluster.ClusterSettings;
+import org.wclust.internal.cluster.Granularity;
+import org.wclust.internal.cluster.InitMethod;
+import org.wclust.internal.cluster.WeightClusterer;
 
 /**
  * Benchmark driver (not a test): milliseconds to cluster every conv/dense tensor of a MobileNetV2-sized

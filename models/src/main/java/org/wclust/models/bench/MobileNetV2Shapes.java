@@ -2,7 +2,7 @@ package org.wclust.models.bench;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.wclust.graph.OutputChannels;
+import org.wclust.internal.graph.OutputChannels;
 
 /**
  * The conv and dense weight tensors of MobileNetV2 (width 1.0, 224×224, 1000 classes) as the Keras

@@ -1,0 +1,46 @@
+package org.wclust.internal.data;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
+
+/** Inputs held in memory as one row-major float array. */
+final class FloatArrayStore implements ExampleStore {
+  private final float[] values;
+
+  FloatArrayStore(float[] values) {
+    this.values = values;
+  }
+
+  float[] values() {
+    return values;
+  }
+
+  @Override
+  public float[] read(int[] indices, long[] exampleShape) {
+    int width = (int) NpyArray.elementCount(exampleShape);
+    float[] out = new float[indices.length * width];
+    for (int b = 0; b < indices.length; b++) {
+      System.arraycopy(values, indices[b] * width, out, b * width, width);
+    }
+    return out;
+  }
+
+  @Override
+  public void checkHolds(int size, long[] exampleShape) {
+    long perExample = NpyArray.elementCount(exampleShape);
+    checkArgument(values.length == size * perExample,
+        "%s examples of shape %s need %s input values, got %s", size, Arrays.toString(exampleShape),
+        size * perExample, values.length);
+  }
+
+  @Override
+  public ExampleStore slice(int from, int to, int exampleSize) {
+    return new FloatArrayStore(Arrays.copyOfRange(values, from * exampleSize, to * exampleSize));
+  }
+
+  @Override
+  public String describe() {
+    return "in memory";
+  }
+}

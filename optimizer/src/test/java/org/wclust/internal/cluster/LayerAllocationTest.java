@@ -1,0 +1,110 @@
+package org.wclust.internal.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.wclust.internal.graph.OutputChannels;
+import org.wclust.internal.graph.WeightTensor;
+
+/** Per-layer allocation of k meets the budget, and spends it where it buys the most. */
+class LayerAllocationTest {
+  private static WeightTensor tensor(String name, int params) {
+    return new WeightTensor(name, name + "_handle", "MatMul", new long[] {params}, params, params, "DT_FLOAT", true,
+        "clusterable", OutputChannels.single(params));
+  }
+
+  private static final List<WeightTensor> TARGETS =
+      List.of(tensor("gaussian", 6000), tensor("heavy_tailed", 6000), tensor("small", 500));
+
+  private static List<float[]> values() {
+    Random random = new Random(9);
+    float[] a = new float[6000];
+    float[] b = new float[6000];
+    float[] c = new float[500];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) random.nextGaussian();
+      b[i] = (float) (random.nextGaussian() * Math.exp(random.nextGaussian()));
+    }
+    for (int i = 0; i < c.length; i++) {
+      c[i] = (float) random.nextGaussian() * 10;
+    }
+    return List.of(a, b, c);
+  }
+
+  /** Bits per weight of clustering every layer at minimum SSE with the allocated k, recomputed. */
+  private static double bitsPerWeight(Map<String, Integer> clusters, List<float[]> values) {
+    double bits = 0;
+    long n = 0;
+    for (int l = 0; l < TARGETS.size(); l++) {
+      ClusterSettings s = new ClusterSettings(clusters.get(TARGETS.get(l).name()), InitMethod.OPTIMAL, false,
+          Granularity.TENSOR, false, 0);
+      TensorClustering c = WeightClusterer.cluster(values.get(l), TARGETS.get(l).channels(), s);
+      bits += RateControl.indexBits(c, TARGETS.get(l), s);
+      n += values.get(l).length;
+    }
+    return bits / n;
+  }
+
+  @ParameterizedTest
+  @ValueSource(doubles = {1.2, 2.0, 2.7, 3.5})
+  void allocationRespectsTheBitsBudget(double budget) {
+    List<float[]> values = values();
+    LayerAllocation.Result r = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, budget, true), 0);
+    assertTrue(r.withinBudget());
+    double bits = bitsPerWeight(r.clusters(), values);
+    assertEquals(r.reached(), bits, 1e-9);
+    assertTrue(bits <= budget, bits + " > " + budget);
+    for (int k : r.clusters().values()) {
+      assertTrue(k >= 2 && k <= 32 && Integer.bitCount(k) == 1, "k " + k);
+    }
+  }
+
+  @Test
+  void aLooserBudgetNeverGivesALayerFewerClusters() {
+    List<float[]> values = values();
+    Map<String, Integer> tight = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 1.5, true), 0).clusters();
+    Map<String, Integer> loose = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 3.0, true), 0).clusters();
+    for (String name : tight.keySet()) {
+      assertTrue(loose.get(name) >= tight.get(name), name + ": " + tight + " vs " + loose);
+    }
+    assertTrue(loose.values().stream().mapToInt(Integer::intValue).sum()
+        > tight.values().stream().mapToInt(Integer::intValue).sum());
+  }
+
+  @Test
+  void anUnreachableBudgetGivesTwoClustersEverywhere() {
+    LayerAllocation.Result r = LayerAllocation.allocate(TARGETS, values(), 16, ClusterSettings.of(16, 0),
+        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 0.1, true), 0);
+    assertFalse(r.withinBudget());
+    assertEquals(Map.of("gaussian", 2, "heavy_tailed", 2, "small", 2), r.clusters());
+  }
+
+  @Test
+  void aSizeBudgetIsMetInDeflatedBytes() {
+    List<float[]> values = values();
+    long fixed = 500;
+    double budget = 12_000;
+    LayerAllocation.Result r = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+        new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, budget, true), fixed);
+    assertTrue(r.withinBudget());
+    long bytes = fixed;
+    for (int l = 0; l < TARGETS.size(); l++) {
+      ClusterSettings s = new ClusterSettings(r.clusters().get(TARGETS.get(l).name()), InitMethod.OPTIMAL, false,
+          Granularity.TENSOR, false, 0);
+      bytes += RateControl.deflatedBytes(WeightClusterer.cluster(values.get(l), TARGETS.get(l).channels(), s)
+          .reconstruct());
+    }
+    assertEquals(r.reached(), bytes, 1e-9);
+    assertTrue(bytes <= budget, bytes + " > " + budget);
+  }
+}
