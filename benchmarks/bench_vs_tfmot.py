@@ -305,6 +305,10 @@ def load_runs(path):
 
 
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--size-table":  # scripts/bench-size-table.sh: the same setup, another table
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bench_size_table
+        return bench_size_table.main([argv[0]] + argv[2:])
     if len(argv) > 1 and argv[1] == "_tfmot":
         p = argparse.ArgumentParser()
         for name in ("--model", "--model-dir", "--train", "--init", "--out"):
