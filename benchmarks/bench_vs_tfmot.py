@@ -17,6 +17,8 @@ missing); the seeds are then the tools' fine-tuning seeds. Then for every k it r
   wclust-default   wclust cluster --clusters K                 (no other clustering flag)
   wclust-optimal   wclust cluster --clusters K --init optimal  (minimum squared error)
   wclust-budget    wclust cluster --clusters K --target-size B, B = tfmot-linear's zipped size at k
+  wclust-depthwise-channel  wclust cluster --clusters K --depthwise-per-channel (bn-mobilenet's default
+                   methods have it instead of wclust-budget: a codebook per depthwise channel)
 
 each clustering the weights it clusters by default (tfmot: Conv2D/Dense kernels; wclust: also
 DepthwiseConv2D, BatchNorm folded first), each fine-tuned with the same budget (1 epoch over the
@@ -48,12 +50,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
 SCALE = 1.0 / 255.0
 FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
-ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget"]
+ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget",
+               "wclust-depthwise-channel"]
+WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
+                "wclust-depthwise-channel": ["--depthwise-per-channel"]}  # wclust-budget: --target-size B
 MODELS = {
-    "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000,
-                          "title": "Fashion-MNIST CNN"},
+    "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
+                          "methods": ALL_METHODS[:5]},
     "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md", "train_images": 4096,
-                     "title": "MobileNetV2 0.35 with BatchNorm, Fashion-MNIST 32x32"},
+                     "title": "MobileNetV2 0.35 with BatchNorm, Fashion-MNIST 32x32",
+                     "methods": ALL_METHODS[:4] + ["wclust-depthwise-channel"]},
 }
 
 
@@ -246,8 +252,7 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
         with open(final + ".json") as f:
             wall = json.load(f)["wall_s"]
     else:
-        flags = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
-                 "wclust-budget": ["--target-size", str(budget)]}[method]
+        flags = ["--target-size", str(budget)] if method == "wclust-budget" else WCLUST_FLAGS[method]
         if method == "wclust-budget":
             extra["target_bytes"] = budget
         wclust = os.path.join(ROOT, "wclust")
@@ -321,7 +326,7 @@ def main(argv):
     p.add_argument("--model", default="fashion-mnist-cnn", choices=list(MODELS))
     p.add_argument("--ks", default="8,16,32")
     p.add_argument("--seeds", default="1", help="comma-separated training/fine-tuning seeds")
-    p.add_argument("--methods", default=",".join(ALL_METHODS))
+    p.add_argument("--methods", help="comma-separated (default: the model's methods)")
     p.add_argument("--pretrain-epochs", type=int, default=3)
     p.add_argument("--work", default=os.path.join(ROOT, "target", "bench-vs-tfmot"))
     p.add_argument("--runs", help="the run cache, JSON lines (default: benchmarks/runs/MODEL.jsonl)")
@@ -337,7 +342,7 @@ def main(argv):
     n_train = args.train_images or spec["train_images"]
     ks = [int(k) for k in args.ks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    methods = args.methods.split(",")
+    methods = args.methods.split(",") if args.methods else MODELS[args.model]["methods"]
     for m in methods:
         if m not in ALL_METHODS:
             raise SystemExit(f"unknown method {m}; valid: {', '.join(ALL_METHODS)}")
