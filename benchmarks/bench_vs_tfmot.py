@@ -479,6 +479,8 @@ def write_results(path, model, runs, manifest, ks, seeds, methods, seconds):
                          f"{statistics.mean(r['wall_s'] for r in rs):.0f} s |")
     lines += ["", "## Acceptance checks (computed from the table's runs, per seed)", ""]
     lines += acceptance(runs, ks, seeds)
+    lines += ["", "## Across k: the accuracy–size front (means over the seeds each point ran)", ""]
+    lines += front_domination(by)
     budget = [r for r in runs if r["method"] == "wclust-budget"]
     if budget:
         lines += ["", "## Budget mode (`--target-size` = tfmot LINEAR's zipped size at the same k)", "",
@@ -545,6 +547,21 @@ def acceptance(runs, ks, seeds):
                     line += (f"; at tfmot LINEAR's size, accuracy {100 * b['fine_tuned']['accuracy']:.2f} % vs "
                              f"{100 * lin['fine_tuned']['accuracy']:.2f} %: {'more accurate' if better else 'NOT more accurate'}")
                 out.append(line)
+    return out
+
+
+def front_domination(by):
+    """For every tfmot point (k, method), the wclust points at any k with accuracy ≥ and size ≤ (on the means)."""
+    mean = {key: (statistics.mean(r["fine_tuned"]["accuracy"] for r in rs),
+                  statistics.mean(r["fine_tuned"]["zipped_bytes"] for r in rs)) for key, rs in by.items()}
+    out = []
+    for (k, m), (acc, size) in sorted(mean.items()):
+        if not m.startswith("tfmot-"):
+            continue
+        better = [f"{wm} k={wk} ({100 * wa:.2f} %, {ws / 1000:.1f} KB)" for (wk, wm), (wa, ws) in sorted(mean.items())
+                  if wm.startswith("wclust-") and wa >= acc and ws <= size]
+        out.append(f"- {m} k={k} ({100 * acc:.2f} %, {size / 1000:.1f} KB): dominated by "
+                   f"{', '.join(better) if better else 'NONE'}")
     return out
 
 
