@@ -378,7 +378,8 @@ def main(argv):
         raise SystemExit(f"no runs of {args.model} in {runs_path} for these seeds, ks and methods")
     first_seed = [r for r in selected if r["seed"] == seeds[0]] or selected
     manifest = first_seed[0]["reference"]  # the reference model's manifest, kept with every run
-    write_results(results, args.model, selected, manifest, ks, seeds, methods, time.monotonic() - started)
+    write_results(results, args.model, selected, manifest, ks, seeds, methods, time.monotonic() - started,
+                  os.path.relpath(os.path.abspath(runs_path), ROOT))
     return 0
 
 
@@ -441,7 +442,7 @@ def model_description(model, manifest, runs):
             "epochs per seed; all four kernels clustered per tensor.")
 
 
-def write_results(path, model, runs, manifest, ks, seeds, methods, seconds):
+def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs_name):
     by = {}
     for r in runs:
         by.setdefault((r["k"], r["method"]), []).append(r)
@@ -450,7 +451,7 @@ def write_results(path, model, runs, manifest, ks, seeds, methods, seconds):
     lines = [f"# wclust vs tfmot: accuracy against zipped size ({MODELS[model]['title']})", "",
              "Written by `scripts/bench-vs-tfmot.sh` (benchmarks/bench_vs_tfmot.py"
              f"{' --model ' + model if model != 'fashion-mnist-cnn' else ''}) from the runs kept in "
-             f"`benchmarks/runs/{model}.jsonl`; every number below comes from those runs. "
+             f"`{runs_name}`; every number below comes from those runs. "
              f"{model_description(model, manifest, runs)} Fine-tuning for every method: "
              f"{FINE_TUNE['epochs']} epoch over the first {' / '.join(f'{n:,}' for n in images)} training images, "
              f"Adam {FINE_TUNE['learning_rate']:g}, "
