@@ -2,28 +2,38 @@
 """wclust against tfmot on the accuracy-size front: one driver, the same measurement for both tools.
 
 Usage (scripts/bench-vs-tfmot.sh runs it with the project's .venv):
-  bench_vs_tfmot.py [--ks 8,16,32] [--seeds 1] [--work DIR] [--results benchmarks/RESULTS.md]
-                    [--pretrain-epochs 3] [--methods LIST]
+  bench_vs_tfmot.py [--model fashion-mnist-cnn|bn-mobilenet] [--ks 8,16,32] [--seeds 1] [--work DIR]
+                    [--runs FILE.jsonl] [--results FILE.md] [--pretrain-epochs 3] [--methods LIST]
+                    [--train-images N] [--report-only]
 
-For every seed it trains the reference Fashion-MNIST CNN (Conv2D 32 -> Conv2D 64 -> Dense 128 ->
-Dense 10, integration-tests/src/test/python/make_fashion_mnist.py, seeded), then for every k runs
+--model fashion-mnist-cnn (default): for every seed it trains the reference Fashion-MNIST CNN
+(Conv2D 32 -> Conv2D 64 -> Dense 128 -> Dense 10, integration-tests/src/test/python/make_fashion_mnist.py,
+seeded). --model bn-mobilenet: the BatchNorm-heavy MobileNetV2 (alpha 0.35, 32x32, 52 BatchNorm
+layers) of make_bn_mobilenet.py, trained once by that script (its own seed; WORK/bn, built when
+missing); the seeds are then the tools' fine-tuning seeds. Then for every k it runs
 
   tfmot-kmeans++   tfmot cluster_weights, CentroidInitialization.KMEANS_PLUS_PLUS
   tfmot-linear     tfmot cluster_weights, CentroidInitialization.LINEAR
   wclust-default   wclust cluster --clusters K                 (no other clustering flag)
   wclust-optimal   wclust cluster --clusters K --init optimal  (minimum squared error)
   wclust-budget    wclust cluster --clusters K --target-size B, B = tfmot-linear's zipped size at k
+  wclust-depthwise-channel  wclust cluster --clusters K --depthwise-per-channel (bn-mobilenet's default
+                   methods have it instead of wclust-budget: a codebook per depthwise channel)
 
-each clustering every Conv2D/Dense kernel, each fine-tuned with the same budget (1 epoch over the
-60,000 training images, Adam 1e-4, batch 64), and measures every model with the same code below:
+each clustering the weights it clusters by default (tfmot: Conv2D/Dense kernels; wclust: also
+DepthwiseConv2D, BatchNorm folded first), each fine-tuned with the same budget (1 epoch over the
+first --train-images training images, default all 60,000 for the CNN and 4,096 for bn-mobilenet,
+Adam 1e-4, batch 64), and measures every model with the same code below:
 the .tflite converted by Python TensorFlow's TFLite converter, its top-1 accuracy in the TFLite
 interpreter on the full 10,000-image test split, its zipped size (deflate, entry name model.tflite,
 as tfmot's published results), the most distinct values in any conv/dense weight tensor, and the
 wall time of the tool (clustering + fine-tuning + strip/export; not the measurement). "after
 clustering" is the same measurement of the clustered model before fine-tuning.
 
-Writes per-run JSON lines to WORK/runs.jsonl (a rerun skips what is there), RESULTS.md with the
-tables, machine and versions, and RESULTS.png (accuracy against zipped size, one curve per method).
+Writes per-run JSON lines to --runs (default benchmarks/runs/MODEL.jsonl, checked in: a rerun skips
+what is there, --report-only only rewrites the results from it), --results (RESULTS.md for the CNN,
+RESULTS_BN_MOBILENET.md for bn-mobilenet) with the tables, machine and versions, and a PNG of the
+same name (accuracy against zipped size, one curve per method).
 """
 import argparse
 import json
@@ -40,7 +50,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
 SCALE = 1.0 / 255.0
 FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
-ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget"]
+ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget",
+               "wclust-depthwise-channel"]
+WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
+                "wclust-depthwise-channel": ["--depthwise-per-channel"]}  # wclust-budget: --target-size B
+MODELS = {
+    "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
+                          "methods": ALL_METHODS[:5]},
+    "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md", "train_images": 4096,
+                     "title": "MobileNetV2 0.35 with BatchNorm, Fashion-MNIST 32x32",
+                     "methods": ALL_METHODS[:4] + ["wclust-depthwise-channel"]},
+}
 
 
 def log(msg):
@@ -105,18 +125,7 @@ def run_tfmot(args):
     import tensorflow_model_optimization as tfmot
 
     keras.utils.set_random_seed(args.seed)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(64, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    weights = np.load(os.path.join(args.model_dir, "weights.npz"))
-    model.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
+    model = (tfmot_bn_mobilenet if args.model == "bn-mobilenet" else tfmot_cnn)(keras, args.model_dir)
     init = getattr(tfmot.clustering.keras.CentroidInitialization, args.init)
     start = time.monotonic()
     clustered = tfmot.clustering.keras.cluster_weights(model, number_of_clusters=args.k,
@@ -129,7 +138,7 @@ def run_tfmot(args):
             f.write(converter.convert())
 
     export(clustered, args.out + ".clustered.tflite")
-    train = np.load(os.path.join(args.model_dir, "train.npz"))
+    train = np.load(args.train)
     x = train["x"].astype(np.float32) * np.float32(SCALE)
     clustered.compile(optimizer=keras.optimizers.Adam(FINE_TUNE["learning_rate"]),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -146,6 +155,50 @@ def run_tfmot(args):
     return 0
 
 
+def tfmot_cnn(keras, model_dir):
+    """The CNN of make_fashion_mnist.py in tf_keras, with the weights it saved."""
+    import numpy as np
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    weights = np.load(os.path.join(model_dir, "weights.npz"))
+    model.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
+    return model
+
+
+def tfmot_bn_mobilenet(keras, model_dir):
+    """make_bn_mobilenet.py's network in tf_keras (flat: tfmot does not cluster nested models), with the
+    variables of its exported SavedModel matched by name, checked to give the SavedModel's outputs."""
+    import numpy as np
+    import tensorflow as tf
+    inputs = keras.Input((28, 28, 1), name="image")
+    padded = keras.layers.ZeroPadding2D(2)(inputs)
+    model = keras.applications.MobileNetV2(alpha=0.35, weights=None, input_tensor=padded, classes=10,
+                                           classifier_activation="softmax")
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.9  # as make_bn_mobilenet.py trained it
+    exported = tf.saved_model.load(os.path.join(model_dir, "model"))
+    values = {v.name: v.numpy() for v in exported.variables}
+    names = [w.name.replace("/depthwise_kernel:", "/kernel:") for w in model.weights]  # Keras 3 says kernel
+    missing = [n for n, w in zip(names, model.weights) if n not in values or values[n].shape != tuple(w.shape)]
+    if missing or len(values) != len(model.weights):
+        raise SystemExit(f"bn-mobilenet: tf_keras weights not matched in the SavedModel: {missing[:5]}")
+    model.set_weights([values[n] for n in names])
+    x = np.load(os.path.join(model_dir, "test.npz"))["x"][:64].astype(np.float32) * np.float32(SCALE)
+    diff = float(np.abs(model(x).numpy() - exported.serve(tf.constant(x)).numpy()).max())
+    if diff > 1e-4:
+        raise SystemExit(f"bn-mobilenet: the tf_keras copy disagrees with the SavedModel (max |diff| {diff})")
+    return model
+
+
 # ---------------------------------------------------------------- orchestration
 
 def sh(cmd, env=None):
@@ -153,16 +206,39 @@ def sh(cmd, env=None):
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def train_reference(work, seed, epochs):
+def train_reference(work, model, seed, epochs):
+    """The model's directory: model/ (SavedModel), test.npz, manifest.json (and the CNN's weights.npz)."""
+    if model == "bn-mobilenet":
+        d = os.path.join(work, "bn")
+        sh([sys.executable, os.path.join(PYTHON_DIR, "make_bn_mobilenet.py"), d])  # nothing when built
+        return d
     d = os.path.join(work, f"cnn-seed{seed}")
     sh([sys.executable, os.path.join(PYTHON_DIR, "make_fashion_mnist.py"), d, "--epochs", str(epochs),
         "--seed", str(seed)])
     return d
 
 
-def run_one(work, model_dir, seed, k, method, budget):
+def training_subset(work, model_dir, n):
+    """The first n training images (and labels) of Fashion-MNIST as .npz, the fine-tuning data of both tools."""
+    import numpy as np
+    path = os.path.join(work, f"train-{n}.npz")
+    if not os.path.exists(path):
+        if os.path.exists(os.path.join(model_dir, "train.npz")):
+            data = np.load(os.path.join(model_dir, "train.npz"))
+            x, y = data["x"][:n], data["y"][:n]
+        else:
+            sys.path.insert(0, PYTHON_DIR)
+            from make_fashion_mnist import DEFAULT_DATA_DIR, load_split
+            x, y = load_split(os.environ.get("FASHION_MNIST_DIR", DEFAULT_DATA_DIR), "train", 60000)
+            x, y = x[:n], y[:n]
+        np.savez(path + ".partial.npz", x=x, y=y)
+        os.replace(path + ".partial.npz", path)
+    return path
+
+
+def run_one(work, model, model_dir, train, seed, k, method, budget):
     """Runs one method at one k; returns the measured record."""
-    run_dir = os.path.join(work, f"cnn-seed{seed}", "runs", f"{method}-k{k}")
+    run_dir = os.path.join(model_dir, "runs", f"{method}-k{k}-seed{seed}")
     os.makedirs(run_dir, exist_ok=True)
     test = os.path.join(model_dir, "test.npz")
     final = os.path.join(run_dir, "model.tflite")
@@ -171,13 +247,12 @@ def run_one(work, model_dir, seed, k, method, budget):
     if method.startswith("tfmot-"):
         init = {"tfmot-kmeans++": "KMEANS_PLUS_PLUS", "tfmot-linear": "LINEAR"}[method]
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
-        sh([sys.executable, os.path.abspath(__file__), "_tfmot", "--model-dir", model_dir, "--k", str(k),
-            "--init", init, "--seed", str(seed), "--out", final], env=env)
+        sh([sys.executable, os.path.abspath(__file__), "_tfmot", "--model", model, "--model-dir", model_dir,
+            "--train", train, "--k", str(k), "--init", init, "--seed", str(seed), "--out", final], env=env)
         with open(final + ".json") as f:
             wall = json.load(f)["wall_s"]
     else:
-        flags = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
-                 "wclust-budget": ["--target-size", str(budget)]}[method]
+        flags = ["--target-size", str(budget)] if method == "wclust-budget" else WCLUST_FLAGS[method]
         if method == "wclust-budget":
             extra["target_bytes"] = budget
         wclust = os.path.join(ROOT, "wclust")
@@ -190,7 +265,7 @@ def run_one(work, model_dir, seed, k, method, budget):
         sh(common + flags + size_flag + ["-o", nofit])
         convert_saved_model(nofit, clustered)
         start = time.monotonic()
-        sh(common + flags + size_flag + ["-o", tuned, "--data", os.path.join(model_dir, "train.npz"),
+        sh(common + flags + size_flag + ["-o", tuned, "--data", train,
                                          "--scale", repr(SCALE), "--epochs", str(FINE_TUNE["epochs"]),
                                          "--batch-size", str(FINE_TUNE["batch_size"]),
                                          "--learning-rate", repr(FINE_TUNE["learning_rate"])])
@@ -199,13 +274,20 @@ def run_one(work, model_dir, seed, k, method, budget):
         if method == "wclust-budget":
             with open(os.path.join(tuned, "wclust-report.json")) as f:
                 extra["rate_control"] = json.load(f).get("rate_control")
-    record = {"model": "fashion-mnist-cnn", "seed": seed, "k": k, "method": method, "wall_s": round(wall, 1),
-              "wclust_commit": wclust_commit(),
+    record = {"model": model, "seed": seed, "k": k, "method": method, "wall_s": round(wall, 1),
+              "wclust_commit": wclust_commit(), "train_images": train_images(train),
+              "load_average": round(os.getloadavg()[0], 1),
               "clustered": measure(clustered, test), "fine_tuned": measure(final, test)}
     record.update(extra)
     log(f"{method} k={k} seed={seed}: after clustering {record['clustered']['accuracy']:.4f}, fine-tuned "
         f"{record['fine_tuned']['accuracy']:.4f}, {record['fine_tuned']['zipped_bytes']} zipped bytes")
     return record
+
+
+def train_images(train_npz):
+    import numpy as np
+    with np.load(train_npz) as data:
+        return int(data["y"].shape[0])
 
 
 def wclust_commit():
@@ -228,37 +310,53 @@ def load_runs(path):
 
 
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--size-table":  # scripts/bench-size-table.sh: the same setup, another table
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bench_size_table
+        return bench_size_table.main([argv[0]] + argv[2:])
     if len(argv) > 1 and argv[1] == "_tfmot":
         p = argparse.ArgumentParser()
-        for name in ("--model-dir", "--init", "--out"):
+        for name in ("--model", "--model-dir", "--train", "--init", "--out"):
             p.add_argument(name, required=True)
         p.add_argument("--k", type=int, required=True)
         p.add_argument("--seed", type=int, required=True)
         return run_tfmot(p.parse_args(argv[2:]))
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="fashion-mnist-cnn", choices=list(MODELS))
     p.add_argument("--ks", default="8,16,32")
     p.add_argument("--seeds", default="1", help="comma-separated training/fine-tuning seeds")
-    p.add_argument("--methods", default=",".join(ALL_METHODS))
+    p.add_argument("--methods", help="comma-separated (default: the model's methods)")
     p.add_argument("--pretrain-epochs", type=int, default=3)
     p.add_argument("--work", default=os.path.join(ROOT, "target", "bench-vs-tfmot"))
-    p.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "RESULTS.md"))
+    p.add_argument("--runs", help="the run cache, JSON lines (default: benchmarks/runs/MODEL.jsonl)")
+    p.add_argument("--results", help="default: benchmarks/RESULTS.md (CNN), RESULTS_BN_MOBILENET.md")
+    p.add_argument("--train-images", type=int,
+                   help="fine-tune on the first N training images (default: 60000 CNN, 4096 bn-mobilenet)")
     p.add_argument("--report-only", action="store_true",
-                   help="run nothing; write RESULTS.md from the runs already in runs.jsonl")
+                   help="run nothing; write the results from the runs already in --runs")
     args = p.parse_args(argv[1:])
+    spec = MODELS[args.model]
+    runs_path = args.runs or os.path.join(ROOT, "benchmarks", "runs", f"{args.model}.jsonl")
+    results = args.results or os.path.join(ROOT, "benchmarks", spec["results"])
+    n_train = args.train_images or spec["train_images"]
     ks = [int(k) for k in args.ks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    methods = args.methods.split(",")
+    methods = args.methods.split(",") if args.methods else MODELS[args.model]["methods"]
     for m in methods:
         if m not in ALL_METHODS:
             raise SystemExit(f"unknown method {m}; valid: {', '.join(ALL_METHODS)}")
-    os.makedirs(args.work, exist_ok=True)
-    runs_path = os.path.join(args.work, "runs.jsonl")
-    runs = load_runs(runs_path)
+    work = os.path.abspath(args.work)
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(runs_path)), exist_ok=True)
+    runs = [r for r in load_runs(runs_path) if r.get("model", "fashion-mnist-cnn") == args.model]
     done = {(r["seed"], r["k"], r["method"]) for r in runs}
     started = time.monotonic()
     for seed in [] if args.report_only else seeds:
-        model_dir = train_reference(args.work, seed, args.pretrain_epochs)
+        model_dir = train_reference(work, args.model, seed, args.pretrain_epochs)
+        train = training_subset(model_dir, model_dir, n_train)
+        with open(os.path.join(model_dir, "manifest.json")) as f:
+            reference = json.load(f)
         for k in ks:
             for method in methods:
                 if (seed, k, method) in done:
@@ -270,14 +368,18 @@ def main(argv):
                         log(f"wclust-budget k={k}: needs tfmot-linear's size first; skipped")
                         continue
                     budget = linear[0]["fine_tuned"]["zipped_bytes"]
-                record = run_one(args.work, model_dir, seed, k, method, budget)
+                record = run_one(work, args.model, model_dir, train, seed, k, method, budget)
+                record["reference"] = reference
                 runs.append(record)
                 with open(runs_path, "a") as f:
                     f.write(json.dumps(record) + "\n")
-    with open(os.path.join(args.work, f"cnn-seed{seeds[0]}", "manifest.json")) as f:
-        manifest = json.load(f)
     selected = [r for r in runs if r["seed"] in seeds and r["k"] in ks and r["method"] in methods]
-    write_results(args.results, selected, manifest, ks, seeds, methods, time.monotonic() - started)
+    if not selected:
+        raise SystemExit(f"no runs of {args.model} in {runs_path} for these seeds, ks and methods")
+    first_seed = [r for r in selected if r["seed"] == seeds[0]] or selected
+    manifest = first_seed[0]["reference"]  # the reference model's manifest, kept with every run
+    write_results(results, args.model, selected, manifest, ks, seeds, methods, time.monotonic() - started,
+                  os.path.relpath(os.path.abspath(runs_path), ROOT))
     return 0
 
 
@@ -324,16 +426,35 @@ def fmt_kb(values):
     return f"{mean:.1f} KB" + (f" ± {spread:.1f}" if len(values) > 1 else "")
 
 
-def write_results(path, runs, manifest, ks, seeds, methods, seconds):
+def model_description(model, manifest, runs):
+    if model == "bn-mobilenet":
+        return ("Model: the BatchNorm-heavy MobileNetV2 of `make_bn_mobilenet.py` (keras.applications "
+                f"MobileNetV2 alpha 0.35 on Fashion-MNIST padded to 32×32, {manifest['batch_norm_layers']} BatchNorm "
+                f"layers, {manifest['parameters']:,} parameters), trained once by that script "
+                f"({manifest['epochs']} epochs on {manifest['train_examples']:,} images, seed {manifest['seed']}; "
+                f"Keras test accuracy {100 * manifest['keras_test_accuracy']:.2f} %); the seeds below are the "
+                "tools' fine-tuning seeds. Clustered: tfmot's default targets (Conv2D and Dense kernels; tfmot "
+                "does not cluster DepthwiseConv2D, and the converter folds BatchNorm into the clustered kernels "
+                "afterwards), wclust's default targets (Conv2D, DepthwiseConv2D and Dense, BatchNorm folded "
+                "before clustering), one codebook per tensor.")
+    return ("Model: the Fashion-MNIST CNN of `make_fashion_mnist.py` (Conv2D 32 → Conv2D 64 → "
+            f"Dense 128 → Dense 10, {manifest['parameters']:,} parameters), trained {manifest['epochs']} "
+            "epochs per seed; all four kernels clustered per tensor.")
+
+
+def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs_name):
     by = {}
     for r in runs:
         by.setdefault((r["k"], r["method"]), []).append(r)
-    lines = ["# wclust vs tfmot: accuracy against zipped size", "",
-             "Written by `scripts/bench-vs-tfmot.sh` (benchmarks/bench_vs_tfmot.py); every number below comes "
-             "from that run. Model: the Fashion-MNIST CNN of `make_fashion_mnist.py` (Conv2D 32 → Conv2D 64 → "
-             f"Dense 128 → Dense 10, {manifest['parameters']:,} parameters), trained {manifest['epochs']} "
-             f"epochs per seed; all four kernels clustered per tensor. Fine-tuning for every method: "
-             f"{FINE_TUNE['epochs']} epoch over the 60,000 training images, Adam {FINE_TUNE['learning_rate']:g}, "
+    images = sorted({r.get("train_images", 60000) for r in runs})
+    loads = [r["load_average"] for r in runs if "load_average" in r]
+    lines = [f"# wclust vs tfmot: accuracy against zipped size ({MODELS[model]['title']})", "",
+             "Written by `scripts/bench-vs-tfmot.sh` (benchmarks/bench_vs_tfmot.py"
+             f"{' --model ' + model if model != 'fashion-mnist-cnn' else ''}) from the runs kept in "
+             f"`{runs_name}`; every number below comes from those runs. "
+             f"{model_description(model, manifest, runs)} Fine-tuning for every method: "
+             f"{FINE_TUNE['epochs']} epoch over the first {' / '.join(f'{n:,}' for n in images)} training images, "
+             f"Adam {FINE_TUNE['learning_rate']:g}, "
              f"batch {FINE_TUNE['batch_size']}. Measured by the same Python code for both tools: the .tflite "
              "from Python TensorFlow's converter, top-1 accuracy in the TFLite interpreter on the 10,000 test "
              "images, zipped .tflite bytes (deflate), most distinct values in a weight tensor; time = the "
@@ -341,8 +462,9 @@ def write_results(path, runs, manifest, ks, seeds, methods, seconds):
              "included).", "",
              f"Seeds: {', '.join(map(str, seeds))} (mean ± half the range over seeds where more than one). "
              f"k: {', '.join(map(str, ks))}. The tools ran {sum(r['wall_s'] for r in runs) / 60:.0f} min in all "
-             f"(this invocation took {seconds / 60:.0f} min; runs already in runs.jsonl are not redone).", ""]
-    originals = sorted({r['seed'] for r in runs})
+             f"(this invocation took {seconds / 60:.0f} min; runs already in the run cache are not redone)."
+             + (f" The machine's 1-minute load average at the end of each run: {min(loads):.1f}–{max(loads):.1f} "
+                f"on {os.cpu_count()} cores, so the times are inflated." if loads else ""), ""]
     lines += ["| k | method | seeds | after clustering | after fine-tuning | zipped .tflite | max distinct | time |",
               "|---|---|---|---|---|---|---|---|"]
     for k in ks:
@@ -358,6 +480,8 @@ def write_results(path, runs, manifest, ks, seeds, methods, seconds):
                          f"{statistics.mean(r['wall_s'] for r in rs):.0f} s |")
     lines += ["", "## Acceptance checks (computed from the table's runs, per seed)", ""]
     lines += acceptance(runs, ks, seeds)
+    lines += ["", "## Across k: the accuracy–size front (means over the seeds each point ran)", ""]
+    lines += front_domination(by)
     budget = [r for r in runs if r["method"] == "wclust-budget"]
     if budget:
         lines += ["", "## Budget mode (`--target-size` = tfmot LINEAR's zipped size at the same k)", "",
@@ -376,11 +500,13 @@ def write_results(path, runs, manifest, ks, seeds, methods, seconds):
     lines += [f"- {name}: {ver}" for name, ver in v.items()]
     commits = sorted({r.get("wclust_commit", "not recorded") for r in runs if r["method"].startswith("wclust")})
     lines += [f"- wclust commits of the wclust runs (cached runs keep theirs): {', '.join(commits)}"]
-    lines += [f"- reference model (seed {seeds[0]}): Keras test accuracy {100 * manifest['keras_test_accuracy']:.2f} %", ""]
-    lines += ["![accuracy against zipped size](RESULTS.png)", ""]
+    lines += [f"- reference model (seed {manifest['seed'] if model == 'bn-mobilenet' else seeds[0]}): Keras test "
+              f"accuracy {100 * manifest['keras_test_accuracy']:.2f} %", ""]
+    png = os.path.splitext(path)[0] + ".png"
+    lines += [f"![accuracy against zipped size]({os.path.basename(png)})", ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
-    plot(os.path.join(os.path.dirname(path), "RESULTS.png"), by, ks, methods)
+    plot(png, by, ks, methods, MODELS[model]["title"])
     log(f"wrote {path}")
 
 
@@ -425,6 +551,21 @@ def acceptance(runs, ks, seeds):
     return out
 
 
+def front_domination(by):
+    """For every tfmot point (k, method), the wclust points at any k with accuracy ≥ and size ≤ (on the means)."""
+    mean = {key: (statistics.mean(r["fine_tuned"]["accuracy"] for r in rs),
+                  statistics.mean(r["fine_tuned"]["zipped_bytes"] for r in rs)) for key, rs in by.items()}
+    out = []
+    for (k, m), (acc, size) in sorted(mean.items()):
+        if not m.startswith("tfmot-"):
+            continue
+        better = [f"{wm} k={wk} ({100 * wa:.2f} %, {ws / 1000:.1f} KB)" for (wk, wm), (wa, ws) in sorted(mean.items())
+                  if wm.startswith("wclust-") and wa >= acc and ws <= size]
+        out.append(f"- {m} k={k} ({100 * acc:.2f} %, {size / 1000:.1f} KB): dominated by "
+                   f"{', '.join(better) if better else 'NONE'}")
+    return out
+
+
 def mean_domination(runs, ks, seeds):
     """Domination on the means over the seeds that ran every method at k (accuracy ≥, size ≤)."""
     out = []
@@ -445,7 +586,7 @@ def mean_domination(runs, ks, seeds):
     return out
 
 
-def plot(path, by, ks, methods):
+def plot(path, by, ks, methods, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -467,7 +608,7 @@ def plot(path, by, ks, methods):
             ax.annotate(f"k={k}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel("zipped .tflite (KB)")
     ax.set_ylabel("test accuracy after fine-tuning (%)")
-    ax.set_title("Fashion-MNIST CNN: accuracy against zipped size (up and left is better)")
+    ax.set_title(f"{title}: accuracy against zipped size (up and left is better)", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # wclust against tfmot on the Fashion-MNIST CNN: accuracy after fine-tuning against zipped .tflite size.
 # Installs the pinned benchmark packages into .venv (scripts/setup-python.sh --bench), builds the CLI
-# jar when missing, and runs benchmarks/bench_vs_tfmot.py, which writes benchmarks/RESULTS.md and
-# benchmarks/RESULTS.png. Arguments go to it, e.g. --ks 8,16,32 --seeds 1,2,3 (see its --help).
+# jar when missing, and runs benchmarks/bench_vs_tfmot.py, which keeps its runs in
+# benchmarks/runs/MODEL.jsonl and writes benchmarks/RESULTS.md and RESULTS.png (--model bn-mobilenet:
+# RESULTS_BN_MOBILENET.md/.png). Arguments go to it, e.g. --ks 8,16,32 --seeds 1,2,3 or --report-only
+# (see its --help); a first argument --size-table runs benchmarks/bench_size_table.py instead.
 # A full run (k 8,16,32, one seed) takes about 20 minutes on 2 cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

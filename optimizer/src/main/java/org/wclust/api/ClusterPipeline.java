@@ -167,11 +167,11 @@ final class ClusterPipeline {
     rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, planned);
     if (options.rateTarget() != null && options.rateTarget().perLayer()) {
       progress.accept("choosing k per layer for " + options.rateTarget());
-      long fixed = fixedBytes(model, rateInputs, options.rateTarget());
+      sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
       int maxK = plan.values().stream().mapToInt(Integer::intValue).max().orElse(2);
       LayerAllocation.Result allocation = LayerAllocation.allocate(rateInputs.targets(), rateInputs.values(), maxK,
-          settings, options.rateTarget(), fixed);
-      rate = RateControl.Found.allocated(options.rateTarget(), allocation, fixed);
+          settings, options.rateTarget(), sizePredictor);
+      rate = RateControl.Found.allocated(options.rateTarget(), allocation);
       plan = allocation.clusters();
       // The allocation measured every layer at minimum squared error; cluster as it measured.
       settings = new ClusterSettings(2, InitMethod.OPTIMAL, false, settings.granularity(),
@@ -232,15 +232,16 @@ final class ClusterPipeline {
 
   private void fineTuneWithBudget() {
     Tuned t = fineTune(train, options.fineTune());
-    if (rate != null && rate.allocation() == null) {
+    if (rate != null) {
       // Fine-tuning moves weights across cluster borders, which changes the rate (measured: the
       // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 %). When it missed the budget,
-      // search again aiming off by what it moved, and fine-tune that clustering instead.
+      // search the knee's multiplier again aiming off by what it moved, and fine-tune that clustering
+      // instead (a per-layer allocation has no multiplier: the trim below keeps it within budget).
       RateControl.Kind kind = rate.target().kind();
       ZippedSizePredictor size = sizePredictor;
       double reached = RateControl.measure(t.clustered().layers(), kind, size);
       double ratio = reached / rate.target().value();
-      if (Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
+      if (rate.allocation() == null && Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
         RateControl.Target aimed = new RateControl.Target(rate.target().kind(), rate.target().value() / ratio);
         progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
             + aimed + " and fine-tuning again");
@@ -461,21 +462,6 @@ final class ClusterPipeline {
     TfliteSizes.Converted original = TfliteSizes.originalTflite(model);
     return ZippedSizePredictor.of(original.tflite(), original.size().zippedBytes(),
         inputs.targets().stream().map(WeightTensor::shape).toList(), inputs.values());
-  }
-
-  /**
-   * For a per-layer zipped-size budget, what the model adds besides its clustered weights, measured
-   * once: the original model's zipped .tflite less its target weights deflated; 0 for other budgets.
-   */
-  private static long fixedBytes(FlatModel model, RateInputs inputs, RateControl.Target target) throws IOException {
-    if (target.kind() != RateControl.Kind.ZIPPED_BYTES) {
-      return 0;
-    }
-    long fixed = TfliteSizes.original(model).zippedBytes();
-    for (float[] v : inputs.values()) {
-      fixed -= RateControl.deflatedBytes(v);
-    }
-    return fixed;
   }
 
   private String outputKey() {

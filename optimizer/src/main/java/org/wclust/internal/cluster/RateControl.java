@@ -68,27 +68,25 @@ public final class RateControl {
    * @param predicted the budget's measure at that multiplier (bits per weight, or predicted zipped bytes)
    * @param reached whether {@code predicted} is within the budget
    * @param evaluations clusterings of the whole model the search ran
-   * @param fixedBytes for a per-layer zipped-size budget, the part of the zipped .tflite clustering does
-   *     not change; 0 otherwise
    * @param aimedAt NaN, or the budget this search aimed at instead of {@code target} because a first
    *     fine-tuning moved the rate off it (see {@link #RETUNE_TOLERANCE})
    * @param firstPassReached with {@code aimedAt}: what the first fine-tuned model reached
    */
   public record Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations,
-      long fixedBytes, double aimedAt, double firstPassReached, Map<String, Integer> allocation) {
-    Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations, long fixedBytes) {
-      this(target, rateWeight, predicted, reached, evaluations, fixedBytes, Double.NaN, Double.NaN, null);
+      double aimedAt, double firstPassReached, Map<String, Integer> allocation) {
+    Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations) {
+      this(target, rateWeight, predicted, reached, evaluations, Double.NaN, Double.NaN, null);
     }
 
     /** The result of a per-layer allocation ({@code --budget}): k per layer, no multiplier. */
-    public static Found allocated(Target target, LayerAllocation.Result result, long fixedBytes) {
-      return new Found(target, Double.NaN, result.reached(), result.withinBudget(), 0, fixedBytes, Double.NaN,
-          Double.NaN, result.clusters());
+    public static Found allocated(Target target, LayerAllocation.Result result) {
+      return new Found(target, Double.NaN, result.reached(), result.withinBudget(), 0, Double.NaN, Double.NaN,
+          result.clusters());
     }
 
     /** This search, made for an aimed-off budget, reported against the budget asked. */
     public Found aimedFor(Target asked, double firstReached) {
-      return new Found(asked, rateWeight, predicted, reached, evaluations, fixedBytes, target.value(), firstReached,
+      return new Found(asked, rateWeight, predicted, reached, evaluations, target.value(), firstReached,
           allocation);
     }
 
@@ -158,7 +156,7 @@ public final class RateControl {
     double goal = target.value();
     double atZero = measure.applyAsDouble(0);
     if (atZero <= goal) {
-      return new Found(target, 0, atZero, true, evaluations[0], 0);
+      return new Found(target, 0, atZero, true, evaluations[0]);
     }
     double lo = 0;
     double loValue = atZero;
@@ -171,7 +169,7 @@ public final class RateControl {
       hiValue = measure.applyAsDouble(hi);
     }
     if (hiValue > goal) {
-      return new Found(target, hi, hiValue, false, evaluations[0], 0);
+      return new Found(target, hi, hiValue, false, evaluations[0]);
     }
     for (int i = 0; i < BISECTIONS && (goal - hiValue) > CLOSE_ENOUGH * goal; i++) {
       double mid = lo == 0 ? hi / 4 : Math.sqrt(lo * hi);
@@ -187,7 +185,7 @@ public final class RateControl {
         break;
       }
     }
-    return new Found(target, hi, hiValue, true, evaluations[0], 0);
+    return new Found(target, hi, hiValue, true, evaluations[0]);
   }
 
   /**
