@@ -172,10 +172,11 @@ public final class ClusterCommand implements Callable<Integer> {
   Path calibration;
 
   @Option(names = "--correct-bias",
-      description = "with --calibration: after clustering, correct each folded bias (BatchNorm folded into a "
-          + "conv) layer by layer from the input on, so that every output channel's mean on the calibration "
-          + "inputs stays the original model's (bias correction; changes those biases, not the clusters); "
-          + "the report's bias_correction gives each layer's shift")
+      description = "after clustering, correct each folded bias (BatchNorm folded into a conv) so that every "
+          + "output channel's mean stays the original model's (bias correction; changes those biases, not the "
+          + "clusters): with --calibration layer by layer from the input on, measured on the calibration inputs "
+          + "(report: bias_correction); without it from the BatchNorm statistics, data-free (report: "
+          + "bias_correction_data_free)")
   boolean correctBias;
 
   @Option(names = "--no-size",
