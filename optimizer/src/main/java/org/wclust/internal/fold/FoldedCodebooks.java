@@ -91,6 +91,7 @@ public final class FoldedCodebooks {
     Map<String, float[]> importance = new HashMap<>();
     Map<String, Granularity> granularity = new HashMap<>();
     Map<String, Double> rateScale = new HashMap<>();
+    long plannedWeights = targets.stream().filter(t -> plan.containsKey(t.name())).mapToLong(WeightTensor::params).sum();
     List<Choice> choices = new ArrayList<>();
     for (BatchNormFolder.Fold fold : folds) {
       WeightTensor w = byName.get(fold.kernel());
@@ -101,7 +102,7 @@ public final class FoldedCodebooks {
       boolean tensor = settings.granularity().equals(Granularity.TENSOR);
       if (tensor && depthwisePerChannel && DEPTHWISE.equals(w.op())) {
         choice = depthwise(w.name(), fold.scale(), w.params() / w.channels().count(), plan.get(w.name()));
-      } else if (tensor && w.params() <= SMALL_KERNEL) {
+      } else if (tensor && w.params() <= SMALL_KERNEL && w.params() <= SMALL_SHARE * plannedWeights) {
         choice = small(w.name(), fold.scale(), w.params(), plan.get(w.name()));
       } else {
         float[] values = model.variables().get(w.handleNode()).value().toFloats();
@@ -144,6 +145,12 @@ public final class FoldedCodebooks {
   public static final long SMALL_KERNEL = 1024;
 
   /**
+   * ... and at most this share of the clustered weights, so that its extra values stay a small part of
+   * the file (a small model keeps one codebook per tensor).
+   */
+  public static final double SMALL_SHARE = 0.01;
+
+  /**
    * What the knee's rate weight is multiplied by for folded kernels that keep one codebook per tensor:
    * the bytes that the small kernels' per-channel codebooks cost are won back on the large kernels, whose
    * indices are most of the file. On the fixture above: 296,310 B and 79.40 % (against 317,406 B and
@@ -151,11 +158,11 @@ public final class FoldedCodebooks {
    */
   public static final double RATE_SCALE = 2;
 
-  /** A small folded kernel ({@link #SMALL_KERNEL}) gets one codebook per channel. */
+  /** A small folded kernel ({@link #SMALL_KERNEL}, {@link #SMALL_SHARE}) gets one codebook per channel. */
   static Choice small(String name, float[] scale, long params, int k) {
     return new Choice(name, k, spread(scale), Granularity.CHANNEL, Double.NaN, String.format(
-        "%d weights, at most %d: one codebook per channel (first layers; their error reaches every later layer)",
-        params, SMALL_KERNEL));
+        "%d weights, at most %d and 1 %% of the clustered weights: one codebook per channel (first layers; their"
+            + " error reaches every later layer)", params, SMALL_KERNEL));
   }
 
   /** Largest / smallest |factor|. */
