@@ -148,31 +148,30 @@ public final class DataFreeBiasCorrection {
     }
     double[][] share = new double[2][];
     for (int axis = 0; axis < 2; axis++) {
-      long size = inputShape[axis + 1];
-      long kernel = shape[axis];
-      int stride = strides[axis + 1];
-      int dilation = dilations[axis + 1];
-      long span = (kernel - 1) * dilation + 1;
-      long outputs;
-      long before;
-      if (padding.equals("SAME")) {
-        outputs = (size + stride - 1) / stride;
-        before = Math.max((outputs - 1) * stride + span - size, 0) / 2;
-      } else {
-        outputs = (size - span) / stride + 1;
-        before = 0;
+      share[axis] = axisShares(inputShape[axis + 1], (int) shape[axis], strides[axis + 1], dilations[axis + 1],
+          padding.equals("SAME"), explicit[axis][0], explicit[axis][1]);
+    }
+    return share;
+  }
+
+  /**
+   * Along one axis of {@code size} positions (the conv's input, of which the first {@code padBefore} and
+   * the last {@code padAfter} are explicit zero padding), for each kernel offset the share of output
+   * positions at which it reads a real position (TensorFlow's SAME / VALID output sizes and SAME padding).
+   */
+  static double[] axisShares(long size, int kernel, int stride, int dilation, boolean same, long padBefore,
+      long padAfter) {
+    long span = (long) (kernel - 1) * dilation + 1;
+    long outputs = same ? (size + stride - 1) / stride : (size - span) / stride + 1;
+    long before = same ? Math.max((outputs - 1) * stride + span - size, 0) / 2 : 0;
+    double[] share = new double[kernel];
+    for (int k = 0; k < kernel; k++) {
+      int inside = 0;
+      for (long o = 0; o < outputs; o++) {
+        long at = o * stride - before + (long) k * dilation;
+        inside += at >= padBefore && at < size - padAfter ? 1 : 0;
       }
-      long realFrom = explicit[axis][0];
-      long realTo = size - explicit[axis][1];
-      share[axis] = new double[(int) kernel];
-      for (int k = 0; k < kernel; k++) {
-        int inside = 0;
-        for (long o = 0; o < outputs; o++) {
-          long at = o * stride - before + (long) k * dilation;
-          inside += at >= realFrom && at < realTo ? 1 : 0;
-        }
-        share[axis][k] = outputs > 0 ? (double) inside / outputs : 0;
-      }
+      share[k] = outputs > 0 ? (double) inside / outputs : 0;
     }
     return share;
   }
