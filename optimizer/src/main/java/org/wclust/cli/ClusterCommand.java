@@ -143,9 +143,9 @@ public final class ClusterCommand implements Callable<Integer> {
   boolean noFoldBatchNorm;
 
   @Option(names = "--plain-fold",
-      description = "cluster every folded kernel as it is, one unweighted codebook per tensor (as before "
-          + "BatchNorm-safe codebooks; low-factor channels can collapse), depthwise kernels too (smaller, "
-          + "less accurate)")
+      description = "cluster every folded kernel as it is, one unweighted codebook per tensor with the knee's "
+          + "rate weight as given (as before BatchNorm-safe codebooks and the per-channel codebooks of small "
+          + "folded kernels; low-factor channels can collapse), depthwise kernels too (less accurate)")
   boolean plainFold;
 
   @Option(names = "--bn-safe-spread", paramLabel = "S", defaultValue = "10",

@@ -30,9 +30,12 @@ import org.wclust.internal.graph.WeightTensor;
  * 4, 8, ...), else one per channel, which always qualifies (its error is at most the unfolded per-tensor
  * one). Every channel then holds at most k values, the tensor at most G·k, and the clustering uses the
  * {@code 1 / s_c²} weights inside each codebook. A kernel whose factors spread less than a threshold
- * ({@link #DEFAULT_SPREAD} by default) is clustered as folded. When asked, depthwise kernels get one
- * codebook per channel whatever their factors ({@link #depthwise}). Only asked for per-tensor codebooks;
- * other granularities keep theirs and get the weights.
+ * ({@link #DEFAULT_SPREAD} by default) is clustered as folded. Before all that, a small folded kernel
+ * ({@link #SMALL_KERNEL}, {@link #SMALL_SHARE}) gets one codebook per channel, and the folded kernels
+ * that keep one codebook per tensor get {@link #RATE_SCALE} × the knee's rate weight, which pays for it
+ * in bytes. When asked, depthwise kernels get one codebook per channel whatever their factors
+ * ({@link #depthwise}). Only asked for per-tensor codebooks; other granularities keep theirs and get
+ * the weights.
  */
 public final class FoldedCodebooks {
   /**
@@ -140,8 +143,8 @@ public final class FoldedCodebooks {
    * and, at small widths, the first blocks) gets one codebook per channel whatever its factors: at most
    * 4 KB of float values more in the file, and the error of the first layers is carried by every later
    * one. On MobileNetV2 (0.35) trained on Fashion-MNIST (79.68 %, k = 16, no fine-tuning; 15 of its 52
-   * folded kernels are this small: the stem, the first three blocks and three depthwise ones) this alone took the
-   * default from 75.49 % to 79.31 % (measured by hand as the script measures).
+   * folded kernels are this small: the stem, the first three blocks and three depthwise kernels) this
+   * alone took the default from 75.49 % to 79.31 % (measured as scripts/bench-bn-calibration.sh does).
    */
   public static final long SMALL_KERNEL = 1024;
 
