@@ -110,7 +110,7 @@ class FoldedCodebooksTest {
 
   /**
    * A folded kernel of at most 1,024 weights and 1 % of the clustered weights gets one codebook per
-   * channel with its reason; a large one keeps one per tensor, with twice the knee's rate weight; in a
+   * channel with its reason; a large one keeps one per tensor, with a larger knee rate weight; in a
    * model where that kernel is over 1 % of the weights it keeps one per tensor too.
    */
   @Test
@@ -132,7 +132,9 @@ class FoldedCodebooksTest {
     assertEquals(Granularity.CHANNEL, r.hints().granularity().get(small.name()));
     assertTrue(r.choices().get(0).reason().contains("one codebook per channel"), r.choices().get(0).reason());
     assertEquals(Granularity.TENSOR, r.choices().get(1).granularity());
-    assertEquals(Map.of(large.name(), FoldedCodebooks.RATE_SCALE), r.hints().rateScale());
+    // 432 of 60,432 weights went per channel: the large kernel's rate weight grows by 60 times that share.
+    assertEquals(1 + 60 * 432 / 60432.0, r.hints().rateScale().get(large.name()), 1e-12);
+    assertEquals(1, r.hints().rateScale().size());
 
     // Only the small kernel and one of 10,000 weights: 432 weights are over 1 % of the model.
     WeightTensor medium = conv("medium/kernel", 1, 1, 100, 100);
@@ -148,6 +150,7 @@ class FoldedCodebooksTest {
         List.of(small, medium), Map.of(small.name(), 16, medium.name(), 16), ClusterSettings.of(16, 0),
         FoldedCodebooks.DEFAULT_SPREAD, false);
     assertTrue(alone.hints().granularity().isEmpty(), alone.choices().toString());
+    assertTrue(alone.hints().rateScale().isEmpty(), "no small kernel, no stronger knee");
   }
 
   private static WeightTensor conv(String name, long h, long w, long in, long out) {
