@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Post-training clustering of BatchNorm-heavy networks, without fine-tuning: the default (folded; small
-# kernels of at most 1,024 weights one codebook per channel, the others one per tensor with twice the knee's
+# kernels of at most 1,024 weights one codebook per channel, the others one per tensor with a larger knee
 # rate weight; BatchNorm-safe codebooks from a factor spread of 10x, which neither fixture reaches),
 # --init optimal, --plain-fold (one codebook per folded tensor everywhere, the default before), data-free
 # --correct-bias, --depthwise-per-channel (per-channel codebooks for depthwise kernels), --no-fold-bn, per
