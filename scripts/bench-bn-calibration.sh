@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Post-training clustering of BatchNorm-heavy networks, without fine-tuning: the default (folded, one
-# codebook per tensor; BatchNorm-safe codebooks from a factor spread of 10x, which neither fixture
-# reaches), --depthwise-per-channel (per-channel codebooks for depthwise kernels), --no-fold-bn, per
+# Post-training clustering of BatchNorm-heavy networks, without fine-tuning: the default (folded; small
+# kernels of at most 1,024 weights one codebook per channel, the others one per tensor with a larger knee
+# rate weight; BatchNorm-safe codebooks from a factor spread of 10x, which neither fixture reaches),
+# --init optimal, --plain-fold (one codebook per folded tensor everywhere, the default before), data-free
+# --correct-bias, --depthwise-per-channel (per-channel codebooks for depthwise kernels), --no-fold-bn, per
 # channel, --calibration (500 unlabelled training images) and --calibration with --correct-bias. SKIP_RANDOM=1 leaves
 # out the random MobileNetV2 rows (about 5 minutes each on 2 busy cores). Two fixtures made by
 # integration-tests/src/test/python: MobileNetV2 (alpha 0.35) trained on Fashion-MNIST
@@ -64,16 +66,22 @@ print(f"| {sys.argv[3]} | {sys.argv[4]} | {sys.argv[5]} | {accuracy} | {100 * a[
 PY
 }
 row trained default 16
+row trained optimal 16 --init optimal
+row trained plain-fold 16 --plain-fold
+row trained plain-fold-optimal 16 --plain-fold --init optimal
+row trained correct-bias-data-free 16 --correct-bias
 row trained depthwise-per-channel 16 --depthwise-per-channel
 row trained no-fold-bn 16 --no-fold-bn
 row trained channel 16 --granularity channel
 row trained calibration+dw 16 --calibration "$work/bn/calibration.npz" --depthwise-per-channel
 row trained calibration+dw+correct-bias 16 --calibration "$work/bn/calibration.npz" --depthwise-per-channel --correct-bias
 row trained default 8
+row trained calibration 8 --calibration "$work/bn/calibration.npz"
+row trained calibration+correct-bias 8 --calibration "$work/bn/calibration.npz" --correct-bias
 row trained calibration+dw 8 --calibration "$work/bn/calibration.npz" --depthwise-per-channel
 row trained calibration+dw+correct-bias 8 --calibration "$work/bn/calibration.npz" --depthwise-per-channel --correct-bias
 if [ "${SKIP_RANDOM:-}" != 1 ]; then
   row random default 16
-  row random depthwise-per-channel 16 --depthwise-per-channel
+  row random plain-fold 16 --plain-fold
   row random no-fold-bn 16 --no-fold-bn
 fi

@@ -200,6 +200,37 @@ final class Fixtures {
   }
 
   /**
+   * As {@link #assertEveryWeightKeepsAtMost(Path, int, int)} where wclust chose several codebooks for some
+   * folded kernels: every weight keeps at most k values per output channel, and no more weights hold over
+   * k values per tensor than {@code out}'s report ({@code batch_norm_codebooks}) has kernels with another
+   * codebook choice than one per tensor (each named with its reason).
+   */
+  static void assertEveryWeightKeepsAtMostWhereReported(Path tflite, int k, int expected, Path out)
+      throws IOException {
+    JsonObject report = JsonParser.parseString(Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
+    int severalCodebooks = 0;
+    for (JsonElement e : report.getAsJsonArray("batch_norm_codebooks")) {
+      JsonObject choice = e.getAsJsonObject();
+      assertTrue(choice.has("reason") && !choice.get("reason").getAsString().isEmpty(), choice.toString());
+      severalCodebooks += choice.get("codebooks").getAsString().equals("tensor") ? 0 : 1;
+    }
+    List<String> tooMany = new ArrayList<>();
+    int overKPerTensor = 0;
+    List<JsonObject> weights = tfliteWeights(tflite);
+    for (JsonObject w : weights) {
+      overKPerTensor += w.get("distinct").getAsInt() > k ? 1 : 0;
+      if (w.get("distinct_per_channel_max").getAsInt() > k) {
+        tooMany.add(w.get("op").getAsString() + " " + w.get("tensor").getAsString() + ": "
+            + w.get("distinct_per_channel_max"));
+      }
+    }
+    assertEquals(expected, weights.size(), "conv/depthwise/dense weights in the .tflite");
+    assertTrue(tooMany.isEmpty(), "weights with more than " + k + " values in a channel: " + tooMany);
+    assertTrue(overKPerTensor <= severalCodebooks, overKPerTensor + " weights hold more than " + k
+        + " values, the report gives " + severalCodebooks + " kernels several codebooks");
+  }
+
+  /**
    * The .tflite computes what the SavedModel computes in TensorFlow Java on {@code inputs} (max abs
    * difference per output at most 1e-4); {@code tmp} holds the interpreter's input and output files.
    */

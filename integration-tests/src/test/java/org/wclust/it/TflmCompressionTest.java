@@ -67,9 +67,16 @@ class TflmCompressionTest {
     JsonObject compression = clusterAndCheck(model, quantize, data, tmp);
     double ratio = compression.get("ratio").getAsDouble();
     // 53 conv/depthwise/dense weights, each with 16 values per tensor (float) or per channel (int8,
-    // where the 3x3 depthwise weights, 9 values per channel, stay smaller than their tables).
+    // where the 3x3 depthwise weights, 9 values per channel, stay smaller than their tables); in float,
+    // the small folded kernels the report gives one codebook per channel (the stem and first block)
+    // hold more values than a TFLM table and stay uncompressed.
+    int perChannel = 0;
+    for (var e : json(tmp.resolve("out").resolve("wclust-report.json")).getAsJsonArray("batch_norm_codebooks")) {
+      perChannel += e.getAsJsonObject().get("codebooks").getAsString().equals("tensor") ? 0 : 1;
+    }
+    assertTrue(perChannel <= 4, "per-channel kernels: " + perChannel);
     int compressed = compression.get("compressed_tensors").getAsInt();
-    assertTrue(quantize.equals("int8") ? compressed >= 25 : compressed >= 50, compression.toString());
+    assertTrue(quantize.equals("int8") ? compressed >= 25 : compressed >= 53 - perChannel, compression.toString());
     assertTrue(ratio <= (quantize.equals("none") ? 0.15 : 0.70), quantize + ": ratio " + ratio);
   }
 

@@ -66,7 +66,7 @@ public final class ClusterConfig {
    * {@code .keras} output cannot honour).
    */
   boolean needsSavedModelOutput() {
-    return options.calibration() != null || plainFold || options.depthwisePerChannel();
+    return options.calibration() != null || plainFold || options.depthwisePerChannel() || options.correctBias();
   }
 
   ClusterOptions options() {
@@ -208,8 +208,9 @@ public final class ClusterConfig {
     }
 
     /**
-     * With {@link #calibration}: after clustering, correct each folded bias so that every output channel's
-     * mean on the calibration inputs stays the original model's.
+     * After clustering, correct each folded bias so that every output channel's mean stays the original
+     * model's: measured on the {@link #calibration} inputs, or without them expected from the BatchNorm
+     * statistics (data-free).
      */
     public Builder correctBias(boolean c) {
       correctBias = c;
@@ -306,9 +307,8 @@ public final class ClusterConfig {
           .withCalibration(Examples.orNull(calibration))
           .withBiasCorrection(correctBias)
           .withDepthwisePerChannel(depthwisePerChannel);
-      if (correctBias && (calibration == null || !foldBatchNorm)) {
-        throw new IllegalArgumentException("--correct-bias needs --calibration FILE and folded BatchNorm (no "
-            + "--no-fold-bn)");
+      if (correctBias && !foldBatchNorm) {
+        throw new IllegalArgumentException("--correct-bias needs folded BatchNorm (no --no-fold-bn)");
       }
       options = trainData != null
           ? options.withFineTuning(trainData.dataset(), fineTuning.options(), Examples.orNull(validation))

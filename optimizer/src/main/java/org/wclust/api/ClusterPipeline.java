@@ -16,6 +16,7 @@ import org.wclust.internal.bridge.TensorRef;
 import org.wclust.internal.bridge.TfliteExport;
 import org.wclust.internal.calibrate.BiasCorrection;
 import org.wclust.internal.calibrate.Calibration;
+import org.wclust.internal.calibrate.DataFreeBiasCorrection;
 import org.wclust.internal.calibrate.OutputAgreement;
 import org.wclust.internal.cluster.BudgetTrim;
 import org.wclust.internal.cluster.ClusterRewriter;
@@ -161,7 +162,7 @@ final class ClusterPipeline {
     if (calibration != null) {
       progress.accept("measuring weight importance on " + calibration.size() + " calibration examples");
       fisher = Calibration.fisher(model, planned, calibration, outputKey());
-      hints = new LayerHints(Calibration.weights(fisher), hints.granularity());
+      hints = hints.withImportance(Calibration.weights(fisher));
     }
     // The planned weights and their values, read once for every search of a size budget.
     rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, planned);
@@ -184,6 +185,7 @@ final class ClusterPipeline {
       settings = settings.withRateWeight(rate.rateWeight());
     }
     if (rate != null) {
+      hints = hints.withoutRateScale();
       clock.lap("rate_control");
     }
     return this;
@@ -200,6 +202,12 @@ final class ClusterPipeline {
       BiasCorrection.Result corrected = BiasCorrection.correct(model, clustered, folds, calibration);
       clustered = corrected.model();
       extraReport.add("bias_correction", corrected.layers());
+      clock.lap("bias_correction");
+    } else if (options.correctBias() && !folds.isEmpty()) {
+      // Without data: the BatchNorm statistics give each layer's expected input.
+      BiasCorrection.Result corrected = DataFreeBiasCorrection.correct(model, clustered, folds);
+      clustered = corrected.model();
+      extraReport.add("bias_correction_data_free", corrected.layers());
       clock.lap("bias_correction");
     }
     return this;

@@ -48,8 +48,8 @@ final class ClusterToKeras {
       throw new IllegalArgumentException("--target-bits/--target-size need a SavedModel directory as OUT, not .keras");
     }
     if (config.needsSavedModelOutput()) {
-      throw new IllegalArgumentException("--calibration, --plain-fold and --depthwise-per-channel need a "
-          + "SavedModel directory as OUT, not .keras");
+      throw new IllegalArgumentException("--calibration, --plain-fold, --depthwise-per-channel and --correct-bias "
+          + "need a SavedModel directory as OUT, not .keras");
     }
     if (config.tflite() != null) {
       throw new IllegalArgumentException("--tflite is not supported with -o OUT.keras; write a SavedModel "

@@ -143,9 +143,9 @@ public final class ClusterCommand implements Callable<Integer> {
   boolean noFoldBatchNorm;
 
   @Option(names = "--plain-fold",
-      description = "cluster every folded kernel as it is, one unweighted codebook per tensor (as before "
-          + "BatchNorm-safe codebooks; low-factor channels can collapse), depthwise kernels too (smaller, "
-          + "less accurate)")
+      description = "cluster every folded kernel as it is, one unweighted codebook per tensor with the knee's "
+          + "rate weight as given (as before BatchNorm-safe codebooks and the per-channel codebooks of small "
+          + "folded kernels; low-factor channels can collapse), depthwise kernels too (less accurate)")
   boolean plainFold;
 
   @Option(names = "--bn-safe-spread", paramLabel = "S", defaultValue = "10",
@@ -172,10 +172,11 @@ public final class ClusterCommand implements Callable<Integer> {
   Path calibration;
 
   @Option(names = "--correct-bias",
-      description = "with --calibration: after clustering, correct each folded bias (BatchNorm folded into a "
-          + "conv) layer by layer from the input on, so that every output channel's mean on the calibration "
-          + "inputs stays the original model's (bias correction; changes those biases, not the clusters); "
-          + "the report's bias_correction gives each layer's shift")
+      description = "after clustering, correct each folded bias (BatchNorm folded into a conv) so that every "
+          + "output channel's mean stays the original model's (bias correction; changes those biases, not the "
+          + "clusters): with --calibration layer by layer from the input on, measured on the calibration inputs "
+          + "(report: bias_correction); without it from the BatchNorm statistics, data-free (report: "
+          + "bias_correction_data_free)")
   boolean correctBias;
 
   @Option(names = "--no-size",

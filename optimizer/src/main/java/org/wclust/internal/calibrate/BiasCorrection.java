@@ -65,7 +65,7 @@ public final class BiasCorrection {
     List<double[]> reference = channelMeans(original, data, outputs);
 
     Map<String, ModelVariable> variables = new LinkedHashMap<>(clustered.model().variables());
-    JsonArray report = new JsonArray();
+    Map<BatchNormFolder.Fold, float[]> biases = new LinkedHashMap<>();
     try (ModelSession session = new ModelSession(clustered.model())) {
       String input = clustered.model().signature().inputs().get(0).key();
       for (int i = 0; i < layers.size(); i++) {
@@ -73,24 +73,40 @@ public final class BiasCorrection {
         double[] now = channelMeans(session, input, data, List.of(layer.output())).get(0);
         ModelVariable bias = variables.get(layer.biasVariable());
         float[] b = bias.value().toFloats();
-        double sumShift = 0;
-        double maxShift = 0;
         for (int c = 0; c < b.length; c++) {
-          double shift = now[c] - reference.get(i)[c];
-          b[c] = (float) (b[c] - shift);
-          sumShift += Math.abs(shift);
-          maxShift = Math.max(maxShift, Math.abs(shift));
+          b[c] = (float) (b[c] - (now[c] - reference.get(i)[c]));
         }
-        HostTensor value = HostTensor.ofFloats(bias.value().shape(), b);
-        variables.put(bias.handleNode(), bias.withValue(value));
-        assign(session, bias.handleNode(), value, i);
-        JsonObject o = new JsonObject();
-        o.addProperty("kernel", layer.kernel());
-        o.addProperty("mean_abs_shift", sumShift / b.length);
-        o.addProperty("max_abs_shift", maxShift);
-        report.add(o);
+        biases.put(layer, b);
+        assign(session, bias.handleNode(), HostTensor.ofFloats(bias.value().shape(), b), i);
       }
     }
+    return withBiases(clustered, biases);
+  }
+
+  /**
+   * {@code clustered} with the given folded biases, and per layer the mean and largest |shift| of its
+   * bias: the one step that data-driven and data-free ({@link DataFreeBiasCorrection}) correction share.
+   */
+  static Result withBiases(ClusteredModel clustered, Map<BatchNormFolder.Fold, float[]> biases) {
+    Map<String, ModelVariable> variables = new LinkedHashMap<>(clustered.model().variables());
+    JsonArray report = new JsonArray();
+    biases.forEach((fold, b) -> {
+      ModelVariable bias = variables.get(fold.biasVariable());
+      float[] old = bias.value().toFloats();
+      double sumShift = 0;
+      double maxShift = 0;
+      for (int c = 0; c < b.length; c++) {
+        double shift = Math.abs((double) old[c] - b[c]);
+        sumShift += shift;
+        maxShift = Math.max(maxShift, shift);
+      }
+      variables.put(bias.handleNode(), bias.withValue(HostTensor.ofFloats(bias.value().shape(), b)));
+      JsonObject o = new JsonObject();
+      o.addProperty("kernel", fold.kernel());
+      o.addProperty("mean_abs_shift", sumShift / b.length);
+      o.addProperty("max_abs_shift", maxShift);
+      report.add(o);
+    });
     FlatModel corrected = FlatModel.of(clustered.model().graph(), clustered.model().signature(), variables);
     return new Result(new ClusteredModel(corrected, clustered.layers()), report);
   }

@@ -46,15 +46,18 @@ public final class BatchNormFolder {
 
   private BatchNormFolder() {}
 
-  /** One folded BatchNormalization. */
   /**
    * A folded BatchNorm: the kernel it was folded into, its output, and the per-output-channel factor
    * {@code s} the kernel was multiplied by (its spread is what {@link FoldedCodebooks} looks at), the
    * VarHandleOp of the folded bias and the tensor that replaces the BatchNorm's output (conv + bias).
+   * {@code outputMean} (beta) and {@code outputStd} (|gamma|) are the mean and standard deviation the
+   * BatchNorm gives its output on data like its moving statistics' (null where the graph does not show
+   * them): what data-free bias correction expects the next layer's input to be.
    */
-  public record Fold(String kernel, String batchNormOutput, float[] scale, String biasVariable, String output) {
+  public record Fold(String kernel, String batchNormOutput, float[] scale, String biasVariable, String output,
+      float[] outputMean, float[] outputStd) {
     public Fold(String kernel, String batchNormOutput) {
-      this(kernel, batchNormOutput, null, null, null);
+      this(kernel, batchNormOutput, null, null, null, null, null);
     }
   }
 
@@ -63,7 +66,14 @@ public final class BatchNormFolder {
 
   /** A match: the conv, its optional bias, and the tensors giving scale and shift. */
   private record Match(NodeDef conv, NodeDef biasAdd, WeightTensor kernel, String biasHandle,
-      String bnOutput, String scaleTensor, String shiftTensor, NodeDef fused) {}
+      String bnOutput, String scaleTensor, String shiftTensor, NodeDef fused, Statistics statistics) {}
+
+  /**
+   * Where the decomposed arithmetic ({@code tf.nn.batch_normalization}: {@code s = rsqrt(var + eps) · gamma},
+   * {@code t = beta − mean · s}) shows the BatchNorm's moving mean and gamma: {@code gamma} null means
+   * gamma = 1 (scale=False).
+   */
+  private record Statistics(String mean, String gamma) {}
 
   public static Result fold(FlatModel model) {
     Index index = new Index(model.graph());
@@ -96,6 +106,12 @@ public final class BatchNormFolder {
       } else {
         tensors.add(TensorRef.parse(m.scaleTensor()).withIndex());
         tensors.add(TensorRef.parse(m.shiftTensor()).withIndex());
+        if (m.statistics() != null) {
+          tensors.add(TensorRef.parse(m.statistics().mean()).withIndex());
+          if (m.statistics().gamma() != null) {
+            tensors.add(TensorRef.parse(m.statistics().gamma()).withIndex());
+          }
+        }
       }
     }
     Map<String, HostTensor> values = ModelSession.evaluate(model, tensors);
@@ -108,6 +124,8 @@ public final class BatchNormFolder {
       int channels = m.kernel().channels().count();
       float[] scale;
       float[] shift;
+      float[] beta = null;
+      float[] gamma = null;
       if (m.fused() != null) {
         float[][] p = new float[4][];
         for (int i = 1; i <= 4; i++) {
@@ -120,9 +138,31 @@ public final class BatchNormFolder {
           scale[c] = (float) (p[0][c] / Math.sqrt(p[3][c] + (double) eps));
           shift[c] = p[1][c] - p[2][c] * scale[c];
         }
+        gamma = p[0];
+        beta = p[1];
       } else {
         scale = perChannel(values.get(TensorRef.parse(m.scaleTensor()).withIndex()), channels);
         shift = perChannel(values.get(TensorRef.parse(m.shiftTensor()).withIndex()), channels);
+        if (m.statistics() != null && scale != null && shift != null) {
+          float[] mean = perChannel(values.get(TensorRef.parse(m.statistics().mean()).withIndex()), channels);
+          gamma = m.statistics().gamma() == null ? ones(channels)
+              : perChannel(values.get(TensorRef.parse(m.statistics().gamma()).withIndex()), channels);
+          if (mean != null) {
+            beta = new float[channels];
+            for (int c = 0; c < channels; c++) {
+              beta[c] = mean[c] * scale[c] + shift[c]; // = beta, whatever the variables are called
+            }
+          }
+        }
+      }
+      float[] std = null;
+      if (beta != null && gamma != null) {
+        std = new float[channels];
+        for (int c = 0; c < channels; c++) {
+          std[c] = Math.abs(gamma[c]);
+        }
+      } else {
+        beta = null;
       }
       if (scale == null || shift == null) {
         continue; // not per-channel after all (e.g. a broadcast over another axis): leave it
@@ -169,7 +209,7 @@ public final class BatchNormFolder {
       variables.put(handle, new ModelVariable(handle, layer + "/folded_bias",
           HostTensor.ofFloats(new long[] {channels}, bias)));
       rewire.put(TensorRef.parse(m.bnOutput()).toString(), biasAdd);
-      folds.add(new Fold(m.kernel().name(), m.bnOutput(), scale, handle, biasAdd + ":0"));
+      folds.add(new Fold(m.kernel().name(), m.bnOutput(), scale, handle, biasAdd + ":0", beta, std));
     }
     GraphDef rewired = GraphDefs.rewireInputs(graph.build(), rewire);
     // Signature outputs may be the BN output itself.
@@ -241,7 +281,7 @@ public final class BatchNormFolder {
           return Optional.empty();
         }
       }
-      return Optional.of(new Match(conv, biasAdd, kernel, biasHandle, next.getName(), null, null, next));
+      return Optional.of(new Match(conv, biasAdd, kernel, biasHandle, next.getName(), null, null, next, null));
     }
     if (!next.getOp().equals("Mul")) {
       return Optional.empty();
@@ -259,7 +299,46 @@ public final class BatchNormFolder {
     if (shift == null || !index.isConstant(TensorRef.parse(shift).node())) {
       return Optional.empty();
     }
-    return Optional.of(new Match(conv, biasAdd, kernel, biasHandle, add.getName(), scale, shift, null));
+    return Optional.of(new Match(conv, biasAdd, kernel, biasHandle, add.getName(), scale, shift, null,
+        statistics(index, scale, shift)));
+  }
+
+  /**
+   * The moving mean and gamma behind {@code tf.nn.batch_normalization}'s arithmetic, when the graph has
+   * its form: {@code shift = Sub(beta, Mul(mean, scale))} and {@code scale = Mul(Rsqrt(..), gamma)} or
+   * {@code Rsqrt(..)}; null otherwise.
+   */
+  private static Statistics statistics(Index index, String scale, String shift) {
+    NodeDef sub = index.node(TensorRef.parse(shift).node());
+    if (sub == null || !sub.getOp().equals("Sub")) {
+      return null;
+    }
+    NodeDef times = index.node(TensorRef.parse(sub.getInput(1)).node());
+    String scaleRef = TensorRef.parse(scale).toString();
+    String mean = times == null || !times.getOp().equals("Mul") ? null : otherInput(times, scaleRef);
+    NodeDef scaleNode = index.node(TensorRef.parse(scale).node());
+    if (mean == null || scaleNode == null) {
+      return null;
+    }
+    if (scaleNode.getOp().equals("Rsqrt")) {
+      return new Statistics(mean, null);
+    }
+    if (!scaleNode.getOp().equals("Mul")) {
+      return null;
+    }
+    for (int i = 0; i < 2; i++) {
+      NodeDef in = index.node(TensorRef.parse(scaleNode.getInput(i)).node());
+      if (in != null && in.getOp().equals("Rsqrt")) {
+        return new Statistics(mean, scaleNode.getInput(1 - i));
+      }
+    }
+    return null;
+  }
+
+  private static float[] ones(int n) {
+    float[] one = new float[n];
+    java.util.Arrays.fill(one, 1f);
+    return one;
   }
 
   /** The input of a binary node that is not {@code node}'s output 0; null if neither or both are. */

@@ -91,6 +91,9 @@ class BatchNormFolderTest {
     assertTrue(folded.model().graph().getNodeList().stream().noneMatch(n -> n.getOp().startsWith("FusedBatchNorm")),
         "the BN is gone from the folded graph");
     assertArrayEquals(run(original, input()), run(folded.model(), input()), 1e-5f);
+    // What data-free bias correction expects of the BatchNorm's output: mean beta, deviation |gamma|.
+    assertArrayEquals(new float[] {0.1f, -0.2f, 0.3f, 0f}, folded.folds().get(0).outputMean(), 0f);
+    assertArrayEquals(new float[] {0.5f, 1.5f, 1f, 2f}, folded.folds().get(0).outputStd(), 0f);
   }
 
   @Test

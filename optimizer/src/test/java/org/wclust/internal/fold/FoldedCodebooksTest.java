@@ -6,10 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import com.google.common.collect.ImmutableList;
 import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.GraphDef;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.ServingSignature;
+import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelVariable;
+import org.wclust.internal.graph.WeightTensor;
 import org.wclust.internal.cluster.ClusterSettings;
 import org.wclust.internal.cluster.Granularity;
 import org.wclust.internal.cluster.TensorClustering;
@@ -98,5 +106,68 @@ class FoldedCodebooksTest {
       norm += w[i] * (double) w[i];
     }
     return Math.sqrt(err / norm);
+  }
+
+  /**
+   * A folded kernel of at most 1,024 weights and 1 % of the clustered weights gets one codebook per
+   * channel with its reason; a large one keeps one per tensor, with a larger knee rate weight; in a
+   * model where that kernel is over 1 % of the weights it keeps one per tensor too.
+   */
+  @Test
+  void smallFoldedKernelsGetOneCodebookPerChannelAndLargeOnesAStrongerKnee() {
+    WeightTensor small = conv("small/kernel", 3, 3, 3, 16);
+    WeightTensor large = conv("large/kernel", 1, 1, 200, 300);
+    float[] ones16 = new float[16];
+    float[] ones300 = new float[300];
+    java.util.Arrays.fill(ones16, 1f);
+    java.util.Arrays.fill(ones300, 1f);
+    Map<String, ModelVariable> variables = new HashMap<>();
+    variables.put(large.handleNode(), new ModelVariable(large.handleNode(), large.name(),
+        HostTensor.ofFloats(large.shape(), gaussian(large.params()))));
+    FlatModel model = FlatModel.of(GraphDef.getDefaultInstance(),
+        new ServingSignature("serving_default", ImmutableList.of(), ImmutableList.of()), variables);
+    List<BatchNormFolder.Fold> folds = List.of(fold(small, ones16), fold(large, ones300));
+    FoldedCodebooks.Result r = FoldedCodebooks.choose(model, folds, List.of(small, large),
+        Map.of(small.name(), 16, large.name(), 16), ClusterSettings.of(16, 0), FoldedCodebooks.DEFAULT_SPREAD, false);
+    assertEquals(Granularity.CHANNEL, r.hints().granularity().get(small.name()));
+    assertTrue(r.choices().get(0).reason().contains("one codebook per channel"), r.choices().get(0).reason());
+    assertEquals(Granularity.TENSOR, r.choices().get(1).granularity());
+    // 432 of 60,432 weights went per channel: the large kernel's rate weight grows by 60 times that share.
+    assertEquals(1 + 60 * 432 / 60432.0, r.hints().rateScale().get(large.name()), 1e-12);
+    assertEquals(1, r.hints().rateScale().size());
+
+    // Only the small kernel and one of 10,000 weights: 432 weights are over 1 % of the model.
+    WeightTensor medium = conv("medium/kernel", 1, 1, 100, 100);
+    variables.put(medium.handleNode(), new ModelVariable(medium.handleNode(), medium.name(),
+        HostTensor.ofFloats(medium.shape(), gaussian(medium.params()))));
+    variables.put(small.handleNode(), new ModelVariable(small.handleNode(), small.name(),
+        HostTensor.ofFloats(small.shape(), gaussian(small.params()))));
+    FlatModel smallModel = FlatModel.of(GraphDef.getDefaultInstance(),
+        new ServingSignature("serving_default", ImmutableList.of(), ImmutableList.of()), variables);
+    float[] ones100 = new float[100];
+    java.util.Arrays.fill(ones100, 1f);
+    FoldedCodebooks.Result alone = FoldedCodebooks.choose(smallModel, List.of(fold(small, ones16), fold(medium, ones100)),
+        List.of(small, medium), Map.of(small.name(), 16, medium.name(), 16), ClusterSettings.of(16, 0),
+        FoldedCodebooks.DEFAULT_SPREAD, false);
+    assertTrue(alone.hints().granularity().isEmpty(), alone.choices().toString());
+    assertTrue(alone.hints().rateScale().isEmpty(), "no small kernel, no stronger knee");
+  }
+
+  private static WeightTensor conv(String name, long h, long w, long in, long out) {
+    return new WeightTensor(name, name + "_handle", "Conv2D", new long[] {h, w, in, out}, h * w * in * out, 0,
+        "float32", true, "", new OutputChannels((int) out, 1));
+  }
+
+  private static BatchNormFolder.Fold fold(WeightTensor w, float[] scale) {
+    return new BatchNormFolder.Fold(w.name(), "bn", scale, null, null, null, null);
+  }
+
+  private static float[] gaussian(long n) {
+    Random r = new Random(4);
+    float[] v = new float[(int) n];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return v;
   }
 }
