@@ -20,6 +20,20 @@ final class ModelInputs {
     return input.dtype() == DataType.DT_FLOAT || input.dtype() == DataType.DT_INT32;
   }
 
+  /** The model's one input, which fine-tuning can feed; fails naming what it cannot train. */
+  static TensorSpec single(org.wclust.internal.graph.FlatModel model) {
+    if (model.signature().inputs().size() != 1) {
+      throw new IllegalArgumentException("fine-tuning needs a model with one input, this one has "
+          + model.signature().inputs().size());
+    }
+    TensorSpec input = model.signature().inputs().get(0);
+    if (!feedable(input)) {
+      throw new IllegalArgumentException("fine-tuning needs a float32 or int32 model input, '" + input.key()
+          + "' is " + input.dtype());
+    }
+    return input;
+  }
+
   static HostTensor batch(Dataset data, int[] examples, TensorSpec input) {
     HostTensor x = data.batchInputs(examples);
     if (input.dtype() != DataType.DT_INT32) {
