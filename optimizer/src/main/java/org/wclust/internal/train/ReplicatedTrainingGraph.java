@@ -18,8 +18,9 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.TensorSpec;
@@ -199,18 +200,15 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     runner.feed(name, t);
   }
 
-  /** Rows {@code [from, to)} of a batch (along its first dimension). */
+  /** Rows {@code [from, to)} of a batch (along its first dimension), of any fixed-size type. */
   static HostTensor rows(HostTensor batch, int from, int to) {
-    long[] shape = batch.shape().clone();
-    int width = Math.toIntExact(batch.size() / shape[0]);
-    shape[0] = to - from;
-    if (batch.dtype() == DataType.DT_FLOAT) {
-      return HostTensor.ofFloats(shape, Arrays.copyOfRange(batch.toFloats(), from * width, to * width));
-    }
-    if (batch.dtype() == DataType.DT_INT32) {
-      return HostTensor.ofInts(shape, Arrays.copyOfRange(batch.toInts(), from * width, to * width));
-    }
-    throw new IllegalArgumentException("cannot split a " + batch.dtype() + " batch over workers");
+    TensorProto whole = batch.toProto();
+    long rows = batch.shape()[0];
+    int rowBytes = Math.toIntExact(whole.getTensorContent().size() / rows);
+    TensorShapeProto.Builder shape = whole.getTensorShape().toBuilder();
+    shape.setDim(0, shape.getDim(0).toBuilder().setSize(to - from));
+    return HostTensor.fromProto(whole.toBuilder().setTensorShape(shape)
+        .setTensorContent(whole.getTensorContent().substring(from * rowBytes, to * rowBytes)).build());
   }
 
   @Override
