@@ -87,7 +87,7 @@ class DistributedFineTuningTest {
   }
 
   @Test
-  void aWorkerThatDoesNotAnswerIsOneLine() throws Exception {
+  void aWorkerThatDoesNotAnswerIsOneLineAndSoIsABadList() throws Exception {
     String nobody = "127.0.0.1:" + freePort();
     Path out = tmp.resolve("out");
     List<String> args = new ArrayList<>(List.of(clusterArgs(out, ImageData.sortedNpz())));
@@ -96,6 +96,13 @@ class DistributedFineTuningTest {
     assertEquals(2, r.exit(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().startsWith("wclust: error: worker " + nobody + " does not answer"), r.err());
+    assertFalse(Files.exists(out));
+
+    // and what is not a worker list, or a list without data to train on, is refused before any work
+    assertEquals(2, EndToEndFixturesTest.cli("cluster", FashionMnist.model().toString(), "-o", out.toString(),
+        "--clusters", "8", "--no-size", "--data", ImageData.sortedNpz().toString(), "--workers", "127.0.0.1"));
+    assertEquals(2, EndToEndFixturesTest.cli("cluster", FashionMnist.model().toString(), "-o", out.toString(),
+        "--clusters", "8", "--no-size", "--workers", nobody));
     assertFalse(Files.exists(out));
   }
 
