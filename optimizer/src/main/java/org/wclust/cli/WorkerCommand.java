@@ -18,10 +18,10 @@ import picocli.CommandLine.Spec;
             + "replica of the clustered training graph on every worker, sends each its share of every batch, "
             + "and keeps the variables, the averaged update and the re-assignment on task 0.",
         "",
-        "Example (two workers on one machine, then the chief):",
-        "  wclust worker --listen 127.0.0.1:2222 --cluster worker=127.0.0.1:2222,127.0.0.1:2223 --task 0 &",
-        "  wclust worker --listen 127.0.0.1:2223 --cluster worker=127.0.0.1:2222,127.0.0.1:2223 --task 1 &",
-        "  wclust cluster model/ -o out/ -k 8 --data train.npz --workers 127.0.0.1:2222,127.0.0.1:2223"})
+        "Example (a worker on each of two machines, then the chief):",
+        "  wclust worker --listen h1:2222 --cluster worker=h1:2222,h2:2222 --task 0",
+        "  wclust worker --listen h2:2222 --cluster worker=h1:2222,h2:2222 --task 1",
+        "  wclust cluster model/ -o out/ -k 8 --data train.npz --workers h1:2222,h2:2222"})
 public final class WorkerCommand implements Callable<Integer> {
   private static final String JOB_PREFIX = "worker=";
 
