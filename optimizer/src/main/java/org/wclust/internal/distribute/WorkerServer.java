@@ -2,6 +2,8 @@ package org.wclust.internal.distribute;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import org.tensorflow.Server;
 import org.tensorflow.proto.ServerDef;
 
@@ -24,10 +26,23 @@ public final class WorkerServer {
     checkArgument(port == WorkerCluster.port(cluster.addresses().get(task)),
         "--listen %s and task %s's address in --cluster (%s) have different ports", listen, task,
         cluster.addresses().get(task));
+    requireFree(listen, port);
     ServerDef def = ServerDef.newBuilder().setCluster(cluster.clusterDef()).setJobName(WorkerCluster.JOB)
         .setTaskIndex(task).setProtocol("grpc").setPort(port).build();
     Server server = new Server(def);
     server.start();
     return server;
+  }
+
+  /**
+   * Fails with one line when the port is taken (gRPC, which listens on every interface, would log a
+   * page of JSON and say only "Could not start gRPC server").
+   */
+  private static void requireFree(String listen, int port) {
+    try (ServerSocket probe = new ServerSocket(port)) {
+      probe.close();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot listen on " + listen + ": " + e.getMessage());
+    }
   }
 }

@@ -61,4 +61,19 @@ class WorkerClusterTest {
           line);
     }
   }
+
+  @Test
+  void aWorkerRefusesATakenPortAndAListenPortOtherThanItsTasks() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      String address = "127.0.0.1:" + taken.getLocalPort();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> WorkerServer.start(WorkerCluster.parse(address), 0, address));
+      assertTrue(e.getMessage().startsWith("cannot listen on " + address), e.getMessage());
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> WorkerServer.start(WorkerCluster.parse("127.0.0.1:2222"), 0, "127.0.0.1:2223"));
+    assertTrue(e.getMessage().contains("different ports"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> WorkerServer.start(WorkerCluster.parse("127.0.0.1:2222"), 1, "127.0.0.1:2222"));
+  }
 }
