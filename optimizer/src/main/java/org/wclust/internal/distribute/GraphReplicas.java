@@ -68,7 +68,9 @@ public final class GraphReplicas {
         if (shared.contains(node.getName())) {
           continue;
         }
-        NodeDef.Builder copy = node.toBuilder().setName(name(r, node.getName())).clearInput();
+        // Colocation hints ("loc:@NODE") would name nodes of the original graph and pull a replica's
+        // ops onto another task; the placement below is the one wanted.
+        NodeDef.Builder copy = node.toBuilder().setName(name(r, node.getName())).clearInput().removeAttr("_class");
         boolean takesHandle = handles.contains(node.getName());
         for (String input : node.getInputList()) {
           copy.addInput(name(r, input));

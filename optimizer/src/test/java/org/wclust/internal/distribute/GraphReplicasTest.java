@@ -20,7 +20,9 @@ class GraphReplicasTest {
       .addNode(node("w_alias", "Identity", "w"))
       .addNode(node("x", "Placeholder"))
       .addNode(node("read", "ReadVariableOp", "w_alias"))
-      .addNode(node("y", "MatMul", "x", "read:0", "^read"))
+      .addNode(node("y", "MatMul", "x", "read:0", "^read").toBuilder().putAttr("_class",
+          org.tensorflow.proto.AttrValue.newBuilder().setList(org.tensorflow.proto.AttrValue.ListValue.newBuilder()
+              .addS(com.google.protobuf.ByteString.copyFromUtf8("loc:@x"))).build()).build())
       .build();
 
   private static Map<String, NodeDef> byName(GraphDef g) {
@@ -40,6 +42,7 @@ class GraphReplicasTest {
       assertEquals("/job:worker/replica:0/task:" + r, g.get(p + "x").getDevice());
       assertEquals("/job:worker/replica:0/task:" + r, g.get(p + "y").getDevice());
       assertEquals(List.of(p + "x", p + "read:0", "^" + p + "read"), g.get(p + "y").getInputList());
+      assertEquals(false, g.get(p + "y").containsAttr("_class"), "colocation hints name original nodes");
       // a handle (and whatever takes one) stays where the variable lives
       assertEquals("/job:worker/replica:0/task:0", g.get(p + "w_alias").getDevice());
       assertEquals("/job:worker/replica:0/task:0", g.get(p + "read").getDevice());
