@@ -49,6 +49,27 @@ public final class TfJavaModels {
   }
 
   /**
+   * The same layer on an input of another type ({@code TFloat64}, {@code TUint8}, ...), cast to float32
+   * first, as a model that takes raw pixels or doubles does.
+   */
+  public static Path exportDense(Path dir, Class<? extends org.tensorflow.types.family.TNumber> inputType)
+      throws IOException {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(inputType, Placeholder.shape(Shape.of(-1, 4)));
+      Ops dense = tf.withSubScope("dense");
+      var w = dense.withName("kernel").variable(tf.constant(KERNEL));
+      var b = dense.withName("bias").variable(tf.constant(BIAS));
+      var y = tf.withName("y").math.add(tf.linalg.matMul(tf.dtypes.cast(x, TFloat32.class), w), b);
+      s.initialize();
+      Signature sig = Signature.builder().key("serving_default").input("x", x).output("y", y).build();
+      SavedModelBundle.exporter(dir.toString()).withSession(s)
+          .withFunction(SessionFunction.create(sig, s)).export();
+    }
+    return dir;
+  }
+
+  /**
    * The same layer with resource variables (VarHandleOp initialised by AssignVariableOp in the init
    * scope), which TF Java's exporter does not write to the checkpoint.
    */

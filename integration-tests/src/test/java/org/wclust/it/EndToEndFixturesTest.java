@@ -94,7 +94,7 @@ class EndToEndFixturesTest {
   }
 
   /** Distinct value counts of the Const nodes feeding a conv filter or a matmul operand. */
-  private static Map<String, Integer> weightConstantDistinctCounts(GraphDef graph) {
+  static Map<String, Integer> weightConstantDistinctCounts(GraphDef graph) {
     Map<String, NodeDef> nodes = new HashMap<>();
     graph.getNodeList().forEach(n -> nodes.put(n.getName(), n));
     Map<String, Integer> counts = new HashMap<>();

@@ -32,20 +32,48 @@ final class WclustProcess {
   private final CompletableFuture<String> stdout;
   private final CompletableFuture<String> stderr;
 
+  // What stdout has said so far, for a test that acts on a line of a process still running.
+  private final StringBuffer stdoutSoFar = new StringBuffer();
+
   private WclustProcess(Process process) {
     this.process = process;
-    this.stdout = readAll(process.getInputStream());
-    this.stderr = readAll(process.getErrorStream());
+    this.stdout = readAll(process.getInputStream(), stdoutSoFar);
+    this.stderr = readAll(process.getErrorStream(), new StringBuffer());
   }
 
-  private static CompletableFuture<String> readAll(InputStream in) {
+  private static CompletableFuture<String> readAll(InputStream in, StringBuffer soFar) {
     return CompletableFuture.supplyAsync(() -> {
       try (in) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        byte[] chunk = new byte[4096];
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (int n; (n = in.read(chunk)) > 0; ) {
+          all.write(chunk, 0, n);
+          soFar.setLength(0);
+          soFar.append(all.toString(StandardCharsets.UTF_8));
+        }
+        return all.toString(StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     });
+  }
+
+  /**
+   * Waits until stdout contains {@code text} (true) or the process ends or {@code timeoutSeconds}
+   * pass (false).
+   */
+  boolean awaitStdout(String text, long timeoutSeconds) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    while (System.nanoTime() < end) {
+      if (stdoutSoFar.toString().contains(text)) {
+        return true;
+      }
+      if (!process.isAlive()) {
+        return stdoutSoFar.toString().contains(text);
+      }
+      Thread.sleep(100);
+    }
+    return false;
   }
 
   /** Starts {@code ./wclust ARGS} in {@code workDir} (where a JVM crash would leave hs_err_pid*.log). */

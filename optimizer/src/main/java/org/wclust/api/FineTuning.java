@@ -1,6 +1,9 @@
 package org.wclust.api;
 
+import com.google.common.collect.ImmutableList;
+import java.util.List;
 import java.util.Locale;
+import org.wclust.internal.distribute.WorkerCluster;
 import org.wclust.internal.train.FineTuneOptions;
 import org.wclust.internal.train.LearningRateSchedule;
 import org.wclust.internal.train.TrainingOptimizer;
@@ -74,6 +77,7 @@ public final class FineTuning {
     private float temperature = 1f;
     private String outputKey;
     private long seed;
+    private List<String> workers = List.of();
 
     private Builder() {}
 
@@ -161,6 +165,16 @@ public final class FineTuning {
       return this;
     }
 
+    /**
+     * Train data-parallel on these TensorFlow servers ({@code HOST:PORT} in task order, each started with
+     * {@link TrainingWorker#start}): one replica per worker, every batch split across them, gradients
+     * averaged into one update. Default: none (train in this process).
+     */
+    public Builder workers(List<String> addresses) {
+      workers = List.copyOf(addresses);
+      return this;
+    }
+
     /** Whether the loss was set to {@code mse} (the data then needs float targets). */
     public boolean regression() {
       return loss.equalsIgnoreCase("mse");
@@ -189,7 +203,8 @@ public final class FineTuning {
       };
       return new FineTuning(new FineTuneOptions(epochs, batchSize, opt, lr,
           LearningRateSchedule.parse(decay, decayRate), lossKind, distill, temperature, agg, reassignEvery,
-          outputKey, seed));
+          outputKey, seed, workers.isEmpty() ? ImmutableList.of() : new WorkerCluster(
+              ImmutableList.copyOf(workers)).addresses()));
     }
   }
 }

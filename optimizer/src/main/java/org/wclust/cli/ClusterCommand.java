@@ -226,6 +226,8 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (fineTune.fineTunes()) {
       b.fineTune(fineTune.trainingData(), fineTune.options(seed));
+    } else if (fineTune.workers != null) {
+      throw new IllegalArgumentException("--workers distributes fine-tuning: give --data too");
     }
     if (fineTune.validation != null) {
       b.validation(fineTune.validationData());

@@ -129,6 +129,13 @@ final class FineTuneMixin {
       description = "the signature output to train and evaluate (default: the first)")
   String outputKey;
 
+  @Option(names = "--workers", paramLabel = "H1:P1,H2:P2", split = ",",
+      description = "fine-tune data-parallel on these workers ('wclust worker', same list and order as their "
+          + "--cluster): one replica of the training graph per worker, every batch split across them, the "
+          + "gradients averaged into one update; variables, update and re-assignment on the first worker. "
+          + "The data is read here and each worker gets its slice of every batch.")
+  java.util.List<String> workers;
+
   boolean fineTunes() {
     return data != null;
   }
@@ -140,6 +147,9 @@ final class FineTuneMixin {
         .seed(seed);
     if (learningRate != null) {
       b.learningRate(learningRate);
+    }
+    if (workers != null) {
+      b.workers(workers);
     }
     return b.build();
   }

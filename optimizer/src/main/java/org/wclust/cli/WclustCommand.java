@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         "Exit status: 0 on success, 2 on bad input (one line on stderr), 1 on other failures. "
             + "Set WCLUST_DEBUG=1 for stack traces."},
     subcommands = {InspectCommand.class, ClusterCommand.class, ExportCommand.class, ConvertCommand.class,
-        ReportCommand.class, CommandLine.HelpCommand.class})
+        ReportCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class WclustCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
@@ -32,13 +33,27 @@ public final class ModelSession implements AutoCloseable {
   private Map<String, GraphOperation> readBack;
 
   public ModelSession(FlatModel model) {
+    this(model, model.graph(), Session::new);
+  }
+
+  /**
+   * A session on {@code graphDef}, a graph that holds the model's variables under their node names
+   * (say, a training graph replicated over workers), opened by {@code opener} (say, on a remote
+   * master), with the variables initialised from the model's values.
+   */
+  public ModelSession(FlatModel model, GraphDef graphDef, Function<Graph, Session> opener) {
     this.model = model;
     this.graph = new Graph();
+    Session opened = null;
     try {
-      graph.importGraphDef(model.graph());
-      this.session = new Session(graph);
+      graph.importGraphDef(graphDef);
+      opened = opener.apply(graph);
+      this.session = opened;
       initializeVariables();
     } catch (RuntimeException e) {
+      if (opened != null) {
+        opened.close();
+      }
       graph.close();
       throw e;
     }

@@ -3,6 +3,8 @@ package org.wclust.internal.train;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.common.collect.ImmutableList;
+
 /**
  * How a clustered model is fine-tuned.
  *
@@ -19,10 +21,13 @@ import static com.google.common.base.Preconditions.checkNotNull;
  * @param reassignEvery re-assign every weight to its nearest centroid every this many steps (0: never)
  * @param outputKey the signature output trained on ({@code null}: the first)
  * @param seed seed of the shuffling
+ * @param workers TensorFlow servers ({@code HOST:PORT}, task order) to train on data-parallel; empty:
+ *     train in this process
  */
 public record FineTuneOptions(int epochs, int batchSize, TrainingOptimizer optimizer, float learningRate,
     LearningRateSchedule schedule, LossKind loss, boolean distill, float temperature,
-    GradientAggregation aggregation, int reassignEvery, String outputKey, long seed) {
+    GradientAggregation aggregation, int reassignEvery, String outputKey, long seed,
+    ImmutableList<String> workers) {
 
   /** Sum (the centroid moves with its members' summed gradient, as tfmot's default) or mean. */
   public enum GradientAggregation { SUM, MEAN }
@@ -48,6 +53,15 @@ public record FineTuneOptions(int epochs, int batchSize, TrainingOptimizer optim
         "the temperature must be a positive number, got %s", temperature);
     checkNotNull(aggregation, "aggregation");
     checkArgument(reassignEvery >= 0, "--reassign-every must be >= 0, got %s", reassignEvery);
+    checkNotNull(workers, "workers");
+  }
+
+  /** Training in this process. */
+  public FineTuneOptions(int epochs, int batchSize, TrainingOptimizer optimizer, float learningRate,
+      LearningRateSchedule schedule, LossKind loss, boolean distill, float temperature,
+      GradientAggregation aggregation, int reassignEvery, String outputKey, long seed) {
+    this(epochs, batchSize, optimizer, learningRate, schedule, loss, distill, temperature, aggregation,
+        reassignEvery, outputKey, seed, ImmutableList.of());
   }
 
   /** One epoch of Adam (learning rate 1e-4, constant), batch 64, cross-entropy, seed 0. */
@@ -58,11 +72,11 @@ public record FineTuneOptions(int epochs, int batchSize, TrainingOptimizer optim
 
   public FineTuneOptions withEpochs(int n) {
     return new FineTuneOptions(n, batchSize, optimizer, learningRate, schedule, loss, distill, temperature,
-        aggregation, reassignEvery, outputKey, seed);
+        aggregation, reassignEvery, outputKey, seed, workers);
   }
 
   public FineTuneOptions withDistill(boolean d) {
     return new FineTuneOptions(epochs, batchSize, optimizer, learningRate, schedule, loss, d, temperature,
-        aggregation, reassignEvery, outputKey, seed);
+        aggregation, reassignEvery, outputKey, seed, workers);
   }
 }

@@ -129,7 +129,7 @@ public final class FineTuner {
 
     long t0 = System.nanoTime();
     TensorSpec input = clustered.model().signature().inputs().get(0);
-    try (TrainingGraph graph = new TrainingGraph(clustered, output, objective, options)) {
+    try (TrainingSteps graph = TrainingSteps.open(clustered, output, objective, options)) {
       int n = data.size();
       int batch = Math.min(options.batchSize(), n);
       int stepsPerEpoch = (n + batch - 1) / batch;

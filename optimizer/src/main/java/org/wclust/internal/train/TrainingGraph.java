@@ -45,12 +45,11 @@ import org.wclust.internal.graph.ModelVariable;
  * statistics (they stay frozen for SavedModel inputs) and the clustering's bookkeeping variables
  * (indices, gradient scales).
  */
-final class TrainingGraph implements AutoCloseable {
+final class TrainingGraph implements TrainingSteps {
   private static final String SCOPE = "wclust_train";
 
   private final FlatModel model;
   private final ModelSession session;
-  private final Objective objective;
   private final TrainingOptimizer optimizer;
   private final String inputTensor;
   private final Placeholder<?> target;
@@ -81,72 +80,38 @@ final class TrainingGraph implements AutoCloseable {
 
   TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options) {
     this.model = clustered.model();
-    this.objective = objective;
     this.optimizer = options.optimizer();
     this.session = new ModelSession(model);
     try {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);
-      if (model.signature().inputs().size() != 1) {
-        throw new IllegalArgumentException("fine-tuning needs a model with one input, this one has "
-            + model.signature().inputs().size());
-      }
-      TensorSpec input = model.signature().inputs().get(0);
-      if (!ModelInputs.feedable(input)) {
-        throw new IllegalArgumentException("fine-tuning needs a float32 or int32 model input, '" + input.key()
-            + "' is " + input.dtype());
-      }
+      TensorSpec input = ModelInputs.single(model);
       this.inputTensor = input.tensorName();
-      Operand<TFloat32> out = floatOutput(graph, output.tensorName(), output.key());
-      Operand<TFloat32> logits = logits(tf, graph, output.tensorName(), out);
-      float temperature = options.temperature();
-
-      Operand<TFloat32> lossValue;
-      Operand<TFloat32> correctValue = null;
-      Operand<TInt32> batchAxis = tf.constant(0);
-      Operand<TInt32> classAxis = tf.constant(1);
-      switch (objective) {
-        case CROSSENTROPY_LOGITS, CROSSENTROPY_PROBABILITIES -> {
-          Placeholder<TInt32> labels = tf.withName("labels").placeholder(TInt32.class);
-          target = labels;
-          int classes = classes(out, output.key());
-          Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(classes), tf.constant(1f), tf.constant(0f));
-          lossValue = tf.math.mean(tf.nn.softmaxCrossEntropyWithLogits(logits, oneHot).loss(), batchAxis);
-          correctValue = correctCount(tf, out, labels);
-        }
-        case MSE -> {
-          Placeholder<TFloat32> targets = tf.withName("targets").placeholder(TFloat32.class);
-          target = targets;
-          lossValue = tf.math.mean(tf.math.square(tf.math.sub(out, targets)), allAxes(tf, out));
-        }
-        case DISTILL_LOGITS, DISTILL_PROBABILITIES -> {
-          Placeholder<TFloat32> teacher = tf.withName("teacher_log_probabilities").placeholder(TFloat32.class);
-          target = teacher;
-          Operand<TFloat32> student = tf.nn.logSoftmax(tf.math.div(logits, tf.constant(temperature)));
-          // KL(teacher || student) per example, scaled by T^2 so gradients keep their size (Hinton et al.).
-          Operand<TFloat32> kl = tf.sum(tf.math.mul(tf.math.exp(teacher), tf.math.sub(teacher, student)), classAxis);
-          lossValue = tf.math.mul(tf.math.mean(kl, batchAxis), tf.constant(temperature * temperature));
-          correctValue = correctCount(tf, out, tf.math.argMax(teacher, classAxis, TInt32.class));
-        }
-        default -> throw new AssertionError(objective);
-      }
-      this.loss = tf.withName("loss").identity(lossValue);
-      this.correct = correctValue;
+      TrainingLoss built = TrainingLoss.build(tf, graph, model, output, name -> name, objective,
+          options.temperature());
+      this.target = built.target();
+      this.loss = built.loss();
+      this.correct = built.correct();
 
       learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       this.trainable = addUpdates(tf, graph, clustered, output.tensorName());
-      addReassignments(tf, graph, clustered, options.aggregation());
-      initialize(tf, clustered, options.aggregation());
+      reassignments.addAll(reassignments(tf, graph, clustered, options.aggregation()));
+      List<Op> meanScales = meanScaleInitializers(tf, graph, clustered, options.aggregation());
+      if (!meanScales.isEmpty()) {
+        Session.Runner runner = session.session().runner();
+        meanScales.forEach(runner::addTarget);
+        runner.run().close();
+      }
     } catch (RuntimeException e) {
       session.close();
       throw e;
     }
   }
 
-  /** Names of the variables the optimizer updates. */
-  ImmutableList<String> trainableVariables() {
+  @Override
+  public ImmutableList<String> trainableVariables() {
     return trainable;
   }
 
@@ -156,7 +121,8 @@ final class TrainingGraph implements AutoCloseable {
    * @param inputs the batch, shaped as the model input
    * @param target integer labels, float targets, or the teacher's log-probabilities, per objective
    */
-  StepResult step(HostTensor inputs, HostTensor target, float lr, long step) {
+  @Override
+  public StepResult step(HostTensor inputs, HostTensor target, float lr, long step) {
     Session.Runner runner = session.session().runner();
     try (Tensor x = inputs.toTensor(); Tensor y = target.toTensor();
         TFloat32 rate = TFloat32.scalarOf(lr);
@@ -177,8 +143,8 @@ final class TrainingGraph implements AutoCloseable {
     }
   }
 
-  /** Re-assigns every clustered weight to its nearest centroid and refreshes the gradient scales. */
-  void reassign() {
+  @Override
+  public void reassign() {
     if (reassignments.isEmpty()) {
       return;
     }
@@ -187,8 +153,8 @@ final class TrainingGraph implements AutoCloseable {
     runner.run().close();
   }
 
-  /** The model with every variable at its current (trained) value. */
-  FlatModel trainedModel() {
+  @Override
+  public FlatModel trainedModel() {
     return session.currentModel();
   }
 
@@ -199,6 +165,42 @@ final class TrainingGraph implements AutoCloseable {
    * own gradient (an UnsortedSegmentSum, which dominated the step time).
    */
   private ImmutableList<String> addUpdates(Ops tf, Graph graph, ClusteredModel clustered, String outputTensor) {
+    Trainables trainables = trainables(clustered, outputTensor);
+    Output<?>[] xs = trainables.tensors().stream().map(name -> output(graph, name)).toArray(Output<?>[]::new);
+    Output<?>[] grads = graph.addGradients("wclust_gradients", new Output<?>[] {loss.asOutput()}, xs, null);
+    List<Operand<TFloat32>> parts = new ArrayList<>();
+    for (Output<?> grad : grads) {
+      parts.add(floats(grad));
+    }
+    TrainingOptimizer.Hyper hyper = new TrainingOptimizer.Hyper(learningRate, beta1Power, beta2Power);
+    List<Op> slotInit = new ArrayList<>();
+    ImmutableList<String> names = addOptimizerUpdates(tf, graph, model, optimizer, hyper,
+        variableGradients(tf, graph, trainables, parts), updates, slotInit);
+    Session.Runner runner = session.session().runner();
+    slotInit.forEach(runner::addTarget);
+    if (!slotInit.isEmpty()) {
+      runner.run().close();
+    }
+    return names;
+  }
+
+  /**
+   * What training differentiates: per trainable variable (by handle node) the names of its reads that
+   * the output depends on, and the clustered layers whose gathered weight it depends on.
+   */
+  record Trainables(Map<String, List<String>> readsByVariable, List<ClusteredLayer> layers) {
+    /** The tensors to differentiate the loss by: every read, then every layer's gathered weight. */
+    List<String> tensors() {
+      List<String> names = new ArrayList<>();
+      readsByVariable.values().forEach(reads -> reads.forEach(r -> names.add(r + ":0")));
+      layers.forEach(l -> names.add(TensorRef.parse(l.gatheredTensor()).toString()));
+      return names;
+    }
+  }
+
+  /** The trainables of {@code clustered}'s model for the output {@code outputTensor}; refuses what TF cannot train. */
+  static Trainables trainables(ClusteredModel clustered, String outputTensor) {
+    FlatModel model = clustered.model();
     Set<String> handledApart = new HashSet<>();
     for (ClusteredLayer layer : clustered.layers()) {
       handledApart.add(layer.indicesHandle());
@@ -206,50 +208,56 @@ final class TrainingGraph implements AutoCloseable {
       handledApart.add(layer.centroidsHandle());
     }
     Set<String> needed = ancestors(model, outputTensor);
-    refuseDilatedConvolutions(needed);
-    refuseLoops(needed);
-    Map<String, List<Output<?>>> readsByVariable = new LinkedHashMap<>();
+    refuseDilatedConvolutions(model, needed);
+    refuseLoops(model, needed);
+    Map<String, List<String>> readsByVariable = new LinkedHashMap<>();
     for (NodeDef node : model.graph().getNodeList()) {
       if (node.getOp().equals("ReadVariableOp") && needed.contains(node.getName())) {
         String handle = TensorRef.parse(node.getInput(0)).node();
         ModelVariable v = model.variables().get(handle);
         if (v != null && isTrainable(v, handledApart)) {
-          readsByVariable.computeIfAbsent(handle, h -> new ArrayList<>())
-              .add(graph.operationOrThrow(node.getName()).output(0));
+          readsByVariable.computeIfAbsent(handle, h -> new ArrayList<>()).add(node.getName());
         }
       }
     }
     List<ClusteredLayer> layers = clustered.layers().stream()
         .filter(l -> needed.contains(TensorRef.parse(l.gatheredTensor()).node())).toList();
-    List<Output<?>> xs = new ArrayList<>();
-    readsByVariable.values().forEach(xs::addAll);
-    for (ClusteredLayer layer : layers) {
-      TensorRef gathered = TensorRef.parse(layer.gatheredTensor());
-      xs.add(graph.operationOrThrow(gathered.node()).output(gathered.index()));
-    }
-    Output<?>[] grads = graph.addGradients("wclust_gradients", new Output<?>[] {loss.asOutput()},
-        xs.toArray(new Output<?>[0]), null);
+    return new Trainables(readsByVariable, layers);
+  }
 
+  /**
+   * Per variable handle, its gradient from {@code grads}, the gradients of {@link Trainables#tensors}
+   * in that order: a variable's reads summed, a layer's centroids from its gathered weight's gradient.
+   */
+  static Map<String, Operand<TFloat32>> variableGradients(Ops tf, Graph graph, Trainables trainables,
+      List<Operand<TFloat32>> grads) {
     Map<String, Operand<TFloat32>> gradients = new LinkedHashMap<>();
     int g = 0;
-    for (Map.Entry<String, List<Output<?>>> e : readsByVariable.entrySet()) {
+    for (Map.Entry<String, List<String>> e : trainables.readsByVariable().entrySet()) {
       Operand<TFloat32> grad = null;
       for (int r = 0; r < e.getValue().size(); r++) {
-        Operand<TFloat32> part = floats(grads[g++]);
+        Operand<TFloat32> part = grads.get(g++);
         grad = grad == null ? part : tf.math.add(grad, part);
       }
       gradients.put(e.getKey(), grad);
     }
-    for (ClusteredLayer layer : layers) {
+    for (ClusteredLayer layer : trainables.layers()) {
       Ops scoped = tf.withSubScope("centroid_gradient_" + gradients.size());
       Operand<TInt32> indices = scoped.readVariableOp(handle(graph, layer.indicesHandle()), TInt32.class);
       Operand<TFloat32> scale = scoped.readVariableOp(handle(graph, layer.gradientScaleHandle()), TFloat32.class);
-      gradients.put(layer.centroidsHandle(), ClusteredWeight.centroidGradient(scoped, floats(grads[g++]), indices,
+      gradients.put(layer.centroidsHandle(), ClusteredWeight.centroidGradient(scoped, grads.get(g++), indices,
           scale, layer.trainableEntries().length));
     }
+    return gradients;
+  }
 
-    TrainingOptimizer.Hyper hyper = new TrainingOptimizer.Hyper(learningRate, beta1Power, beta2Power);
-    List<Op> slotInit = new ArrayList<>();
+  /**
+   * One optimizer update per variable (by handle) of {@code gradients}, added to {@code updates}; the
+   * ops that zero the optimizer's slots are added to {@code slotInit}. Returns the variables' names.
+   */
+  static ImmutableList<String> addOptimizerUpdates(Ops tf, Graph graph, FlatModel model,
+      TrainingOptimizer optimizer, TrainingOptimizer.Hyper hyper, Map<String, Operand<TFloat32>> gradients,
+      List<Op> updates, List<Op> slotInit) {
     int v = 0;
     ImmutableList.Builder<String> names = ImmutableList.builder();
     for (Map.Entry<String, Operand<TFloat32>> e : gradients.entrySet()) {
@@ -262,16 +270,16 @@ final class TrainingGraph implements AutoCloseable {
       names.add(variable.name());
       v++;
     }
-    Session.Runner runner = session.session().runner();
-    slotInit.forEach(runner::addTarget);
-    if (!slotInit.isEmpty()) {
-      runner.run().close();
-    }
     return names.build();
   }
 
+  static Output<?> output(Graph graph, String tensorName) {
+    TensorRef ref = TensorRef.parse(tensorName);
+    return graph.operationOrThrow(ref.node()).output(ref.index());
+  }
+
   @SuppressWarnings("unchecked")
-  private static Operand<TFloat32> floats(Output<?> output) {
+  static Operand<TFloat32> floats(Output<?> output) {
     return (Operand<TFloat32>) output;
   }
 
@@ -279,7 +287,7 @@ final class TrainingGraph implements AutoCloseable {
    * TensorFlow's CPU convolution gradients do not support dilations, and the oneDNN kernels of TF
    * Java's natives crash the JVM on them: refuse with a message rather than die.
    */
-  private void refuseDilatedConvolutions(Set<String> needed) {
+  private static void refuseDilatedConvolutions(FlatModel model, Set<String> needed) {
     for (NodeDef node : model.graph().getNodeList()) {
       boolean conv = node.getOp().startsWith("Conv2D") || node.getOp().startsWith("DepthwiseConv2dNative");
       if (!conv || !needed.contains(node.getName())) {
@@ -298,7 +306,7 @@ final class TrainingGraph implements AutoCloseable {
    * TensorFlow's C++ API has no gradient for While (Keras RNN layers in a SavedModel): refuse with a
    * message rather than fail inside addGradients.
    */
-  private void refuseLoops(Set<String> needed) {
+  private static void refuseLoops(FlatModel model, Set<String> needed) {
     for (NodeDef node : model.graph().getNodeList()) {
       if ((node.getOp().equals("While") || node.getOp().equals("StatelessWhile")) && needed.contains(node.getName())) {
         throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a " + node.getOp()
@@ -314,8 +322,10 @@ final class TrainingGraph implements AutoCloseable {
         && !name.endsWith("moving_mean") && !name.endsWith("moving_variance");
   }
 
-  private void addReassignments(Ops tf, Graph graph, ClusteredModel clustered,
+  /** The ops that re-assign every clustered weight to its nearest centroid (and refresh mean scales). */
+  static List<Op> reassignments(Ops tf, Graph graph, ClusteredModel clustered,
       FineTuneOptions.GradientAggregation aggregation) {
+    List<Op> ops = new ArrayList<>();
     int i = 0;
     for (ClusteredLayer layer : clustered.layers()) {
       Ops scoped = tf.withSubScope("reassign_" + i++);
@@ -323,65 +333,40 @@ final class TrainingGraph implements AutoCloseable {
       Operand<TFloat32> centroids = scoped.readVariableOp(handle(graph, layer.centroidsHandle()), TFloat32.class);
       Operand<TFloat32> original = scoped.readVariableOp(handle(graph, layer.weight().handleNode()), TFloat32.class);
       Operand<TInt32> indices = ClusteredWeight.reassign(scoped, centroids, original, layer.layout(), shape);
-      reassignments.add(scoped.assignVariableOp(handle(graph, layer.indicesHandle()), indices));
+      ops.add(scoped.assignVariableOp(handle(graph, layer.indicesHandle()), indices));
       if (aggregation == FineTuneOptions.GradientAggregation.MEAN) {
-        reassignments.add(scoped.assignVariableOp(handle(graph, layer.gradientScaleHandle()),
+        ops.add(scoped.assignVariableOp(handle(graph, layer.gradientScaleHandle()),
             ClusteredWeight.meanScale(scoped, indices, scoped.constant(layer.trainableEntries()),
                 layer.trainableEntries().length)));
       }
     }
+    return ops;
   }
 
-  /** Mean aggregation needs gradient scales from the initial cluster sizes before the first step. */
-  private void initialize(Ops tf, ClusteredModel clustered, FineTuneOptions.GradientAggregation aggregation) {
+  /**
+   * Mean aggregation needs gradient scales from the initial cluster sizes before the first step: the
+   * ops that set them (none for sum aggregation).
+   */
+  static List<Op> meanScaleInitializers(Ops tf, Graph graph, ClusteredModel clustered,
+      FineTuneOptions.GradientAggregation aggregation) {
+    List<Op> ops = new ArrayList<>();
     if (aggregation != FineTuneOptions.GradientAggregation.MEAN) {
-      return;
+      return ops;
     }
-    Session.Runner runner = session.session().runner();
     int i = 0;
     for (ClusteredLayer layer : clustered.layers()) {
       Ops scoped = tf.withSubScope("mean_scale_" + i++);
-      Operand<TInt32> indices = scoped.readVariableOp(handle(session.graph(), layer.indicesHandle()), TInt32.class);
-      runner.addTarget(scoped.assignVariableOp(handle(session.graph(), layer.gradientScaleHandle()),
+      Operand<TInt32> indices = scoped.readVariableOp(handle(graph, layer.indicesHandle()), TInt32.class);
+      ops.add(scoped.assignVariableOp(handle(graph, layer.gradientScaleHandle()),
           ClusteredWeight.meanScale(scoped, indices, scoped.constant(layer.trainableEntries()),
               layer.trainableEntries().length)));
     }
-    if (!clustered.layers().isEmpty()) {
-      runner.run().close();
-    }
+    return ops;
   }
 
   private static Operand<? extends TType> handle(Graph graph, String node) {
     @SuppressWarnings("unchecked")
     Operand<? extends TType> out = (Operand<? extends TType>) graph.operationOrThrow(node).output(0);
-    return out;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Operand<TFloat32> floatOutput(Graph graph, String tensorName, String key) {
-    TensorRef ref = TensorRef.parse(tensorName);
-    Output<?> out = graph.operationOrThrow(ref.node()).output(ref.index());
-    if (out.dataType() != DataType.DT_FLOAT) {
-      throw new IllegalArgumentException("fine-tuning needs a float32 output, '" + key + "' is " + out.dataType());
-    }
-    return (Operand<TFloat32>) out;
-  }
-
-  /**
-   * The logits of a classifier output: the input of a final Softmax (through Identity nodes) when
-   * there is one, log(p) when the output holds probabilities without one, else the output itself.
-   */
-  private Operand<TFloat32> logits(Ops tf, Graph graph, String tensorName, Operand<TFloat32> out) {
-    if (objective == Objective.MSE) {
-      return out;
-    }
-    String softmaxInput = softmaxInput(model, tensorName);
-    if (softmaxInput != null) {
-      return floatOutput(graph, softmaxInput, "softmax input");
-    }
-    if (objective == Objective.CROSSENTROPY_PROBABILITIES || objective == Objective.DISTILL_PROBABILITIES) {
-      return tf.math.log(tf.math.maximum(out, tf.constant(1e-7f)));
-    }
     return out;
   }
 
@@ -403,24 +388,6 @@ final class TrainingGraph implements AutoCloseable {
       ref = TensorRef.parse(node.getInput(0));
     }
     return null;
-  }
-
-  private static int classes(Operand<TFloat32> out, String key) {
-    Shape shape = out.shape();
-    if (shape.numDimensions() != 2 || shape.get(1) < 2) {
-      throw new IllegalArgumentException("cross-entropy needs a [batch, classes] output, '" + key
-          + "' has shape " + shape + " (use --loss mse for regression)");
-    }
-    return Math.toIntExact(shape.get(1));
-  }
-
-  private static Operand<TFloat32> correctCount(Ops tf, Operand<TFloat32> out, Operand<TInt32> labels) {
-    Operand<TInt32> predicted = tf.math.argMax(out, tf.constant(1), TInt32.class);
-    return tf.sum(tf.dtypes.cast(tf.math.equal(predicted, labels), TFloat32.class), tf.constant(0));
-  }
-
-  private static Operand<TInt32> allAxes(Ops tf, Operand<TFloat32> out) {
-    return tf.range(tf.constant(0), tf.rank(out), tf.constant(1));
   }
 
   /** Nodes {@code tensor} depends on, through data and control inputs. */
