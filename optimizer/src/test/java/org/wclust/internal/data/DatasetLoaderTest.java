@@ -238,7 +238,7 @@ class DatasetLoaderTest {
     assertEquals(FeatureSpec.of("image", "label"), FeatureSpec.parse("y:label, x:image"));
     assertEquals("x:img", FeatureSpec.parse("x:img").toString());
     assertEquals("x:image/raw,y:label", FeatureSpec.parse("x:image/raw,y:label").toString());
-    for (String bad : List.of("", "x=image", "x:", "z:foo", "x:a,x:b", "y:label")) {
+    for (String bad : List.of("", "x=image", "x:", ":foo", "x:a,x:b", "x:a,image:b", "y:label")) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FeatureSpec.parse(bad));
       assertTrue(e.getMessage().startsWith("bad feature spec '" + bad + "'"), e.getMessage());
     }
