@@ -39,8 +39,11 @@ final class NamedInputReading {
     return named(spec).isPresent();
   }
 
+  /** Every array but the labels (also the default label array y when labels are ignored, as for --distill). */
   private static List<String> candidates(NpzReader npz, DataSpec spec) {
-    return npz.names().stream().filter(n -> !n.equals(spec.labelName().orElse(null))).toList();
+    String defaultLabels = DataSpec.defaults().labelName().orElseThrow();
+    return npz.names().stream()
+        .filter(n -> !n.equals(spec.labelName().orElse(null)) && !n.equals(defaultLabels)).toList();
   }
 
   /** The label array or feature: --features' y, else the spec's; none when labels are ignored. */

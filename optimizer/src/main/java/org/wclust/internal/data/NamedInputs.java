@@ -86,10 +86,11 @@ public final class NamedInputs {
       String name = names.get(i);
       Dataset part = parts.get(name);
       if (part == null) {
-        throw new IllegalArgumentException(source + " has no " + (explicit ? "feature" : "array")
-            + " for the model input '" + name + "' (it has " + String.join(", ", parts.keySet()) + "); "
-            + (explicit ? "add " + name + ":KEY to --features" : "name an array '" + name + "' or map it with "
-                + "--features " + name + ":KEY"));
+        throw new IllegalArgumentException(explicit
+            ? source + ": --features maps no array or feature to the model input '" + name + "' (it maps "
+                + String.join(", ", parts.keySet()) + "); add " + name + ":KEY"
+            : source + " has no array for the model input '" + name + "' (it has " + String.join(", ", parts.keySet())
+                + "); name an array '" + name + "' or map one with --features " + name + ":KEY");
       }
       Optional<long[]> shape = shapes.get(i).filter(s -> Arrays.stream(s).allMatch(d -> d >= 0))
           .filter(s -> !Arrays.equals(s, part.exampleShape()));

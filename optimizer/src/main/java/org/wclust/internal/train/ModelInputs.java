@@ -89,7 +89,7 @@ public final class ModelInputs {
   }
 
   /** The batch of every input of {@code model}, by signature key, for a {@link ModelSession} run. */
-  static Map<String, HostTensor> feeds(Dataset data, int[] examples, FlatModel model) {
+  public static Map<String, HostTensor> feeds(Dataset data, int[] examples, FlatModel model) {
     List<TensorSpec> inputs = model.signature().inputs();
     List<HostTensor> batches = batch(data, examples, inputs);
     Map<String, HostTensor> out = new LinkedHashMap<>();
