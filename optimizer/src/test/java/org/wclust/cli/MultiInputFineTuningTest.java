@@ -107,9 +107,13 @@ class MultiInputFineTuningTest {
 
   /** The accuracy of the SavedModel in {@code dir} on the data, run here by TF Java with both inputs fed. */
   private static double accuracy(Path dir) {
+    return accuracy(dir, false);
+  }
+
+  private static double accuracy(Path dir, boolean zeroIds) {
     try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), "serve");
         TFloat32 x = TFloat32.tensorOf(Shape.of(N, 4), DataBuffers.of(pixels, true, false));
-        TInt64 t = TInt64.tensorOf(Shape.of(N, 2), DataBuffers.of(ids, true, false));
+        TInt64 t = TInt64.tensorOf(Shape.of(N, 2), DataBuffers.of(zeroIds ? new long[N * 2] : ids, true, false));
         Result result = bundle.function("serving_default").call(Map.of("pixels", x, "ids", t))) {
       Tensor y = result.get("y").orElseThrow();
       float[] logits = new float[N * 3];
@@ -131,7 +135,7 @@ class MultiInputFineTuningTest {
 
   private static List<String> cluster(Path out, String... more) {
     List<String> args = new ArrayList<>(List.of("cluster", model.toString(), "-o", out.toString(), "--clusters", "4",
-        "--epochs", "4", "--batch-size", "32", "--learning-rate", "0.05", "--seed", "3"));
+        "--epochs", "4", "--batch-size", "32", "--learning-rate", "0.05", "--seed", "3", "--no-size"));
     args.addAll(List.of(more));
     return args;
   }
@@ -149,6 +153,7 @@ class MultiInputFineTuningTest {
     assertEquals(tuned, accuracy.get("fine_tuned").getAsDouble(), 1e-9, "wclust's evaluation of both inputs");
     assertEquals(accuracy(model), accuracy.get("original").getAsDouble(), 1e-9);
     assertTrue(tuned > accuracy.get("clustered").getAsDouble(), report.toString());
+    System.out.println(data.getFileName() + ": accuracy " + accuracy); // the figures README quotes
     return tuned;
   }
 
@@ -160,6 +165,40 @@ class MultiInputFineTuningTest {
     double mapped = fineTunes(npz("mapped.npz", "image", "tokens", "label"),
         "--features", "pixels:image,ids:tokens,y:label");
     assertEquals(byName, mapped, 1e-9, "the same arrays under other names train the same model");
+    // Ids zeroed: the fine-tuned model needs its second input (the labels depend on both).
+    double withoutIds = accuracy(tmp.resolve("out-named.npz"), true);
+    assertTrue(withoutIds < byName - 0.1, "ids zeroed " + withoutIds + ", fed " + byName);
+  }
+
+  @Test
+  void distillsAndTrainsOnWorkersWithEveryInputSplit() throws IOException {
+    Path data = npz("named.npz", "pixels", "ids", "y");
+    Path out = tmp.resolve("distilled");
+    StringWriter err = new StringWriter();
+    assertEquals(0, run(err, cluster(out, "--data", data.toString(), "--distill")), err.toString());
+    JsonObject report = JsonParser.parseString(Files.readString(out.resolve(Wclust.REPORT_FILE))).getAsJsonObject();
+    assertTrue(report.getAsJsonObject("fine_tuning").get("objective").getAsString().startsWith("distillation"),
+        report.toString());
+
+    // Two TensorFlow servers in this JVM (TensorFlow cannot stop them: they end with the JVM).
+    List<String> workers = List.of("127.0.0.1:" + freePort(), "127.0.0.1:" + freePort());
+    org.wclust.api.TrainingWorker.start(workers.get(0), workers, 0);
+    org.wclust.api.TrainingWorker.start(workers.get(1), workers, 1);
+    double single = fineTunes(data);
+    Files.move(tmp.resolve("out-named.npz"), tmp.resolve("single-process"));
+    double distributed = fineTunes(data, "--workers", String.join(",", workers));
+    assertEquals(single, distributed, 0.02, "the same global batches, split over two workers");
+    // The workers did train: without the second one the run fails.
+    String dead = "127.0.0.1:" + freePort();
+    Path none = tmp.resolve("none");
+    String line = fails(none, cluster(none, "--data", data.toString(), "--workers", workers.get(0) + "," + dead));
+    assertTrue(line.contains("worker " + dead + " does not answer"), line);
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
   }
 
   @Test
