@@ -238,6 +238,13 @@ class DatasetLoaderTest {
     assertEquals(FeatureSpec.of("image", "label"), FeatureSpec.parse("y:label, x:image"));
     assertEquals("x:img", FeatureSpec.parse("x:img").toString());
     assertEquals("x:image/raw,y:label", FeatureSpec.parse("x:image/raw,y:label").toString());
+    // one pair per model input: any role but x/image/y/label is an input name, and x then is one too
+    FeatureSpec named = FeatureSpec.parse("pixels:image, ids:tokens, y:label");
+    assertEquals(List.of("pixels", "ids"), named.namedInputs().keySet().asList());
+    assertEquals("tokens", named.namedInputs().get("ids"));
+    assertEquals("pixels:image,ids:tokens,y:label", named.toString());
+    assertEquals(Map.of("x", "a", "mask", "b"), FeatureSpec.parse("x:a,mask:b").namedInputs());
+    assertFalse(FeatureSpec.parse("image:a,label:b").hasNamedInputs());
     for (String bad : List.of("", "x=image", "x:", ":foo", "x:a,x:b", "x:a,image:b", "y:label")) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FeatureSpec.parse(bad));
       assertTrue(e.getMessage().startsWith("bad feature spec '" + bad + "'"), e.getMessage());
