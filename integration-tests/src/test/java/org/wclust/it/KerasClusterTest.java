@@ -144,8 +144,8 @@ class KerasClusterTest {
   /**
    * A Keras model with two inputs ({@code merge_multi_io}: 'left' and 'right') fine-tunes from an .npz
    * with one array per input, named after it, against labels that depend on both: the exported model's
-   * accuracy on head_a, computed here in TensorFlow with both inputs fed, is wclust's and well above the
-   * original's and the clustered model's.
+   * accuracy on head_a (output_0), computed here in TensorFlow with both inputs fed, is wclust's and well
+   * above the original's and the clustered model's.
    */
   @org.junit.jupiter.api.Test
   void fineTunesAKerasModelWithTwoInputs(@TempDir Path tmp) throws Exception {
@@ -155,7 +155,7 @@ class KerasClusterTest {
         "5");
     Path out = tmp.resolve("tuned");
     assertEquals(0, EndToEndFixturesTest.cli("cluster", c.file().toString(), "-o", out.toString(), "--clusters",
-        String.valueOf(K), "--data", data.toString(), "--output-key", "head_a", "--epochs", "5", "--batch-size", "32",
+        String.valueOf(K), "--data", data.toString(), "--output-key", "output_0", "--epochs", "5", "--batch-size", "32",
         "--learning-rate", "0.01", "--seed", "2", "--no-size"));
     Map<String, org.wclust.internal.data.NpyArray> arrays = FashionMnist.arrays(data);
     int[] labels = arrays.get("y").toInts();
@@ -164,7 +164,7 @@ class KerasClusterTest {
         "right", HostTensor.ofFloats(new long[] {labels.length, 6}, arrays.get("right").toFloats()));
     float[] scores;
     try (ModelSession session = new ModelSession(ModelLoader.load(out, ModelLoader.DEFAULT_SIGNATURE))) {
-      scores = session.run(inputs).get("head_a").toFloats();
+      scores = session.run(inputs).get("output_0").toFloats();
     }
     int right = 0;
     for (int i = 0; i < labels.length; i++) {

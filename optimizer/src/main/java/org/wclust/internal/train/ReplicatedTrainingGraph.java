@@ -88,7 +88,8 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         Output<?>[] grads = g.addGradients(gradientScope(r), new Output<?>[] {loss.loss().asOutput()}, xs,
             new Output<?>[] {weight.asOutput()});
         gradients.add(Arrays.stream(grads).map(TrainingGraph::floats).toList());
-        replicas.add(new Replica(inputs.stream().map(i -> inGraph.apply(i.tensorName())).toList(), name(loss.target()), name(weight),
+        List<String> replicaInputs = inputs.stream().map(i -> inGraph.apply(i.tensorName())).toList();
+        replicas.add(new Replica(replicaInputs, name(loss.target()), name(weight),
             name(loss.loss()), loss.correct() == null ? null : name(loss.correct())));
       }
       Ops tf = Ops.create(g).withSubScope(SCOPE);
