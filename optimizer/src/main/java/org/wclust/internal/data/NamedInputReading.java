@@ -68,16 +68,36 @@ final class NamedInputReading {
     named(spec).ifPresentOrElse(f -> keys.putAll(f.namedInputs()),
         () -> candidates(npz, spec).forEach(name -> keys.put(name, name)));
     String present = npz.names().isEmpty() ? "none" : String.join(", ", npz.names());
+    boolean explicit = named(spec).isPresent();
+    String labelKey = labelKey(spec);
+    long examples = labelKey != null && npz.contains(labelKey) ? leading(npz.read(labelKey)) : -1;
     Map<String, Dataset> parts = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : keys.entrySet()) {
       if (!npz.contains(e.getValue())) {
         throw new IllegalArgumentException(file + " has no array '" + e.getValue() + "' for the model input '"
             + e.getKey() + "'; arrays present: " + present);
       }
-      parts.put(e.getKey(), DatasetLoader.fromArray(npz.read(e.getValue()), null, partSpec(spec)));
+      if (explicit) {
+        parts.put(e.getKey(), DatasetLoader.fromArray(npz.read(e.getValue()), null, partSpec(spec)));
+        continue;
+      }
+      // Every array is a candidate: one that cannot be inputs (not numeric, another example count, such as
+      // x_test beside x_train) is left out, and named in the error if the model asks for it.
+      try {
+        Dataset part = DatasetLoader.fromArray(npz.read(e.getValue()), null, partSpec(spec));
+        if (examples < 0 || part.size() == examples) {
+          examples = part.size();
+          parts.put(e.getKey(), part);
+        }
+      } catch (IllegalArgumentException notInputs) {
+        // not usable as inputs
+      }
     }
-    NamedInputs inputs = new NamedInputs(parts, file.toString(), named(spec).isPresent());
-    String labelKey = labelKey(spec);
+    if (parts.isEmpty()) {
+      throw new IllegalArgumentException(file + " has no input array '" + spec.inputName()
+          + "' (nor arrays named after the model's inputs); arrays present: " + present);
+    }
+    NamedInputs inputs = new NamedInputs(parts, file.toString(), explicit);
     if (labelKey == null || !npz.contains(labelKey)) {
       if (labelKey != null && labelsRequired(spec)) {
         throw new IllegalArgumentException(file + " has no " + (spec.regression() ? "target" : "label") + " array '"
@@ -95,6 +115,11 @@ final class NamedInputReading {
       return Dataset.withNamedInputs(inputs, null, Arrays.copyOfRange(shape, 1, shape.length), y.toFloats());
     }
     return Dataset.withNamedInputs(inputs, DatasetLoader.labels(y), null, null);
+  }
+
+  /** The first dimension of an array (its example count), or -1 for a 0-d array. */
+  private static long leading(NpyArray a) {
+    return a.shape().length == 0 ? -1 : a.shape()[0];
   }
 
   /** One input per named feature of every {@code tf.train.Example} (read as for one input), labels as usual. */
