@@ -202,6 +202,32 @@ class MultiInputFineTuningTest {
   }
 
   @Test
+  void regressesOnFloatTargetsFromBothInputs() throws IOException {
+    float[] targets = new float[N * 3];
+    for (int i = 0; i < N; i++) {
+      for (int c = 0; c < 3; c++) {
+        for (int j = 0; j < 4; j++) {
+          targets[i * 3 + c] += pixels[i * 4 + j] * TEACHER_PIXELS[j][c];
+        }
+        for (int j = 0; j < 2; j++) {
+          targets[i * 3 + c] += ids[i * 2 + j] * TEACHER_IDS[j][c];
+        }
+      }
+    }
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put("pixels.npy", npy(1, "<f4", false, new long[] {N, 4}, f4(pixels)));
+    entries.put("ids.npy", npy(1, "<i8", false, new long[] {N, 2}, i8(ids)));
+    entries.put("y.npy", npy(1, "<f4", false, new long[] {N, 3}, f4(targets)));
+    Path data = TestFiles.zip(tmp.resolve("regression.npz"), false, entries);
+    Path out = tmp.resolve("regression");
+    StringWriter err = new StringWriter();
+    assertEquals(0, run(err, cluster(out, "--data", data.toString(), "--loss", "mse")), err.toString());
+    JsonObject mse = JsonParser.parseString(Files.readString(out.resolve(Wclust.REPORT_FILE))).getAsJsonObject()
+        .getAsJsonObject("mean_squared_error");
+    assertTrue(mse.get("fine_tuned").getAsDouble() < mse.get("clustered").getAsDouble() / 4, mse.toString());
+  }
+
+  @Test
   void fineTunesFromOneTfRecordFeaturePerInput() throws IOException {
     List<byte[]> records = new ArrayList<>();
     for (int i = 0; i < N; i++) {
