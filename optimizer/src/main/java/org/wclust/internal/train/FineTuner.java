@@ -3,7 +3,6 @@ package org.wclust.internal.train;
 import com.google.common.collect.ImmutableList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import org.wclust.internal.bridge.HostTensor;
