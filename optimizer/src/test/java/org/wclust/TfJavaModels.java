@@ -93,6 +93,30 @@ public final class TfJavaModels {
     return dir;
   }
 
+  /**
+   * A model with two inputs of different types: {@code pixels} float32 [-1,4] and {@code ids} int64
+   * [-1,2] (cast to float32), {@code y = pixels·W + ids·V + b} with VariableV2 {@code dense/kernel}
+   * [4,3] ({@link #KERNEL}), {@code ids/kernel} [2,3] ({@code idsKernel}) and {@code dense/bias} [3].
+   */
+  public static Path exportTwoInputs(Path dir, float[][] idsKernel) throws IOException {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var pixels = tf.withName("pixels").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
+      var ids = tf.withName("ids").placeholder(org.tensorflow.types.TInt64.class, Placeholder.shape(Shape.of(-1, 2)));
+      var w = tf.withSubScope("dense").withName("kernel").variable(tf.constant(KERNEL));
+      var v = tf.withSubScope("ids").withName("kernel").variable(tf.constant(idsKernel));
+      var b = tf.withSubScope("dense").withName("bias").variable(tf.constant(BIAS));
+      var y = tf.withName("y").math.add(tf.math.add(tf.linalg.matMul(pixels, w),
+          tf.linalg.matMul(tf.dtypes.cast(ids, TFloat32.class), v)), b);
+      s.initialize();
+      Signature sig = Signature.builder().key("serving_default").input("pixels", pixels).input("ids", ids)
+          .output("y", y).build();
+      SavedModelBundle.exporter(dir.toString()).withSession(s)
+          .withFunction(SessionFunction.create(sig, s)).export();
+    }
+    return dir;
+  }
+
   /** x·W + b in Java, row-major x of shape [n,4]. */
   public static float[] dense(float[] x, float[][] kernel, float[] bias) {
     int n = x.length / 4;

@@ -38,10 +38,12 @@ import org.wclust.internal.load.ModelLoadException;
 import org.wclust.internal.report.SizeReport;
 import org.wclust.internal.report.TfliteSizes;
 import org.wclust.internal.strip.ClusterStripper;
+import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.train.Evaluation;
 import org.wclust.internal.train.FineTuneOptions;
 import org.wclust.internal.train.FineTuner;
 import org.wclust.internal.train.KerasTraining;
+import org.wclust.internal.train.ModelInputs;
 
 /**
  * The one clustering pipeline behind every entry point ({@link Wclust#cluster}, {@link ClusterableModel}
@@ -157,6 +159,11 @@ final class ClusterPipeline {
       JsonArray choices = new JsonArray();
       choice.choices().forEach(c -> choices.add(c.toJson()));
       extraReport.add("batch_norm_codebooks", choices);
+    }
+    if (options.calibration() != null && model.signature().inputs().size() != 1) {
+      throw new IllegalArgumentException("--calibration needs a model with one input; this one has "
+          + model.signature().inputs().size() + " (" + String.join(", ",
+              model.signature().inputs().stream().map(TensorSpec::key).toList()) + ")");
     }
     calibration = fitToInput(options.calibration(), model);
     if (calibration != null) {
@@ -482,15 +489,22 @@ final class ClusterPipeline {
         : Evaluation.accuracy(model, data, outputKey);
   }
 
-  /** The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); null stays null. */
+  /**
+   * The data seen with the model input's example shape (e.g. [28, 28] as [28, 28, 1]); for a model with
+   * several inputs, each input's own array in the model's order ({@link ModelInputs#fit}); null stays null.
+   */
   static Dataset fitToInput(Dataset data, FlatModel model) {
-    if (data == null || model.signature().inputs().size() != 1) {
-      return data;
+    if (data == null) {
+      return null;
+    }
+    Dataset fitted = ModelInputs.fit(data, model);
+    if (model.signature().inputs().size() != 1) {
+      return fitted;
     }
     return model.signature().inputs().get(0).exampleDims()
-        .filter(example -> !java.util.Arrays.equals(example, data.exampleShape()))
-        .map(data::withExampleShape)
-        .orElse(data); // unknown dimensions: feed the data as it is
+        .filter(example -> !java.util.Arrays.equals(example, fitted.exampleShape()))
+        .map(fitted::withExampleShape)
+        .orElse(fitted); // unknown dimensions: feed the data as it is
   }
 
   private static double seconds(long nanos) {

@@ -81,7 +81,10 @@ public final class Datasets {
       return with(spec.withScale(s));
     }
 
-    /** TFRecord feature names, {@code x:KEY[,y:KEY]}. */
+    /**
+     * TFRecord feature names, {@code x:KEY[,y:KEY]}; for a model with several inputs one {@code NAME:KEY}
+     * per model input ({@code .npz} arrays or TFRecord features), e.g. {@code pixels:image,ids:tokens,y:label}.
+     */
     public Reader features(String spec) {
       return with(this.spec.withFeatures(spec));
     }

@@ -32,9 +32,12 @@ final class FineTuneMixin {
   double scale;
 
   @Option(names = "--features", paramLabel = "x:KEY[,y:KEY]",
-      description = "TFRecord feature names of the inputs and labels (default: x:x,y:y; image:KEY,label:KEY "
+      description = {"TFRecord feature names of the inputs and labels (default: x:x,y:y; image:KEY,label:KEY "
           + "is the same); inputs as float_list, int64_list, raw uint8 bytes_list or one encoded image, "
-          + "labels as int64_list")
+          + "labels as int64_list.",
+          "A model with several inputs: one NAME:KEY per model input (e.g. pixels:image,ids:tokens,y:label), "
+              + "each input fed from its own TFRecord feature or .npz array (default for an .npz without x: "
+              + "the arrays named after the model's inputs)."})
   String features;
 
   @Option(names = "--image-size", paramLabel = "H,W",

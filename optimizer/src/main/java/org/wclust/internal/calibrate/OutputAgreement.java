@@ -9,6 +9,7 @@ import org.wclust.internal.data.Dataset;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
 import org.wclust.internal.train.Evaluation;
+import org.wclust.internal.train.ModelInputs;
 
 /**
  * How far a clustered classifier's outputs moved from the original's on inputs without labels: the
@@ -65,7 +66,6 @@ public record OutputAgreement(int examples, double topOneAgreement, double meanR
 
   /** The output for every example, example after example. */
   static float[] outputs(FlatModel model, Dataset data, TensorSpec output) {
-    String inputKey = model.signature().inputs().get(0).key();
     float[] all = null;
     try (ModelSession session = new ModelSession(model)) {
       for (int from = 0; from < data.size(); from += BATCH) {
@@ -74,7 +74,7 @@ public record OutputAgreement(int examples, double topOneAgreement, double meanR
         for (int i = 0; i < batch.length; i++) {
           batch[i] = from + i;
         }
-        Map<String, HostTensor> out = session.run(Map.of(inputKey, data.batchInputs(batch)),
+        Map<String, HostTensor> out = session.run(ModelInputs.feeds(data, batch, model),
             List.of(output.tensorName()));
         float[] scores = out.get(output.tensorName()).toFloats();
         int perExample = scores.length / batch.length;

@@ -145,6 +145,11 @@ public final class DataSpec {
     return shuffleBuffer;
   }
 
+  /** Whether the input array is the default one ({@code x}), not one the user chose. */
+  public boolean inputsNamedByDefault() {
+    return inputName.equals(DEFAULTS.inputName);
+  }
+
   public String inputName() {
     return inputName;
   }

@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import org.wclust.internal.bridge.HostTensor;
 
@@ -23,6 +24,9 @@ public final class Dataset {
   private final long[] targetShape;
   private final float[] targets;
   private int shuffleBuffer; // set only by withShuffleBuffer, on a fresh copy
+  // The inputs of a model with several inputs, or null for one input; set only on a fresh copy (the
+  // plain inputs are then the first of them, so that size and slicing stay as they are).
+  private NamedInputs named;
 
   private Dataset(int size, long[] exampleShape, float[] inputs, int[] labels) {
     this(size, exampleShape, inputs, labels, null, null);
@@ -141,12 +145,56 @@ public final class Dataset {
     return keepReading(new Dataset(size, exampleShape, inputs, labels, targetShape, targets), n);
   }
 
+  /**
+   * A dataset whose inputs are several named arrays (one per model input), with the labels or
+   * regression targets of the outer dataset; the plain inputs are the first array's.
+   */
+  static Dataset withNamedInputs(NamedInputs named, int[] labels, long[] targetShape, float[] targets) {
+    Dataset first = named.first();
+    Dataset d = new Dataset(named.size(), first.exampleShape, first.inputs, labels, targetShape, targets);
+    d.named = named;
+    return d;
+  }
+
+  /** The inputs by model input name, when the data feeds a model with several inputs. */
+  public Optional<NamedInputs> namedInputs() {
+    return Optional.ofNullable(named);
+  }
+
+  /**
+   * The dataset for a model whose inputs are {@code names} with per-example {@code shapes} (empty or
+   * negative dimensions: unknown): for one input, the data itself (or its array named after the input);
+   * for several, one array per input in the model's order. Fails with one line naming the input without
+   * data, or when one array of inputs meets a model with several.
+   */
+  public Dataset forInputs(List<String> names, List<Optional<long[]>> shapes) {
+    if (named == null) {
+      if (names.size() > 1) {
+        throw new IllegalArgumentException("the model has " + names.size() + " inputs (" + String.join(", ", names)
+            + ") but the data holds one array of inputs; give each input its own: .npz arrays named "
+            + String.join(", ", names) + ", or --features " + String.join(":KEY,", names) + ":KEY");
+      }
+      return this;
+    }
+    NamedInputs chosen = named.select(names, shapes);
+    if (names.size() == 1) {
+      Dataset only = chosen.first();
+      Dataset plain = new Dataset(size, only.exampleShape, only.inputs, labels, targetShape, targets);
+      plain.shuffleBuffer = shuffleBuffer; // not keepReading: the one input is no longer a named one
+      return plain;
+    }
+    return keepReading(withNamedInputs(chosen, labels, targetShape, targets), shuffleBuffer);
+  }
+
   public int shuffleBuffer() {
     return shuffleBuffer;
   }
 
-  private static Dataset keepReading(Dataset d, int shuffleBuffer) {
+  private Dataset keepReading(Dataset d, int shuffleBuffer) {
     d.shuffleBuffer = shuffleBuffer;
+    if (d.named == null) {
+      d.named = named;
+    }
     return d;
   }
 
@@ -233,9 +281,13 @@ public final class Dataset {
   public Dataset slice(int from, int to) {
     checkArgument(0 <= from && from <= to && to <= size, "slice [%s, %s) outside [0, %s)", from, to, size);
     int width = targets == null ? 0 : (int) NpyArray.elementCount(targetShape);
-    return new Dataset(to - from, exampleShape, inputs.slice(from, to, exampleSize),
-        labels == null ? null : Arrays.copyOfRange(labels, from, to), targetShape,
-        targets == null ? null : Arrays.copyOfRange(targets, from * width, to * width));
+    int[] slicedLabels = labels == null ? null : Arrays.copyOfRange(labels, from, to);
+    float[] slicedTargets = targets == null ? null : Arrays.copyOfRange(targets, from * width, to * width);
+    if (named != null) {
+      return withNamedInputs(named.slice(from, to), slicedLabels, targetShape, slicedTargets);
+    }
+    return new Dataset(to - from, exampleShape, inputs.slice(from, to, exampleSize), slicedLabels, targetShape,
+        slicedTargets);
   }
 
   /**
@@ -264,7 +316,7 @@ public final class Dataset {
 
   @Override
   public String toString() {
-    return "Dataset[" + size + " x " + Arrays.toString(exampleShape)
+    return "Dataset[" + size + " x " + (named != null ? "{" + named + "}" : Arrays.toString(exampleShape))
         + (labels != null ? ", labelled]" : targets != null ? ", targets " + Arrays.toString(targetShape) + "]"
             : ", unlabelled]");
   }

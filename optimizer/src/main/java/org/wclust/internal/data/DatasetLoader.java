@@ -62,13 +62,17 @@ public final class DatasetLoader {
       throw new IllegalArgumentException("no such file: " + file);
     }
     if (Files.isDirectory(file)) {
+      if (NamedInputReading.appliesTo(spec)) {
+        throw new IllegalArgumentException(file + " is a folder; one feature per model input (--features "
+            + spec.features().orElseThrow() + ") is read from .npz or TFRecord files");
+      }
       return ImageData.loadFolder(file, spec, warnings);
     }
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("not a file: " + file);
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (isTfRecord(file) && ImageRecords.holdsImages(file, spec.effectiveFeatures().inputKey(), rawSize(spec))) {
+    if (isTfRecord(file) && !NamedInputReading.appliesTo(spec) && ImageRecords.holdsImages(file, spec.effectiveFeatures().inputKey(), rawSize(spec))) {
       return ImageData.loadRecords(List.of(file), spec);
     }
     try {
@@ -79,7 +83,7 @@ public final class DatasetLoader {
         return loadNpy(file, spec);
       }
       if (TFRECORD.matcher(name).matches()) {
-        return loadTfRecord(file, spec);
+        return NamedInputReading.appliesTo(spec) ? NamedInputReading.loadTfRecord(file, spec) : loadTfRecord(file, spec);
       }
     } catch (IOException e) {
       // NIO's messages often name no file (EOFException, "Is a directory"): the user needs to know which
@@ -112,6 +116,11 @@ public final class DatasetLoader {
 
   /** The inputs and optional labels of a {@code .npz} archive. */
   public static Dataset loadNpz(Path file, DataSpec spec) throws IOException {
+    try (NpzReader npz = NpzReader.open(file)) {
+      if (NamedInputReading.appliesTo(npz, spec)) {
+        return NamedInputReading.loadNpz(npz, file, spec);
+      }
+    }
     if (spec.regression()) {
       return loadNpzTargets(file, spec);
     }
@@ -200,7 +209,7 @@ public final class DatasetLoader {
     return conform(flat, spec, file + " (feature '" + spec.effectiveFeatures().inputKey() + "')");
   }
 
-  private static Dataset fromArray(NpyArray x, int[] labels, DataSpec spec) {
+  static Dataset fromArray(NpyArray x, int[] labels, DataSpec spec) {
     long[] shape = x.shape();
     if (shape.length == 0) {
       throw new IllegalArgumentException(x.source() + " is a 0-d array; inputs need a leading example "
@@ -219,7 +228,7 @@ public final class DatasetLoader {
     return conform(Dataset.wrap((int) shape[0], exampleShape, inputs, labels), spec, x.source());
   }
 
-  private static int[] labels(NpyArray y) {
+  static int[] labels(NpyArray y) {
     long[] shape = y.shape();
     if (!(shape.length == 1 || (shape.length == 2 && shape[1] == 1))) {
       throw new IllegalArgumentException(y.source() + " has shape " + Arrays.toString(shape)

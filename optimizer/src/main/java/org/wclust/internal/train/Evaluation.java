@@ -42,13 +42,11 @@ public final class Evaluation {
       throw new IllegalArgumentException("accuracy needs labels; the dataset has none");
     }
     TensorSpec output = output(model, outputKey);
-    TensorSpec input = model.signature().inputs().get(0);
-    String inputKey = input.key();
     long right = 0;
     try (ModelSession session = new ModelSession(model)) {
       for (int from = 0; from < data.size(); from += BATCH) {
         int[] batch = range(from, Math.min(data.size(), from + BATCH));
-        Map<String, HostTensor> out = session.run(Map.of(inputKey, ModelInputs.batch(data, batch, input)),
+        Map<String, HostTensor> out = session.run(ModelInputs.feeds(data, batch, model),
             List.of(output.tensorName()));
         float[] scores = out.get(output.tensorName()).toFloats();
         int[] labels = data.batchLabels(batch);
@@ -67,14 +65,12 @@ public final class Evaluation {
   public static double meanSquaredError(FlatModel model, Dataset data, String outputKey) {
     TensorSpec output = output(model, outputKey);
     Dataset fitted = fitTargets(data, output);
-    TensorSpec input = model.signature().inputs().get(0);
-    String inputKey = input.key();
     double sum = 0;
     long count = 0;
     try (ModelSession session = new ModelSession(model)) {
       for (int from = 0; from < data.size(); from += BATCH) {
         int[] batch = range(from, Math.min(data.size(), from + BATCH));
-        float[] out = session.run(Map.of(inputKey, ModelInputs.batch(data, batch, input)), List.of(output.tensorName()))
+        float[] out = session.run(ModelInputs.feeds(data, batch, model), List.of(output.tensorName()))
             .get(output.tensorName()).toFloats();
         float[] target = fitted.batchTargets(batch).toFloats();
         if (out.length != target.length) {

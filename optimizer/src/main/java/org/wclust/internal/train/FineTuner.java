@@ -3,7 +3,6 @@ package org.wclust.internal.train;
 import com.google.common.collect.ImmutableList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import org.wclust.internal.bridge.HostTensor;
@@ -33,7 +32,7 @@ public final class FineTuner {
   private static final int PREFETCH_BATCHES = 4;
 
   /** One step's inputs and targets. */
-  private record Batch(HostTensor inputs, HostTensor targets, int size) {}
+  private record Batch(List<HostTensor> inputs, HostTensor targets, int size) {}
 
   private FineTuner() {}
 
@@ -128,7 +127,7 @@ public final class FineTuner {
     }
 
     long t0 = System.nanoTime();
-    TensorSpec input = clustered.model().signature().inputs().get(0);
+    List<TensorSpec> inputs = ModelInputs.all(clustered.model());
     try (TrainingSteps graph = TrainingSteps.open(clustered, output, objective, options)) {
       int n = data.size();
       int batch = Math.min(options.batchSize(), n);
@@ -147,7 +146,7 @@ public final class FineTuner {
         // Batches are read (for image data: decoded) on another thread while the previous ones train.
         Prefetcher<Batch> batches = new Prefetcher<>(stepsPerEpoch, PREFETCH_BATCHES, s -> {
           int[] indices = Arrays.copyOfRange(order, s * batch, Math.min(n, s * batch + batch));
-          return new Batch(ModelInputs.batch(data, indices, input), targets.apply(indices), indices.length);
+          return new Batch(ModelInputs.batch(data, indices, inputs), targets.apply(indices), indices.length);
         });
         try (batches) {
           for (int s = 0; s < stepsPerEpoch; s++) {
@@ -226,12 +225,10 @@ public final class FineTuner {
     float[] all = null;
     int width = 0;
     long[] shape = null;
-    TensorSpec inputSpec = teacher.signature().inputs().get(0);
-    String inputKey = inputSpec.key();
     try (ModelSession session = new ModelSession(teacher)) {
       for (int from = 0; from < data.size(); from += TEACHER_BATCH) {
         int[] batch = Evaluation.range(from, Math.min(data.size(), from + TEACHER_BATCH));
-        HostTensor out = session.run(Map.of(inputKey, ModelInputs.batch(data, batch, inputSpec)), List.of(fetched))
+        HostTensor out = session.run(ModelInputs.feeds(data, batch, teacher), List.of(fetched))
             .get(fetched);
         float[] values = out.toFloats();
         if (all == null) {
@@ -284,8 +281,7 @@ public final class FineTuner {
 
   private static float[] run(FlatModel model, Dataset data, int[] batch, TensorSpec output) {
     try (ModelSession session = new ModelSession(model)) {
-      TensorSpec input = model.signature().inputs().get(0);
-      return session.run(Map.of(input.key(), ModelInputs.batch(data, batch, input)),
+      return session.run(ModelInputs.feeds(data, batch, model),
           List.of(output.tensorName())).get(output.tensorName()).toFloats();
     }
   }

@@ -1,5 +1,8 @@
 package org.wclust.internal.train;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
@@ -14,14 +17,16 @@ import org.tensorflow.types.TUint8;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.data.Dataset;
+import org.wclust.internal.data.NamedInputs;
 import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelSession;
 
 /**
  * A batch of a dataset (read as float32) in the dtype the model's input declares: float32 as it is,
  * float64 / float16 / bfloat16 converted, or integers (int32 or int64 token ids of a model that starts
  * with an Embedding, uint8 or uint16 pixels), which must then be whole numbers within the type's range.
  */
-final class ModelInputs {
+public final class ModelInputs {
   /** Integers above this are not exact in float32, the type the data is read in. */
   private static final float LARGEST_EXACT_ID = 1 << 24;
   /** The integer input types, with their smallest and largest values. */
@@ -46,16 +51,59 @@ final class ModelInputs {
       throw new IllegalArgumentException("fine-tuning needs a model with one input, this one has "
           + model.signature().inputs().size());
     }
-    TensorSpec input = model.signature().inputs().get(0);
-    if (!feedable(input)) {
-      throw new IllegalArgumentException("fine-tuning needs a float (32, 64, 16 bits, bfloat16) or integer "
-          + "(int32, int64, uint8, uint16) model input, '" + input.key() + "' is " + input.dtype());
-    }
-    return input;
+    return all(model).get(0);
   }
 
+  /** The model's inputs in signature order, each of which fine-tuning can feed; fails naming one it cannot. */
+  static List<TensorSpec> all(FlatModel model) {
+    List<TensorSpec> inputs = model.signature().inputs();
+    for (TensorSpec input : inputs) {
+      if (!feedable(input)) {
+        throw new IllegalArgumentException("fine-tuning needs float (32, 64, 16 bits, bfloat16) or integer "
+            + "(int32, int64, uint8, uint16) model inputs, '" + input.key() + "' is " + input.dtype());
+      }
+    }
+    return inputs;
+  }
+
+  /** The batch of a model's one input. */
   static HostTensor batch(Dataset data, int[] examples, TensorSpec input) {
     return as(data.batchInputs(examples), input);
+  }
+
+  /**
+   * The batch of every input of {@code inputs}, in their order: the data's one array of inputs for a
+   * model with one input, else each input's own array ({@link Dataset#forInputs}).
+   */
+  static List<HostTensor> batch(Dataset data, int[] examples, List<TensorSpec> inputs) {
+    if (inputs.size() == 1 && data.namedInputs().isEmpty()) {
+      return List.of(as(data.batchInputs(examples), inputs.get(0)));
+    }
+    NamedInputs named = data.namedInputs().orElseThrow(() -> new IllegalArgumentException("the model has "
+        + inputs.size() + " inputs but the data holds one array of inputs"));
+    List<HostTensor> out = new ArrayList<>();
+    for (TensorSpec input : inputs) {
+      out.add(as(named.get(input.key()).batchInputs(examples), input));
+    }
+    return out;
+  }
+
+  /** The batch of every input of {@code model}, by signature key, for a {@link ModelSession} run. */
+  public static Map<String, HostTensor> feeds(Dataset data, int[] examples, FlatModel model) {
+    List<TensorSpec> inputs = model.signature().inputs();
+    List<HostTensor> batches = batch(data, examples, inputs);
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      out.put(inputs.get(i).key(), batches.get(i));
+    }
+    return out;
+  }
+
+  /** {@code data} as {@code model}'s inputs take it ({@link Dataset#forInputs}). */
+  public static Dataset fit(Dataset data, FlatModel model) {
+    List<TensorSpec> inputs = model.signature().inputs();
+    return data.forInputs(inputs.stream().map(TensorSpec::key).toList(),
+        inputs.stream().map(TensorSpec::exampleDims).toList());
   }
 
   /** {@code x} (float32) in the dtype of {@code input}. */

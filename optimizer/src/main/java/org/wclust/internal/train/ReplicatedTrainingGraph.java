@@ -58,14 +58,14 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
   private final ModelSession session;
 
   /** Tensor names of one replica's feeds and fetches; {@code correct} is null without a classifier. */
-  private record Replica(String input, String target, String weight, String loss, String correct) {}
+  private record Replica(List<String> inputs, String target, String weight, String loss, String correct) {}
 
   ReplicatedTrainingGraph(ClusteredModel clustered, TensorSpec output, TrainingGraph.Objective objective,
       FineTuneOptions options, WorkerCluster cluster) {
     this.cluster = cluster;
     this.optimizer = options.optimizer();
     FlatModel model = clustered.model();
-    TensorSpec input = ModelInputs.single(model);
+    List<TensorSpec> inputs = ModelInputs.all(model);
     TrainingGraph.Trainables trainables = TrainingGraph.trainables(clustered, output.tensorName());
     int n = cluster.size();
     GraphReplicas copies = new GraphReplicas(model.graph(), n);
@@ -88,7 +88,8 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         Output<?>[] grads = g.addGradients(gradientScope(r), new Output<?>[] {loss.loss().asOutput()}, xs,
             new Output<?>[] {weight.asOutput()});
         gradients.add(Arrays.stream(grads).map(TrainingGraph::floats).toList());
-        replicas.add(new Replica(inGraph.apply(input.tensorName()), name(loss.target()), name(weight),
+        List<String> replicaInputs = inputs.stream().map(i -> inGraph.apply(i.tensorName())).toList();
+        replicas.add(new Replica(replicaInputs, name(loss.target()), name(weight),
             name(loss.loss()), loss.correct() == null ? null : name(loss.correct())));
       }
       Ops tf = Ops.create(g).withSubScope(SCOPE);
@@ -145,8 +146,8 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
   }
 
   @Override
-  public TrainingGraph.StepResult step(HostTensor inputs, HostTensor target, float lr, long step) {
-    int batch = Math.toIntExact(inputs.shape()[0]);
+  public TrainingGraph.StepResult step(List<HostTensor> inputs, HostTensor target, float lr, long step) {
+    int batch = Math.toIntExact(inputs.get(0).shape()[0]);
     Session.Runner runner = session.session().runner();
     List<Tensor> fed = new ArrayList<>();
     try {
@@ -162,7 +163,10 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         int start = to > from ? from : 0;
         int end = start + Math.max(to - from, 1);
         shares[r] = (float) (to - from) / batch;
-        feed(runner, fed, replica.input(), rows(inputs, start, end));
+        for (int i = 0; i < inputs.size(); i++) {
+          // every input of the model split the same way
+          feed(runner, fed, replica.inputs().get(i), rows(inputs.get(i), start, end));
+        }
         feed(runner, fed, replica.target(), rows(target, start, end));
         feed(runner, fed, replica.weight(), HostTensor.ofFloats(new long[0], new float[] {shares[r]}));
         runner.fetch(replica.loss());

@@ -51,7 +51,7 @@ final class TrainingGraph implements TrainingSteps {
   private final FlatModel model;
   private final ModelSession session;
   private final TrainingOptimizer optimizer;
-  private final String inputTensor;
+  private final List<String> inputTensors;
   private final Placeholder<?> target;
   private final Placeholder<TFloat32> learningRate;
   private final Placeholder<TFloat32> beta1Power;
@@ -85,8 +85,7 @@ final class TrainingGraph implements TrainingSteps {
     try {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);
-      TensorSpec input = ModelInputs.single(model);
-      this.inputTensor = input.tensorName();
+      this.inputTensors = ModelInputs.all(model).stream().map(TensorSpec::tensorName).toList();
       TrainingLoss built = TrainingLoss.build(tf, graph, model, output, name -> name, objective,
           options.temperature());
       this.target = built.target();
@@ -118,17 +117,22 @@ final class TrainingGraph implements TrainingSteps {
   /**
    * One optimizer step on a batch.
    *
-   * @param inputs the batch, shaped as the model input
+   * @param inputs the batch of each model input, in signature order
    * @param target integer labels, float targets, or the teacher's log-probabilities, per objective
    */
   @Override
-  public StepResult step(HostTensor inputs, HostTensor target, float lr, long step) {
+  public StepResult step(List<HostTensor> inputs, HostTensor target, float lr, long step) {
     Session.Runner runner = session.session().runner();
-    try (Tensor x = inputs.toTensor(); Tensor y = target.toTensor();
+    List<Tensor> xs = new ArrayList<>();
+    try (Tensor y = target.toTensor();
         TFloat32 rate = TFloat32.scalarOf(lr);
         TFloat32 b1 = TFloat32.scalarOf(optimizer.beta1Power(step + 1));
         TFloat32 b2 = TFloat32.scalarOf(optimizer.beta2Power(step + 1))) {
-      runner.feed(inputTensor, x).feed(this.target, y).feed(learningRate, rate).feed(beta1Power, b1)
+      for (int i = 0; i < inputs.size(); i++) {
+        xs.add(inputs.get(i).toTensor());
+        runner.feed(inputTensors.get(i), xs.get(i));
+      }
+      runner.feed(this.target, y).feed(learningRate, rate).feed(beta1Power, b1)
           .feed(beta2Power, b2);
       updates.forEach(runner::addTarget);
       runner.fetch(loss);
@@ -140,6 +144,8 @@ final class TrainingGraph implements TrainingSteps {
         int c = correct == null ? -1 : Math.round(((TFloat32) result.get(1)).getFloat());
         return new StepResult(l, c);
       }
+    } finally {
+      xs.forEach(Tensor::close);
     }
   }
 

@@ -13,10 +13,10 @@ interface TrainingSteps extends AutoCloseable {
   /**
    * One optimizer step on a batch.
    *
-   * @param inputs the batch, shaped as the model input
+   * @param inputs the batch of each model input, in signature order
    * @param target integer labels, float targets, or the teacher's log-probabilities, per objective
    */
-  TrainingGraph.StepResult step(HostTensor inputs, HostTensor target, float lr, long step);
+  TrainingGraph.StepResult step(java.util.List<HostTensor> inputs, HostTensor target, float lr, long step);
 
   /** Re-assigns every clustered weight to its nearest centroid and refreshes the gradient scales. */
   void reassign();

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -234,11 +235,42 @@ class DatasetLoaderTest {
   }
 
   @Test
+  void anNpzWithoutXOffersEveryArrayOfTheLabelsCountAsANamedInput() throws IOException {
+    Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+    entries.put("pixels.npy", npy(1, "<f4", false, new long[] {3, 2}, f4(0, 1, 2, 3, 4, 5)));
+    entries.put("ids.npy", npy(1, "<i8", false, new long[] {3, 1}, i8(7, 8, 9)));
+    entries.put("ids_test.npy", npy(1, "<i8", false, new long[] {2, 1}, i8(1, 2))); // another split: left out
+    entries.put("y.npy", npy(1, "<i8", false, new long[] {3}, i8(2, 1, 0)));
+    Path file = zip(tmp.resolve("named.npz"), false, entries);
+    Dataset d = DatasetLoader.load(file, DataSpec.defaults());
+    assertEquals(List.of("pixels", "ids"), d.namedInputs().orElseThrow().names());
+    assertArrayEquals(new int[] {2, 1, 0}, d.labels().orElseThrow());
+    Dataset fitted = d.forInputs(List.of("ids", "pixels"), List.of(Optional.empty(), Optional.empty()));
+    assertArrayEquals(new float[] {9}, fitted.namedInputs().orElseThrow().get("ids").example(2));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> d.forInputs(List.of("ids_test"), List.of(Optional.empty())));
+    assertEquals(file + " has no array for the model input 'ids_test' (it has pixels, ids); name an array "
+        + "'ids_test' or map one with --features ids_test:KEY", e.getMessage());
+    // named with --features: a missing array is an error at once
+    e = assertThrows(IllegalArgumentException.class,
+        () -> DatasetLoader.load(file, DataSpec.defaults().withFeatures("a:pixels,b:tokens,y:y")));
+    assertEquals(file + " has no array 'tokens' for the model input 'b'; arrays present: pixels, ids, ids_test, y",
+        e.getMessage());
+  }
+
+  @Test
   void featureSpecSyntax() {
     assertEquals(FeatureSpec.of("image", "label"), FeatureSpec.parse("y:label, x:image"));
     assertEquals("x:img", FeatureSpec.parse("x:img").toString());
     assertEquals("x:image/raw,y:label", FeatureSpec.parse("x:image/raw,y:label").toString());
-    for (String bad : List.of("", "x=image", "x:", "z:foo", "x:a,x:b", "y:label")) {
+    // one pair per model input: any role but x/image/y/label is an input name, and x then is one too
+    FeatureSpec named = FeatureSpec.parse("pixels:image, ids:tokens, y:label");
+    assertEquals(List.of("pixels", "ids"), named.namedInputs().keySet().asList());
+    assertEquals("tokens", named.namedInputs().get("ids"));
+    assertEquals("pixels:image,ids:tokens,y:label", named.toString());
+    assertEquals(Map.of("x", "a", "mask", "b"), FeatureSpec.parse("x:a,mask:b").namedInputs());
+    assertFalse(FeatureSpec.parse("image:a,label:b").hasNamedInputs());
+    for (String bad : List.of("", "x=image", "x:", ":foo", "x:a,x:b", "x:a,image:b", "y:label")) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FeatureSpec.parse(bad));
       assertTrue(e.getMessage().startsWith("bad feature spec '" + bad + "'"), e.getMessage());
     }

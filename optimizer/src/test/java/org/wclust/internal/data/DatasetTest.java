@@ -90,4 +90,34 @@ class DatasetTest {
     assertThrows(IllegalArgumentException.class,
         () -> Dataset.of(new long[] {2}, new float[] {1, 2, 3}, new int[] {0, 1}));
   }
+
+  @Test
+  void namedInputsAreChosenInTheModelsOrderShapedAndSlicedTogether() {
+    java.util.Map<String, Dataset> parts = new java.util.LinkedHashMap<>();
+    parts.put("ids", Dataset.unlabeled(new long[] {2}, new float[] {1, 2, 3, 4, 5, 6}));
+    parts.put("pixels", Dataset.unlabeled(new long[] {4}, new float[] {0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23}));
+    parts.put("unused", Dataset.unlabeled(new long[] {1}, new float[] {7, 8, 9}));
+    Dataset data = Dataset.withNamedInputs(new NamedInputs(parts, "f.npz", false), new int[] {0, 1, 2}, null, null);
+    Dataset fitted = data.forInputs(java.util.List.of("pixels", "ids"),
+        java.util.List.of(java.util.Optional.of(new long[] {2, 2}), java.util.Optional.empty()));
+    NamedInputs named = fitted.namedInputs().orElseThrow();
+    assertEquals(java.util.List.of("pixels", "ids"), named.names());
+    assertArrayEquals(new long[] {2, 2}, named.get("pixels").exampleShape());
+    Dataset tail = fitted.slice(1, 3);
+    assertArrayEquals(new float[] {20, 21, 22, 23}, tail.namedInputs().orElseThrow().get("pixels").example(1));
+    assertArrayEquals(new float[] {3, 4}, tail.namedInputs().orElseThrow().get("ids").example(0));
+    assertArrayEquals(new int[] {1, 2}, tail.labels().orElseThrow());
+    // One model input: the array of its name, as plain inputs
+    Dataset one = data.forInputs(java.util.List.of("ids"), java.util.List.of(java.util.Optional.empty()));
+    assertFalse(one.namedInputs().isPresent());
+    assertArrayEquals(new float[] {5, 6}, one.example(2));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> data.forInputs(java.util.List.of("pixels", "mask"),
+            java.util.List.of(java.util.Optional.empty(), java.util.Optional.empty())));
+    assertTrue(e.getMessage().startsWith("f.npz has no array for the model input 'mask'"), e.getMessage());
+    Dataset plain = Dataset.unlabeled(new long[] {1}, new float[] {1});
+    e = assertThrows(IllegalArgumentException.class, () -> plain.forInputs(java.util.List.of("a", "b"),
+        java.util.List.of(java.util.Optional.empty(), java.util.Optional.empty())));
+    assertTrue(e.getMessage().startsWith("the model has 2 inputs (a, b)"), e.getMessage());
+  }
 }

@@ -144,7 +144,7 @@ public final class TestFiles {
   }
 
   /** TFRecord framing of the records (GZIP-compressed when the name ends in .gz). */
-  static Path tfrecord(Path file, List<byte[]> records) throws IOException {
+  public static Path tfrecord(Path file, List<byte[]> records) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     for (byte[] r : records) {
       byte[] len = le(8).putLong(r.length).array();
@@ -167,7 +167,7 @@ public final class TestFiles {
     return ((c >>> 15) | (c << 17)) + 0xa282ead8;
   }
 
-  static Feature floats(float... v) {
+  public static Feature floats(float... v) {
     FloatList.Builder b = FloatList.newBuilder();
     for (float x : v) {
       b.addValue(x);
@@ -175,7 +175,7 @@ public final class TestFiles {
     return Feature.newBuilder().setFloatList(b).build();
   }
 
-  static Feature int64s(long... v) {
+  public static Feature int64s(long... v) {
     Int64List.Builder b = Int64List.newBuilder();
     for (long x : v) {
       b.addValue(x);
@@ -192,7 +192,7 @@ public final class TestFiles {
   }
 
   /** A serialized tf.train.Example of alternating key, Feature arguments. */
-  static byte[] example(Object... keysAndFeatures) {
+  public static byte[] example(Object... keysAndFeatures) {
     Features.Builder f = Features.newBuilder();
     for (int i = 0; i < keysAndFeatures.length; i += 2) {
       f.putFeature((String) keysAndFeatures[i], (Feature) keysAndFeatures[i + 1]);
