@@ -70,7 +70,8 @@ final class NamedInputReading {
     String present = npz.names().isEmpty() ? "none" : String.join(", ", npz.names());
     boolean explicit = named(spec).isPresent();
     String labelKey = labelKey(spec);
-    long examples = labelKey != null && npz.contains(labelKey) ? leading(npz.read(labelKey)) : -1;
+    NpyArray y = labelKey != null && npz.contains(labelKey) ? npz.read(labelKey) : null; // read once
+    long examples = y == null ? -1 : leading(y);
     Map<String, Dataset> parts = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : keys.entrySet()) {
       if (!npz.contains(e.getValue())) {
@@ -98,14 +99,13 @@ final class NamedInputReading {
           + "' (nor arrays named after the model's inputs); arrays present: " + present);
     }
     NamedInputs inputs = new NamedInputs(parts, file.toString(), explicit);
-    if (labelKey == null || !npz.contains(labelKey)) {
+    if (y == null) {
       if (labelKey != null && labelsRequired(spec)) {
         throw new IllegalArgumentException(file + " has no " + (spec.regression() ? "target" : "label") + " array '"
             + labelKey + "'; arrays present: " + present);
       }
       return Dataset.withNamedInputs(inputs, null, null, null);
     }
-    NpyArray y = npz.read(labelKey);
     long[] shape = y.shape();
     if (shape.length == 0 || shape[0] != inputs.size()) {
       throw new IllegalArgumentException(file + ": the inputs have " + inputs.size() + " examples but '" + labelKey
