@@ -109,6 +109,7 @@ public final class FoldedCodebooks {
         choice = depthwise(w.name(), fold.scale(), w.params() / w.channels().count(), plan.get(w.name()));
       } else if (tensor && w.params() <= SMALL_KERNEL && w.params() <= SMALL_SHARE * plannedWeights) {
         choice = small(w.name(), fold.scale(), w.params(), plan.get(w.name()));
+        smallWeights += w.params();
       } else {
         float[] values = model.variables().get(w.handleNode()).value().toFloats();
         choice = choose(w.name(), values, fold.scale(), w.channels(), settings.withClusters(plan.get(w.name())),
@@ -120,7 +121,6 @@ public final class FoldedCodebooks {
       } else if (tensor) {
         perTensor.add(w.name());
       }
-      smallWeights += choice.reason().startsWith(SMALL_REASON) ? w.params() : 0;
     }
     double scale = rateScale(smallWeights, plannedWeights);
     if (scale > 1) {
@@ -173,8 +173,6 @@ public final class FoldedCodebooks {
    */
   public static final double RATE_PER_SHARE = 60;
 
-  private static final String SMALL_REASON = "small kernel";
-
   /** The multiplier of the knee's rate weight for the folded per-tensor kernels ({@link #RATE_PER_SHARE}). */
   static double rateScale(long smallWeights, long plannedWeights) {
     return plannedWeights == 0 ? 1 : 1 + RATE_PER_SHARE * smallWeights / (double) plannedWeights;
@@ -183,7 +181,7 @@ public final class FoldedCodebooks {
   /** A small folded kernel ({@link #SMALL_KERNEL}, {@link #SMALL_SHARE}) gets one codebook per channel. */
   static Choice small(String name, float[] scale, long params, int k) {
     return new Choice(name, k, spread(scale), Granularity.CHANNEL, Double.NaN, String.format(
-        SMALL_REASON + ": %d weights, at most %d and 1 %% of the clustered weights: one codebook per channel"
+        "small kernel: %d weights, at most %d and 1 %% of the clustered weights: one codebook per channel"
             + " (first layers; their error reaches every later layer)", params, SMALL_KERNEL));
   }
 
