@@ -2,6 +2,7 @@ package org.wclust.internal.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -372,5 +373,56 @@ class ClusteredWeightTest {
     VarHandleOp handle = tf.varHandleOp(TFloat32.class, shape, VarHandleOp.sharedName(name));
     tf.assignVariableOp(handle, floats(tf, value, shape));
     return handle;
+  }
+
+  /**
+   * The centroid gradient of a Dense-sized weight (1.2 M members, more than TensorFlow's Bincount
+   * shards over its threads) is the same on every run, and within float32 rounding of the exact sum.
+   * With float weights, Bincount's per-thread partial sums made most runs differ in the last bits.
+   */
+  @Test
+  void theCentroidGradientIsTheSameOnEveryRunAndCloseToTheExactSum() {
+    int n = 9216 * 128;
+    int k = 8;
+    Random random = new Random(7);
+    float[] dw = new float[n];
+    int[] indices = new int[n];
+    double[] exact = new double[k];
+    for (int i = 0; i < n; i++) {
+      dw[i] = (float) (random.nextGaussian() * 1e-3);
+      indices[i] = random.nextInt(k);
+      exact[indices[i]] += dw[i];
+    }
+    float[] scale = {1f, 1f, 1f, 1f, 0.5f, 1f, 1f, 0f};
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Shape shape = Shape.of(9216, 128);
+      Operand<TFloat32> sums = ClusteredWeight.centroidGradient(tf, floats(tf, dw, shape),
+          tf.constant(shape, DataBuffers.of(indices, true, false)), tf.constant(scale), k);
+      float[] first = null;
+      for (int run = 0; run < 20; run++) {
+        try (Result r = s.runner().fetch(sums).run()) {
+          float[] got = values((TFloat32) r.get(0));
+          if (first == null) {
+            first = got;
+            for (int c = 0; c < k; c++) {
+              assertEquals(exact[c] * scale[c], got[c], 1e-6 * Math.abs(exact[c]) + 1e-9, "centroid " + c);
+            }
+          } else {
+            assertArrayEquals(first, got, 0f, "run " + run);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void fixedPointSumsCannotOverflow() {
+    for (long members : new long[] {1, 2, 3, 1L << 22, (1L << 22) + 1, 88_000_000L, Integer.MAX_VALUE}) {
+      int bits = ClusteredWeight.fixedPointBits(members);
+      assertTrue(bits <= 40 && Math.log(members) / Math.log(2) + bits <= 62, members + " members, " + bits + " bits");
+    }
+    assertEquals(40, ClusteredWeight.fixedPointBits(1L << 22));
+    assertEquals(39, ClusteredWeight.fixedPointBits((1L << 22) + 1));
   }
 }
