@@ -153,7 +153,9 @@ public final class ClusterCommand implements Callable<Integer> {
           + "default ${DEFAULT-VALUE}) gets BatchNorm-safe codebooks: its error weighted by 1/factor^2, in one "
           + "codebook, a few codebooks over channels grouped by factor, or one per channel, the fewest whose "
           + "error stays within 1.5x that of clustering without folding (the report's batch_norm_codebooks "
-          + "says which and why); below S it is clustered as it is")
+          + "says which and why); below S it is clustered as it is, in one codebook while that one's error is at "
+          + "most 1.65x that of clustering it unfolded (what --no-fold-bn gives), else in the fewest codebooks over "
+          + "channels grouped by factor whose error is no larger")
   double bnSafeSpread;
 
   @Option(names = "--depthwise-per-channel",
