@@ -31,7 +31,8 @@ import org.wclust.internal.graph.WeightTensor;
  * 4, 8, ...), else one per channel, which always qualifies (its error is at most the unfolded per-tensor
  * one). Every channel then holds at most k values, the tensor at most G·k, and the clustering uses the
  * {@code 1 / s_c²} weights inside each codebook. A kernel whose factors spread less than a threshold
- * ({@link #DEFAULT_SPREAD} by default) is clustered as folded, unweighted: in one codebook while that
+ * ({@link #DEFAULT_SPREAD} by default) is clustered as folded, unweighted: if over {@link #SMALL_KERNEL}
+ * weights, in one codebook while that
  * codebook's error is at most {@link #OUTPUT_ERROR_RATIO} × that of clustering the kernel unfolded (what
  * not folding would give), else in the fewest factor groups that are no worse ({@link #againstUnfolded}). Before all that, a small folded kernel
  * ({@link #SMALL_KERNEL}, {@link #SMALL_SHARE}) gets one codebook per channel, and the folded kernels
@@ -215,7 +216,10 @@ public final class FoldedCodebooks {
     }
     double spread = maxAbs / Math.max(minAbs, floor);
     if (spread < minSpread) {
-      if (settings.granularity().equals(Granularity.TENSOR) && minSpread < Double.POSITIVE_INFINITY) {
+      // A kernel this small that is not chosen per channel belongs to a model so small that its kernels'
+      // extra codebook values would be a large part of the file: one codebook, as folded.
+      if (settings.granularity().equals(Granularity.TENSOR) && minSpread < Double.POSITIVE_INFINITY
+          && folded.length > SMALL_KERNEL) {
         return againstUnfolded(name, folded, factor, channels, settings, spread, minSpread);
       }
       return new Choice(name, k, spread, settings.granularity(), Double.NaN,
