@@ -32,12 +32,11 @@ import org.wclust.internal.graph.WeightTensor;
  * one). Every channel then holds at most k values, the tensor at most G·k, and the clustering uses the
  * {@code 1 / s_c²} weights inside each codebook. A kernel whose factors spread less than a threshold
  * ({@link #DEFAULT_SPREAD} by default) is clustered as folded, unweighted: if over {@link #SMALL_KERNEL}
- * weights, in one codebook while that
- * codebook's error is at most {@link #OUTPUT_ERROR_RATIO} × that of clustering the kernel unfolded (what
- * not folding would give), else in the fewest factor groups that are no worse ({@link #againstUnfolded}). Before all that, a small folded kernel
- * ({@link #SMALL_KERNEL}, {@link #SMALL_SHARE}) gets one codebook per channel, and the folded kernels
- * that keep one codebook per tensor a larger knee rate weight ({@link #RATE_PER_SHARE}), which pays for it
- * in bytes. When asked, depthwise kernels get one codebook per channel whatever their factors
+ * weights, in one codebook while that codebook's error is at most {@link #OUTPUT_ERROR_RATIO} × that of
+ * clustering the kernel unfolded (what not folding would give), else in the fewest factor groups that are
+ * no worse ({@link #againstUnfolded}). Before all that, a small folded kernel ({@link #SMALL_KERNEL},
+ * {@link #SMALL_SHARE}) gets one codebook per channel, and the folded kernels that keep one codebook per
+ * tensor a larger knee rate weight ({@link #RATE_PER_SHARE}), which pays for it in bytes. When asked, depthwise kernels get one codebook per channel whatever their factors
  * ({@link #depthwise}). Only asked for per-tensor codebooks; other granularities keep theirs and get
  * the weights.
  */
