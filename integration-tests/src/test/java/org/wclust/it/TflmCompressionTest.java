@@ -74,12 +74,9 @@ class TflmCompressionTest {
     double ratio = compression.get("ratio").getAsDouble();
     // 53 conv/depthwise/dense weights, each with 16 values per tensor (float) or per channel (int8,
     // where the 3x3 depthwise weights, 9 values per channel, stay smaller than their tables).
-    int severalCodebooks = 0;
-    for (var e : json(tmp.resolve("out").resolve("wclust-report.json")).getAsJsonArray("batch_norm_codebooks")) {
-      severalCodebooks += e.getAsJsonObject().get("codebooks").getAsString().equals("tensor") ? 0 : 1;
-    }
     if (quantize.equals("none")) {
-      assertEquals(0, severalCodebooks, "--plain-fold: one codebook per folded tensor");
+      assertFalse(json(tmp.resolve("out").resolve("wclust-report.json")).has("batch_norm_codebooks"),
+          "--plain-fold chooses no codebooks: one per folded tensor");
     }
     int compressed = compression.get("compressed_tensors").getAsInt();
     assertTrue(quantize.equals("int8") ? compressed >= 25 : compressed >= 50, compression.toString());
