@@ -4,7 +4,8 @@
 # rate weight; BatchNorm-safe codebooks from a factor spread of 10x, which neither fixture reaches),
 # --init optimal, --plain-fold (one codebook per folded tensor everywhere, the default before), data-free
 # --correct-bias, --depthwise-per-channel (per-channel codebooks for depthwise kernels), --no-fold-bn, per
-# channel, --calibration (500 unlabelled training images) and --calibration with --correct-bias. SKIP_RANDOM=1 leaves
+# channel, --calibration (500 unlabelled training images; it corrects the folded biases on them) and
+# --calibration --no-correct-bias. SKIP_RANDOM=1 leaves
 # out the random MobileNetV2 rows (about 5 minutes each on 2 busy cores). Two fixtures made by
 # integration-tests/src/test/python: MobileNetV2 (alpha 0.35) trained on Fashion-MNIST
 # (make_bn_mobilenet.py; scored on the 10,000 test images) and Keras MobileNetV2 (1.0, 224) with random
@@ -31,8 +32,8 @@ py="$root/integration-tests/src/test/python"
 scale=0.00392156862745098
 
 "$python" "$py/make_bn_mobilenet.py" "$work/bn" > /dev/null
-[ -f "$work/mobilenet_v2/saved_model.pb" ] || "$python" "$py/make_mobilenet_v2.py" "$work" > /dev/null
-"$python" -c "import numpy as np; np.savez('$work/random16.npz', x=np.random.default_rng(5).random((16, 224, 224, 3), dtype=np.float32))"
+[ -f "$work/mobilenet_v2/saved_model.pb" ] && [ -f "$work/random16.npz" ] \
+  || "$python" "$py/make_mobilenet_v2.py" "$work" > /dev/null
 
 echo "| fixture | setting | k | test accuracy | top-1 agreement | mean relative change | KL | zipped .tflite | max values per tensor / channel |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -73,13 +74,13 @@ row trained correct-bias-data-free 16 --correct-bias
 row trained depthwise-per-channel 16 --depthwise-per-channel
 row trained no-fold-bn 16 --no-fold-bn
 row trained channel 16 --granularity channel
+row trained calibration 16 --calibration "$work/bn/calibration.npz"
+row trained calibration-no-correct-bias 16 --calibration "$work/bn/calibration.npz" --no-correct-bias
 row trained calibration+dw 16 --calibration "$work/bn/calibration.npz" --depthwise-per-channel
-row trained calibration+dw+correct-bias 16 --calibration "$work/bn/calibration.npz" --depthwise-per-channel --correct-bias
 row trained default 8
 row trained calibration 8 --calibration "$work/bn/calibration.npz"
-row trained calibration+correct-bias 8 --calibration "$work/bn/calibration.npz" --correct-bias
+row trained calibration-no-correct-bias 8 --calibration "$work/bn/calibration.npz" --no-correct-bias
 row trained calibration+dw 8 --calibration "$work/bn/calibration.npz" --depthwise-per-channel
-row trained calibration+dw+correct-bias 8 --calibration "$work/bn/calibration.npz" --depthwise-per-channel --correct-bias
 if [ "${SKIP_RANDOM:-}" != 1 ]; then
   row random default 16
   row random plain-fold 16 --plain-fold

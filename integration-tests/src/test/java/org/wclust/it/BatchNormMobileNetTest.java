@@ -10,11 +10,18 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
+import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.load.ModelLoader;
 
 /**
  * The BatchNorm-heavy fixture: MobileNetV2 (alpha 0.35) trained on real Fashion-MNIST by
@@ -121,13 +128,16 @@ class BatchNormMobileNetTest {
 
   /**
    * At k = 8, weighting by the Fisher of 500 unlabelled images keeps more of the original's answers, and
-   * correcting the folded biases on them moves the outputs less again.
+   * {@code --calibration} also corrects the folded biases on them ({@code --no-correct-bias} turns that
+   * off), which moves the outputs less again and changes nothing but those biases.
    */
   @Test
   void calibrationKeepsMoreOfTheOriginalsAnswers(@TempDir Path tmp) throws Exception {
     JsonObject plain = cluster(tmp.resolve("plain"), "-k", "8");
-    JsonObject calibrated = cluster(tmp.resolve("calibrated"), "-k", "8", "--calibration",
-        DIR.resolve("calibration.npz").toString());
+    String calibration = DIR.resolve("calibration.npz").toString();
+    JsonObject calibrated = cluster(tmp.resolve("calibrated"), "-k", "8", "--calibration", calibration,
+        "--no-correct-bias");
+    assertFalse(calibrated.has("bias_correction"), "--no-correct-bias corrected the biases");
     double before = plain.getAsJsonObject("output_agreement").get("top1_agreement").getAsDouble();
     double after = calibrated.getAsJsonObject("output_agreement").get("top1_agreement").getAsDouble();
     assertTrue(after > before, "top-1 agreement with calibration " + after + ", without " + before);
@@ -137,10 +147,9 @@ class BatchNormMobileNetTest {
     assertEquals(500, c.get("examples").getAsInt());
     assertEquals(53, c.getAsJsonArray("layers").size());
 
-    // --correct-bias: the same clusters (same squared error per layer), each of the 52 folded biases
-    // corrected, and the outputs closer to the original's than without it.
-    JsonObject corrected = cluster(tmp.resolve("corrected"), "-k", "8", "--calibration",
-        DIR.resolve("calibration.npz").toString(), "--correct-bias");
+    // --calibration alone corrects the folded biases: the same clusters (same squared error per layer), each
+    // of the 52 folded biases corrected, and the outputs closer to the original's than without it.
+    JsonObject corrected = cluster(tmp.resolve("corrected"), "-k", "8", "--calibration", calibration);
     assertEquals(52, corrected.getAsJsonArray("bias_correction").size());
     for (int i = 0; i < 53; i++) {
       assertEquals(calibrated.getAsJsonArray("layers").get(i).getAsJsonObject().get("sse").getAsDouble(),
@@ -150,6 +159,32 @@ class BatchNormMobileNetTest {
         .getAsDouble();
     double correctedChange = corrected.getAsJsonObject("output_agreement").get("mean_relative_change").getAsDouble();
     assertTrue(correctedChange < uncorrectedChange,
-        "mean relative change with --correct-bias " + correctedChange + ", without " + uncorrectedChange);
+        "mean relative change with the bias correction " + correctedChange + ", without " + uncorrectedChange);
+
+    // The exported models differ in the folded biases only: every other constant (clustered kernels, the
+    // classifier's bias, paddings) is the same, and exactly the 52 corrected biases changed.
+    Map<String, float[]> without = floatConstants(tmp.resolve("calibrated"));
+    Map<String, float[]> with = floatConstants(tmp.resolve("corrected"));
+    assertEquals(without.keySet(), with.keySet(), "the exported graphs differ");
+    int changed = 0;
+    for (Map.Entry<String, float[]> e : without.entrySet()) {
+      if (!Arrays.equals(e.getValue(), with.get(e.getKey()))) {
+        assertTrue(e.getKey().contains("wclust_folded/") && e.getKey().contains("/read_bias"),
+            e.getKey() + " changed, and it is not a folded bias");
+        changed++;
+      }
+    }
+    assertEquals(52, changed, "folded biases changed by the correction");
+  }
+
+  /** The float constants of an exported SavedModel by node name. */
+  private static Map<String, float[]> floatConstants(Path savedModel) throws Exception {
+    Map<String, float[]> constants = new TreeMap<>();
+    for (NodeDef n : ModelLoader.load(savedModel, "serving_default").graph().getNodeList()) {
+      if (n.getOp().equals("Const") && n.getAttrOrThrow("dtype").getType() == DataType.DT_FLOAT) {
+        constants.put(n.getName(), HostTensor.fromProto(n.getAttrOrThrow("value").getTensor()).toFloats());
+      }
+    }
+    return constants;
   }
 }

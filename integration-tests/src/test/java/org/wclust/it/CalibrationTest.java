@@ -85,6 +85,9 @@ class CalibrationTest {
     assertTrue(top1 >= 0 && top1 <= 1, agreement.toString());
     assertTrue(agreement.get("mean_kl").getAsDouble() >= 0, agreement.toString());
     assertEquals(2, calibration.getAsJsonArray("layers").size());
+    // No BatchNorm, so no folded bias for --calibration's bias correction to change.
+    assertEquals(0, report.getAsJsonArray("batch_norm_folded_into").size(), report.toString());
+    assertTrue(!report.has("bias_correction"), "biases corrected in a model without BatchNorm");
 
     // The export holds constants only: each original bias is among them unchanged, and each kernel
     // became a constant of its shape with at most 4 values.

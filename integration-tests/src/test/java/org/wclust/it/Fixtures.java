@@ -59,7 +59,7 @@ final class Fixtures {
   /** MobileNetV2 (1.0, 224), random weights and BN statistics, made once by make_mobilenet_v2.py. */
   static synchronized Path mobileNetV2() {
     Path model = DIR.resolve("mobilenet_v2");
-    if (!Files.exists(model.resolve("saved_model.pb"))) {
+    if (!Files.exists(model.resolve("saved_model.pb")) || !Files.exists(DIR.resolve("random16.npz"))) {
       try {
         runPython(PYTHON_DIR.resolve("make_mobilenet_v2.py").toString(), DIR.toString());
       } catch (IOException | InterruptedException e) {

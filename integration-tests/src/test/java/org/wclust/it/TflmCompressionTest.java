@@ -64,19 +64,22 @@ class TflmCompressionTest {
   void kerasMobileNetV2CompressesAndRunsInTflm(String quantize, @TempDir Path tmp) throws Exception {
     Path model = KerasMobileNetV2Test.model();
     Path data = quantize.equals("none") ? null : representativeData(new long[] {224, 224, 3}, tmp);
-    JsonObject compression = clusterAndCheck(model, quantize, data, tmp);
+    // A float .tflite decodes one TFLM table per tensor, so the float case keeps one codebook per folded
+    // tensor (--plain-fold): with its random weights and BatchNorm statistics the default gives this network's
+    // large kernels 8-32 codebooks over factor groups (FoldedCodebooks.againstUnfolded), up to 512 values per
+    // tensor, more than a table holds. int8 decodes per channel, where every codebook choice keeps 16 values.
+    JsonObject compression = quantize.equals("none")
+        ? clusterAndCheck(model, quantize, data, tmp, "--plain-fold")
+        : clusterAndCheck(model, quantize, data, tmp);
     double ratio = compression.get("ratio").getAsDouble();
     // 53 conv/depthwise/dense weights, each with 16 values per tensor (float) or per channel (int8,
-    // where the 3x3 depthwise weights, 9 values per channel, stay smaller than their tables); in float,
-    // the small folded kernels the report gives one codebook per channel (the stem and first block)
-    // hold more values than a TFLM table and stay uncompressed.
-    int perChannel = 0;
-    for (var e : json(tmp.resolve("out").resolve("wclust-report.json")).getAsJsonArray("batch_norm_codebooks")) {
-      perChannel += e.getAsJsonObject().get("codebooks").getAsString().equals("tensor") ? 0 : 1;
+    // where the 3x3 depthwise weights, 9 values per channel, stay smaller than their tables).
+    if (quantize.equals("none")) {
+      assertFalse(json(tmp.resolve("out").resolve("wclust-report.json")).has("batch_norm_codebooks"),
+          "--plain-fold chooses no codebooks: one per folded tensor");
     }
-    assertTrue(perChannel <= 4, "per-channel kernels: " + perChannel);
     int compressed = compression.get("compressed_tensors").getAsInt();
-    assertTrue(quantize.equals("int8") ? compressed >= 25 : compressed >= 53 - perChannel, compression.toString());
+    assertTrue(quantize.equals("int8") ? compressed >= 25 : compressed >= 50, compression.toString());
     assertTrue(ratio <= (quantize.equals("none") ? 0.15 : 0.70), quantize + ": ratio " + ratio);
   }
 
@@ -85,13 +88,15 @@ class TflmCompressionTest {
    * again without compression, and checks the compressed model independently; returns the report's
    * {@code compression} section.
    */
-  private static JsonObject clusterAndCheck(Path model, String quantize, Path data, Path tmp) throws Exception {
+  private static JsonObject clusterAndCheck(Path model, String quantize, Path data, Path tmp, String... extra)
+      throws Exception {
     boolean int8 = !quantize.equals("none");
     Path out = tmp.resolve("out");
     Path lut = tmp.resolve("lut.tflite");
     List<String> args = new ArrayList<>(List.of("cluster", model.toString(), "-o", out.toString(),
         "--clusters", String.valueOf(K), "--no-size", "--tflite", lut.toString(), "--compress",
         "--allow-uncompressed"));
+    args.addAll(List.of(extra));
     if (int8) {
       args.addAll(List.of("--quantize", quantize, "--representative", data.toString()));
     }

@@ -97,7 +97,7 @@ public final class ClusterConfig {
     private boolean foldBatchNorm = true;
     private boolean plainFold;
     private boolean depthwisePerChannel;
-    private boolean correctBias;
+    private Boolean correctBias; // null: on with calibration data and folded BatchNorm, else off
     private double bnSafeSpread = FoldedCodebooks.DEFAULT_SPREAD;
     private boolean int8Aware;
     private Double targetBits;
@@ -210,7 +210,9 @@ public final class ClusterConfig {
     /**
      * After clustering, correct each folded bias so that every output channel's mean stays the original
      * model's: measured on the {@link #calibration} inputs, or without them expected from the BatchNorm
-     * statistics (data-free).
+     * statistics (data-free). Not called: on exactly when there are {@link #calibration} inputs (and
+     * BatchNorm is folded), since calibration then keeps more of the original's accuracy; {@code false}
+     * turns that off.
      */
     public Builder correctBias(boolean c) {
       correctBias = c;
@@ -305,9 +307,9 @@ public final class ClusterConfig {
           .withRateTarget(rateTarget())
           .withBnSafeSpread(plainFold ? Double.POSITIVE_INFINITY : bnSafeSpread)
           .withCalibration(Examples.orNull(calibration))
-          .withBiasCorrection(correctBias)
+          .withBiasCorrection(correctBias != null ? correctBias : calibration != null && foldBatchNorm)
           .withDepthwisePerChannel(depthwisePerChannel);
-      if (correctBias && !foldBatchNorm) {
+      if (Boolean.TRUE.equals(correctBias) && !foldBatchNorm) {
         throw new IllegalArgumentException("--correct-bias needs folded BatchNorm (no --no-fold-bn)");
       }
       options = trainData != null

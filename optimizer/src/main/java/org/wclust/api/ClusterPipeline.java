@@ -204,7 +204,7 @@ final class ClusterPipeline {
     clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware(), hints);
     clusteredAt = System.nanoTime();
     clock.lap("cluster");
-    if (options.correctBias() && calibration != null) {
+    if (options.correctBias() && calibration != null && !folds.isEmpty()) {
       progress.accept("correcting the folded biases on " + calibration.size() + " calibration examples");
       BiasCorrection.Result corrected = BiasCorrection.correct(model, clustered, folds, calibration);
       clustered = corrected.model();

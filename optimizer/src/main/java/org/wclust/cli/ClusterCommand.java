@@ -153,7 +153,9 @@ public final class ClusterCommand implements Callable<Integer> {
           + "default ${DEFAULT-VALUE}) gets BatchNorm-safe codebooks: its error weighted by 1/factor^2, in one "
           + "codebook, a few codebooks over channels grouped by factor, or one per channel, the fewest whose "
           + "error stays within 1.5x that of clustering without folding (the report's batch_norm_codebooks "
-          + "says which and why); below S it is clustered as it is")
+          + "says which and why); below S it is clustered as it is, in one codebook while that one's error is at "
+          + "most 1.65x that of clustering it unfolded (what --no-fold-bn gives), else in the fewest codebooks over "
+          + "channels grouped by factor whose error is no larger")
   double bnSafeSpread;
 
   @Option(names = "--depthwise-per-channel",
@@ -168,7 +170,8 @@ public final class ClusterCommand implements Callable<Integer> {
           + "which each weight's importance is measured once (diagonal Fisher against the model's own top-1 "
           + "class) and every squared error of the clustering weighted by it; the report's calibration "
           + "section compares the clustered model's outputs with the original's on them (top-1 agreement, "
-          + "relative change, KL) and gives each layer's predicted loss increase")
+          + "relative change, KL) and gives each layer's predicted loss increase; with folded BatchNorm it "
+          + "also corrects the folded biases on them (see --correct-bias; --no-correct-bias turns that off)")
   Path calibration;
 
   @Option(names = "--correct-bias",
@@ -176,8 +179,12 @@ public final class ClusterCommand implements Callable<Integer> {
           + "output channel's mean stays the original model's (bias correction; changes those biases, not the "
           + "clusters): with --calibration layer by layer from the input on, measured on the calibration inputs "
           + "(report: bias_correction); without it from the BatchNorm statistics, data-free (report: "
-          + "bias_correction_data_free)")
+          + "bias_correction_data_free); on by default with --calibration")
   boolean correctBias;
+
+  @Option(names = "--no-correct-bias",
+      description = "with --calibration, leave the folded biases as folding made them (no bias correction)")
+  boolean noCorrectBias;
 
   @Option(names = "--no-size",
       description = "skip the .tflite size measurement of wclust-report.json (two TFLite conversions "
@@ -204,7 +211,13 @@ public final class ClusterCommand implements Callable<Integer> {
         .rateWeight(rateWeight).granularity(granularity).preserveSparsity(preserveSparsity).seed(seed)
         .foldBatchNorm(!noFoldBatchNorm).bnSafeSpread(bnSafeSpread).plainFold(plainFold).int8Aware(int8Aware)
         .budgetPerLayer(budget).signature(signature).measureTfliteSize(!noSize)
-        .depthwisePerChannel(depthwisePerChannel).correctBias(correctBias);
+        .depthwisePerChannel(depthwisePerChannel);
+    if (correctBias && noCorrectBias) {
+      throw new IllegalArgumentException("give --correct-bias or --no-correct-bias, not both");
+    }
+    if (correctBias || noCorrectBias) {
+      b.correctBias(correctBias);
+    }
     if (clusters != null) {
       b.clusters(clusters);
     }

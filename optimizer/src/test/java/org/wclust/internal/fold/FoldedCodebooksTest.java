@@ -52,16 +52,87 @@ class FoldedCodebooksTest {
   }
 
   @Test
-  void spreadBelowTheThresholdIsClusteredAsFolded() {
+  void spreadBelowTheThresholdIsNotWeightedAndKeepsOneCodebookWhileItsOutputErrorIsCloseToUnfolded() {
+    // Gaussian weights, factors spread 2x: one folded codebook costs little against clustering unfolded.
     float[] scale = new float[CHANNELS];
     for (int c = 0; c < CHANNELS; c++) {
-      scale[c] = 1 + c * 0.25f; // 8.75x
+      scale[c] = 1 + c / (float) (CHANNELS - 1);
     }
+    float[] w = folded(scale, 3);
     Map<String, float[]> importance = new HashMap<>();
-    FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", folded(scale, 3), scale, LAYOUT, ClusterSettings.of(8, 0),
+    FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", w, scale, LAYOUT, ClusterSettings.of(16, 0),
         importance, FoldedCodebooks.DEFAULT_SPREAD);
-    assertEquals(Granularity.TENSOR, c.granularity());
+    assertEquals(Granularity.TENSOR, c.granularity(), c.reason());
     assertTrue(importance.isEmpty(), "no weights below the threshold");
+    double ratio = foldedError(w, LAYOUT, Granularity.TENSOR) / unfoldedThenFoldedError(w, scale);
+    assertEquals(ratio, c.errorRatio(), 1e-6 * ratio, c.reason());
+    assertTrue(ratio <= FoldedCodebooks.OUTPUT_ERROR_RATIO, c.reason());
+  }
+
+  /**
+   * Uniform weights (a random initialisation) with factors spread 5x: one folded codebook has about twice
+   * the output error of clustering the unfolded kernel and folding afterwards, so the kernel gets
+   * codebooks over channels grouped by factor, the fewest whose error is no larger than that.
+   */
+  @Test
+  void uniformWeightsWithSpreadFactorsGetFactorGroupsNoWorseThanClusteringUnfolded() {
+    float[] scale = new float[CHANNELS];
+    for (int c = 0; c < CHANNELS; c++) {
+      scale[c] = 0.3f + 1.2f * c / (CHANNELS - 1);
+    }
+    Random r = new Random(5);
+    float[] w = new float[CHANNELS * PER_CHANNEL];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (r.nextDouble() * 2 - 1) * scale[i % CHANNELS];
+    }
+    FoldedCodebooks.Choice c = FoldedCodebooks.choose("k", w, scale, LAYOUT, ClusterSettings.of(16, 0),
+        new HashMap<>(), FoldedCodebooks.DEFAULT_SPREAD);
+    double reference = unfoldedThenFoldedError(w, scale);
+    assertTrue(foldedError(w, LAYOUT, Granularity.TENSOR) > FoldedCodebooks.OUTPUT_ERROR_RATIO * reference,
+        "expected one folded codebook to be well above clustering unfolded");
+    assertNotEquals(Granularity.TENSOR, c.granularity(), c.reason());
+    assertTrue(c.reason().contains("output error"), c.reason());
+    double chosen = foldedError(w, LAYOUT, c.granularity());
+    assertTrue(chosen <= reference, c + ": " + chosen + " against " + reference);
+    assertEquals(chosen / reference, c.errorRatio(), 1e-6, c.reason());
+    // The fewest codebooks: half as many factor groups would have more error than the reference.
+    int groups = c.granularity().groups(CHANNELS);
+    if (groups > 2 && groups < CHANNELS) {
+      Granularity fewer = Granularity.byChannel(FoldedCodebooks.factorGroups(toDoubles(scale), groups / 2));
+      assertTrue(foldedError(w, LAYOUT, fewer) > reference, c.toString());
+    }
+  }
+
+  /** Squared error of the optimal clustering into 16 values per codebook of the folded kernel. */
+  private static double foldedError(float[] w, OutputChannels layout, Granularity g) {
+    return WeightClusterer.cluster(w, layout, optimal(16).withGranularity(g)).sse();
+  }
+
+  /** The folded kernel divided by its factors, clustered as one tensor, multiplied back: its squared error. */
+  private static double unfoldedThenFoldedError(float[] w, float[] scale) {
+    float[] unfolded = new float[w.length];
+    for (int i = 0; i < w.length; i++) {
+      unfolded[i] = w[i] / scale[i % CHANNELS];
+    }
+    TensorClustering u = WeightClusterer.cluster(unfolded, LAYOUT, optimal(16));
+    double sum = 0;
+    for (int i = 0; i < w.length; i++) {
+      double e = scale[i % CHANNELS] * (unfolded[i] - (double) u.codebook()[u.indices()[i]]);
+      sum += e * e;
+    }
+    return sum;
+  }
+
+  private static ClusterSettings optimal(int k) {
+    return new ClusterSettings(k, org.wclust.internal.cluster.InitMethod.OPTIMAL, false, Granularity.TENSOR, false, 0);
+  }
+
+  private static double[] toDoubles(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i];
+    }
+    return d;
   }
 
   @Test
