@@ -26,7 +26,12 @@ import org.tensorflow.proto.SavedModel;
  *   <li>The Fashion-MNIST CNN clustered at k = 8 and fine-tuned for one epoch on 6,000 training images
  *       with the same global batch (64) and seed on two workers reaches the test accuracy (Python
  *       TensorFlow, 10,000 test images) of the single-process run within 0.3 point, and every weight
- *       constant of the exported model keeps at most 8 values (read from its GraphDef).
+ *       constant of the exported model keeps at most 8 values (read from its GraphDef). The same
+ *       images as a PNG class folder, which the workers read themselves (the chief feeds paths), give
+ *       that accuracy too.
+ *   <li>The workers open the image files at the chief's paths: with a path that names another folder
+ *       in each process ({@code /proc/self/cwd/...}) and no such folder where the workers run, the
+ *       chief fails with one line naming the file a worker could not read.
  *   <li>Killing a worker during the epoch makes the chief fail with one line naming that worker, a
  *       non-zero status, and nothing written; a worker address that does not answer is one line too.
  * </ul>
@@ -59,11 +64,35 @@ class DistributedFineTuningTest {
     assertEquals(one, two, SAME, "two workers vs one process");
     assertTrue(two > FashionMnist.kerasAccuracy() - 0.02, "k=8 on 6,000 images, two workers: " + two);
 
+    Path fromFiles = tmp.resolve("from-files");
+    args = new ArrayList<>(List.of(clusterArgs(fromFiles, ImageData.pngFolder())));
+    args.addAll(List.of("--workers", String.join(",", workers)));
+    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])));
+    double files = FashionMnist.accuracy(fromFiles, FashionMnist.test(), FashionMnist.SCALE);
+    assertEquals(one, files, SAME, "two workers reading the PNG files vs one process on their pixels");
+
     GraphDef graph = SavedModel.parseFrom(Files.readAllBytes(distributed.resolve("saved_model.pb")))
         .getMetaGraphs(0).getGraphDef();
     Map<String, Integer> weights = EndToEndFixturesTest.weightConstantDistinctCounts(graph);
     assertEquals(4, weights.size(), "the CNN's 2 conv and 2 dense weights: " + weights);
     weights.forEach((name, distinct) -> assertTrue(distinct <= K, name + " has " + distinct + " values"));
+  }
+
+  @Test
+  void theWorkersReadTheImageFilesThemselves() throws Exception {
+    // /proc/self/cwd/images is the chief's PNG folder for the chief, and nothing where the workers run
+    List<String> workers = startWorkers(2);
+    Path chiefDir = Files.createDirectories(tmp.resolve("chief"));
+    Files.createSymbolicLink(chiefDir.resolve("images"), ImageData.pngFolder());
+    Path out = tmp.resolve("out");
+    List<String> args = new ArrayList<>(List.of(clusterArgs(out, Path.of("/proc/self/cwd/images"))));
+    args.addAll(List.of("--workers", String.join(",", workers)));
+    WclustProcess.Result r = WclustProcess.start(chiefDir, args).await(300);
+    assertNotEquals(0, r.exit(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().startsWith("wclust: error: worker 127.0.0.1:"), r.err());
+    assertTrue(r.err().contains("/proc/self/cwd/images/"), r.err());
+    assertFalse(Files.exists(out), "nothing is written");
   }
 
   @Test

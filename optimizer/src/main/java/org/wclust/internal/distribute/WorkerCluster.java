@@ -24,6 +24,10 @@ public record WorkerCluster(ImmutableList<String> addresses) {
   /** How long a worker that does not refuse the connection is waited for before it counts as down. */
   private static final int CONNECT_TIMEOUT_MS = 10_000;
   private static final Pattern TASK = Pattern.compile("/job:" + JOB + "/replica:0/task:(\\d+)");
+  /** TensorFlow's first line when the master relays another task's error; the error follows. */
+  private static final Pattern RELAYED = Pattern.compile("From /job:[^ ]*:");
+  /** The failing node of a replica's image input (ReplicaImageInput): that replica's worker read a file. */
+  private static final Pattern IMAGE_READ = Pattern.compile("\\{\\{node replica_(\\d+)_input/");
 
   public WorkerCluster {
     checkArgument(!addresses.isEmpty(), "--workers needs at least one HOST:PORT");
@@ -116,12 +120,18 @@ public record WorkerCluster(ImmutableList<String> addresses) {
    */
   public String describeFailure(Throwable e) {
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    String first = message.strip().lines().findFirst().orElse(message);
+    String first = message.strip().lines().map(String::strip).filter(l -> !l.isEmpty() && !RELAYED.matcher(l).matches())
+        .findFirst().orElse(message.strip());
     for (String a : addresses) {
       String why = unreachable(a);
       if (why != null) {
         return "worker " + a + " stopped answering during fine-tuning (" + why + "); TensorFlow: " + first;
       }
+    }
+    Matcher read = IMAGE_READ.matcher(message);
+    if (read.find() && Integer.parseInt(read.group(1)) < addresses.size()) {
+      return "worker " + addresses.get(Integer.parseInt(read.group(1))) + " cannot read an image file (workers "
+          + "read the image files at the paths the chief lists): " + first;
     }
     Matcher m = TASK.matcher(message);
     if (m.find()) {
