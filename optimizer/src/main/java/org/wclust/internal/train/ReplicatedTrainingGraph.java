@@ -33,6 +33,7 @@ import org.wclust.internal.cluster.ClusteredModel;
 import org.wclust.internal.data.ImageFileInput;
 import org.wclust.internal.distribute.GraphReplicas;
 import org.wclust.internal.distribute.RemoteSession;
+import org.wclust.internal.distribute.StepWatchdog;
 import org.wclust.internal.distribute.WorkerCluster;
 import org.wclust.internal.distribute.WorkerFailure;
 import org.wclust.internal.graph.FlatModel;
@@ -73,12 +74,14 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
       String correct) {}
 
   private final ImageFileInput files;
+  private final StepWatchdog watchdog;
   private final GraphDef graphDef;
 
   ReplicatedTrainingGraph(ClusteredModel clustered, TensorSpec output, TrainingGraph.Objective objective,
       FineTuneOptions options, WorkerCluster cluster, Optional<ImageFileInput> files) {
     this.cluster = cluster;
     this.files = files.orElse(null);
+    this.watchdog = new StepWatchdog(cluster);
     this.optimizer = options.optimizer();
     FlatModel model = clustered.model();
     List<TensorSpec> inputs = ModelInputs.all(model);
@@ -160,7 +163,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     try {
       runTargets(slotInit);
     } catch (RuntimeException e) {
-      session.close();
+      close();
       throw e;
     }
   }
@@ -236,7 +239,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         }
       }
       updates.forEach(runner::addTarget);
-      try (Result result = runner.run()) {
+      try (Result result = watchdog.run(runner::run, () -> fed.forEach(Tensor::close))) {
         float loss = 0;
         int correct = 0;
         int k = 0;
@@ -255,7 +258,9 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     } catch (TensorFlowException e) {
       throw failure(e);
     } finally {
-      fed.forEach(Tensor::close);
+      if (!watchdog.abandoned()) { // else the abandoned run still reads them; it closes them when it ends
+        fed.forEach(Tensor::close);
+      }
     }
   }
 
@@ -293,7 +298,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     Session.Runner runner = session.session().runner();
     ops.forEach(runner::addTarget);
     try {
-      runner.run().close();
+      watchdog.run(runner::run, () -> { }).close();
     } catch (TensorFlowException e) {
       throw failure(e);
     }
@@ -319,6 +324,9 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
 
   @Override
   public void close() {
-    session.close();
+    watchdog.close();
+    if (!watchdog.abandoned()) { // an abandoned run is still inside the session
+      session.close();
+    }
   }
 }
