@@ -75,7 +75,6 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
 
   private final ImageFileInput files;
   private final StepWatchdog watchdog;
-  private final GraphDef graphDef;
 
   ReplicatedTrainingGraph(ClusteredModel clustered, TensorSpec output, TrainingGraph.Objective objective,
       FineTuneOptions options, WorkerCluster cluster, Optional<ImageFileInput> files) {
@@ -153,7 +152,6 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         replicated = GraphReplicas.inputsFrom(replicated, readInputs);
       }
     }
-    this.graphDef = replicated;
     cluster.requireReachable();
     try {
       this.session = new ModelSession(model, replicated, graph -> RemoteSession.open(graph, cluster.target()));
@@ -262,11 +260,6 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         fed.forEach(Tensor::close);
       }
     }
-  }
-
-  /** The replicated graph as the session runs it (for tests of where its ops are placed). */
-  GraphDef graphDef() {
-    return graphDef;
   }
 
   private static void feed(Session.Runner runner, List<Tensor> fed, String name, HostTensor value) {
