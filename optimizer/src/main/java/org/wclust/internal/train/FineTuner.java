@@ -31,8 +31,7 @@ public final class FineTuner {
   /** Batches prepared ahead of training: enough to hide decoding jitter, few enough to bound memory. */
   private static final int PREFETCH_BATCHES = 4;
 
-  /** One step's inputs and targets. */
-  /** {@code inputs} is null when the training graph reads the examples itself. */
+  /** One step's examples, their inputs (null when the training graph reads them itself) and targets. */
   private record Batch(int[] examples, List<HostTensor> inputs, HostTensor targets) {
     int size() {
       return examples.length;
