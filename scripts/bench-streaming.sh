@@ -3,22 +3,23 @@
 # read as an uncompressed .npz (memory-mapped), a PNG class folder and sharded TFRecords of PNGs, with the
 # JVM heap limited to 1 GiB, and prints a Markdown table: training throughput (examples/s, from wclust's
 # progress line), wall time and peak RSS (GNU time) per input.
-# Usage: scripts/bench-streaming.sh [N] (default 1000000). The data (about 1.2 KB per example in PNG files
-# plus as much again in TFRecords and 0.8 KB in the .npz) goes to target/bench-streaming/N; the CNN is the
-# integration tests' Fashion-MNIST fixture (made on first use, a few minutes).
+# Usage: scripts/bench-streaming.sh [N] [INPUTS] (default 1000000 and npz,png,tfrecord; INPUTS is a comma
+# list of the inputs to generate and run, e.g. npz,tfrecord to skip a folder of N PNG files). The data
+# (about 1.2 KB per example in PNG files plus as much again in TFRecords and 0.8 KB in the .npz) goes to
+# target/bench-streaming/N; the CNN is the integration tests' Fashion-MNIST fixture (made on first use, a
+# few minutes).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-1000000}"
+inputs="${2:-npz,png,tfrecord}"
 py="$root/.venv/bin/python"
 fixture="$root/integration-tests/target/fashion-mnist"
 work="$root/target/bench-streaming/$n"
 if [ ! -f "$fixture/manifest.json" ]; then
   "$py" "$root/integration-tests/src/test/python/make_fashion_mnist.py" "$fixture" >&2
 fi
-if [ ! -f "$work/done" ]; then
-  echo "generating $n examples in $work ..." >&2
-  "$py" "$root/benchmarks/make_stream_data.py" "$fixture/train.npz" "$work" --count "$n" >&2
-fi
+echo "generating $n examples in $work ($inputs; forms already there are kept) ..." >&2
+"$py" "$root/benchmarks/make_stream_data.py" "$fixture/train.npz" "$work" --count "$n" --inputs "$inputs" >&2
 if [ ! -f "$root/models/target/classpath.txt" ] || [ ! -f "$root/optimizer/target/classes/org/wclust/internal/data/ImageData.class" ]; then
   (cd "$root" && mvn -q -B -Dstyle.color=never -DskipTests package -pl models -am) >&2
 fi
@@ -44,6 +45,10 @@ run() {
 # wclust maps an uncompressed .npz whose inputs would exceed 256 MiB as float32; smaller ones it loads
 npz_mode="in memory"
 if (( n * 784 * 4 > 256 * 1024 * 1024 )); then npz_mode="memory-mapped"; fi
-run npz ".npz ($npz_mode)" --data "$work/data.npz"
-run png "PNG folder" --data "$work/png"
-run tfrecord "TFRecord shards of PNGs" --data "$work/tfrecord" --features image:image,label:label
+for input in ${inputs//,/ }; do
+  case "$input" in
+    npz) run npz ".npz ($npz_mode)" --data "$work/data.npz" ;;
+    png) run png "PNG folder" --data "$work/png" ;;
+    tfrecord) run tfrecord "TFRecord shards of PNGs" --data "$work/tfrecord" --features image:image,label:label ;;
+  esac
+done

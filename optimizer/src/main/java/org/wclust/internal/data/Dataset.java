@@ -254,6 +254,11 @@ public final class Dataset {
     return inputs.read(new int[] {index}, exampleShape);
   }
 
+  /** Where the examples of the (first) input are read from, for the readers of this package. */
+  ExampleStore store() {
+    return inputs;
+  }
+
   /** The inputs of the given examples, in the given order, as float32 {@code [b, ...exampleShape]}. */
   public HostTensor batchInputs(int[] exampleIndices) {
     for (int i : exampleIndices) {

@@ -35,6 +35,14 @@ final class EncodedImageStore implements ExampleStore {
     this.decoder = decoder;
   }
 
+  Source source() {
+    return source;
+  }
+
+  ImageOptions options() {
+    return decoder.options();
+  }
+
   @Override
   public float[] read(int[] indices, long[] exampleShape) {
     List<byte[]> images = new ArrayList<>(indices.length);

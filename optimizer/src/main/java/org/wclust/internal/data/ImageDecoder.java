@@ -45,6 +45,10 @@ final class ImageDecoder implements AutoCloseable {
     this.options = options;
   }
 
+  ImageOptions options() {
+    return options;
+  }
+
   /** Thrown when one image of a batch cannot be decoded; {@link #index} says which. */
   static final class BadImage extends RuntimeException {
     final int index;
@@ -146,9 +150,21 @@ final class ImageDecoder implements AutoCloseable {
     Graph g = new Graph();
     Ops tf = Ops.create(g);
     Placeholder<TString> input = tf.placeholder(TString.class, Placeholder.shape(Shape.of(batch)));
+    Operand<TFloat32> x = pixels(tf, options, tf.unstack(input, (long) batch).output(), h, w, c);
+    return new Compiled(g, new Session(g), input, x);
+  }
+
+  /**
+   * The ops that turn encoded images (scalar strings) into one float32 batch {@code [n, h, w, c]}:
+   * decode, resize, then scale, mean and std of {@code options}. Built into {@code tf}'s graph, with its
+   * device: this decoder's own graphs, and the replicas of distributed training that read images on
+   * their worker ({@link ImageFileInput}).
+   */
+  static Operand<TFloat32> pixels(Ops tf, ImageOptions options, List<? extends Operand<TString>> images, int h,
+      int w, int c) {
     Operand<TInt32> size = tf.constant(new int[] {h, w});
     List<Operand<TFloat32>> pixels = new ArrayList<>();
-    for (Operand<TString> image : tf.unstack(input, (long) batch).output()) {
+    for (Operand<TString> image : images) {
       DecodeImage<TUint8> decoded = tf.image.decodeImage(image, TUint8.class, DecodeImage.channels((long) c),
           DecodeImage.expandAnimations(false));
       Operand<TFloat32> batched = tf.expandDims(tf.dtypes.cast(decoded, TFloat32.class), tf.constant(0));
@@ -166,7 +182,7 @@ final class ImageDecoder implements AutoCloseable {
     if (options.std().length > 0) {
       x = tf.math.div(x, tf.constant(options.channelValues(options.std(), c)));
     }
-    return new Compiled(g, new Session(g), input, x);
+    return x;
   }
 
   @Override

@@ -106,4 +106,33 @@ public final class GraphReplicas {
     }
     return out.build();
   }
+
+  /**
+   * {@code graph} with each placeholder of {@code sources} (node name to tensor name) turned into an
+   * Identity of that tensor, on the placeholder's device: an input computed in the graph (e.g. images
+   * read on the replica's worker) instead of fed.
+   */
+  public static GraphDef inputsFrom(GraphDef graph, java.util.Map<String, String> sources) {
+    GraphDef.Builder out = graph.toBuilder();
+    java.util.Set<String> replaced = new HashSet<>();
+    for (int i = 0; i < out.getNodeCount(); i++) {
+      NodeDef node = out.getNode(i);
+      String source = sources.get(node.getName());
+      if (source == null) {
+        continue;
+      }
+      if (!node.getOp().equals("Placeholder")) {
+        throw new IllegalArgumentException(node.getName() + " is a " + node.getOp() + ", not a Placeholder");
+      }
+      // a GraphDef names output 0 by its node alone
+      String input = source.endsWith(":0") ? source.substring(0, source.length() - 2) : source;
+      out.setNode(i, NodeDef.newBuilder().setName(node.getName()).setOp("Identity").addInput(input)
+          .setDevice(node.getDevice()).putAttr("T", node.getAttrOrThrow("dtype")).build());
+      replaced.add(node.getName());
+    }
+    if (!replaced.equals(sources.keySet())) {
+      throw new IllegalArgumentException("no placeholders " + sources.keySet() + " in the graph, found " + replaced);
+    }
+    return out.build();
+  }
 }

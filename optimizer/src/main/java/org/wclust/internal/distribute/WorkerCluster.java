@@ -24,6 +24,13 @@ public record WorkerCluster(ImmutableList<String> addresses) {
   /** How long a worker that does not refuse the connection is waited for before it counts as down. */
   private static final int CONNECT_TIMEOUT_MS = 10_000;
   private static final Pattern TASK = Pattern.compile("/job:" + JOB + "/replica:0/task:(\\d+)");
+  /**
+   * Lines of TensorFlow's message that say nothing of the error: rules around several errors, and the
+   * line "[CODE: ]From /job:...:" of an error relayed from another task (the error follows).
+   */
+  private static final Pattern FRAMING = Pattern.compile("=*|(?:[A-Z_]+: )?From /job:\\S*:");
+  /** The failing node of a replica's image input (ReplicaImageInput): that replica's worker read a file. */
+  private static final Pattern IMAGE_READ = Pattern.compile("\\{\\{node replica_(\\d+)_input/");
 
   public WorkerCluster {
     checkArgument(!addresses.isEmpty(), "--workers needs at least one HOST:PORT");
@@ -86,6 +93,20 @@ public record WorkerCluster(ImmutableList<String> addresses) {
   }
 
   /**
+   * One line naming the first worker that does not accept a connection now (a dead worker process
+   * refuses it at once), or null when all do.
+   */
+  public String firstDown() {
+    for (String a : addresses) {
+      String why = unreachable(a);
+      if (why != null) {
+        return "worker " + a + " stopped answering during fine-tuning (" + why + ")";
+      }
+    }
+    return null;
+  }
+
+  /**
    * Fails with one line naming the first worker that does not accept a connection. TensorFlow itself
    * would wait for it forever ("CreateSession still waiting for response from worker").
    */
@@ -116,11 +137,20 @@ public record WorkerCluster(ImmutableList<String> addresses) {
    */
   public String describeFailure(Throwable e) {
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    String first = message.strip().lines().findFirst().orElse(message);
+    List<String> lines = message.lines().map(String::strip).filter(l -> !FRAMING.matcher(l).matches()).toList();
+    String first = lines.isEmpty() ? message.strip() : lines.get(0);
     for (String a : addresses) {
       String why = unreachable(a);
       if (why != null) {
         return "worker " + a + " stopped answering during fine-tuning (" + why + "); TensorFlow: " + first;
+      }
+    }
+    for (int i = 1; i < lines.size(); i++) {
+      // the line before the failing node of a replica's image input says which file and why
+      Matcher read = IMAGE_READ.matcher(lines.get(i));
+      if (read.find() && Integer.parseInt(read.group(1)) < addresses.size()) {
+        return "worker " + addresses.get(Integer.parseInt(read.group(1))) + " cannot read an image file "
+            + "(workers read the image files at the paths the chief lists): " + lines.get(i - 1);
       }
     }
     Matcher m = TASK.matcher(message);

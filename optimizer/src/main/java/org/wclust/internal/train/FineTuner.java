@@ -31,8 +31,12 @@ public final class FineTuner {
   /** Batches prepared ahead of training: enough to hide decoding jitter, few enough to bound memory. */
   private static final int PREFETCH_BATCHES = 4;
 
-  /** One step's inputs and targets. */
-  private record Batch(List<HostTensor> inputs, HostTensor targets, int size) {}
+  /** One step's examples, their inputs (null when the training graph reads them itself) and targets. */
+  private record Batch(int[] examples, List<HostTensor> inputs, HostTensor targets) {
+    int size() {
+      return examples.length;
+    }
+  }
 
   private FineTuner() {}
 
@@ -128,7 +132,7 @@ public final class FineTuner {
 
     long t0 = System.nanoTime();
     List<TensorSpec> inputs = ModelInputs.all(clustered.model());
-    try (TrainingSteps graph = TrainingSteps.open(clustered, output, objective, options)) {
+    try (TrainingSteps graph = TrainingSteps.open(clustered, output, objective, options, data)) {
       int n = data.size();
       int batch = Math.min(options.batchSize(), n);
       int stepsPerEpoch = (n + batch - 1) / batch;
@@ -146,13 +150,15 @@ public final class FineTuner {
         // Batches are read (for image data: decoded) on another thread while the previous ones train.
         Prefetcher<Batch> batches = new Prefetcher<>(stepsPerEpoch, PREFETCH_BATCHES, s -> {
           int[] indices = Arrays.copyOfRange(order, s * batch, Math.min(n, s * batch + batch));
-          return new Batch(ModelInputs.batch(data, indices, inputs), targets.apply(indices), indices.length);
+          return new Batch(indices, graph.readsInputs() ? null : ModelInputs.batch(data, indices, inputs),
+              targets.apply(indices));
         });
         try (batches) {
           for (int s = 0; s < stepsPerEpoch; s++) {
             Batch b = batches.next();
             float lr = options.schedule().at(options.learningRate(), step, stepsPerEpoch, totalSteps);
-            TrainingGraph.StepResult r = graph.step(b.inputs(), b.targets(), lr, step);
+            TrainingGraph.StepResult r = b.inputs() == null ? graph.step(b.examples(), b.targets(), lr, step)
+                : graph.step(b.inputs(), b.targets(), lr, step);
             if (!Float.isFinite(r.loss())) {
               throw new IllegalStateException("fine-tuning diverged at step " + (step + 1) + " (loss "
                   + r.loss() + "); lower --learning-rate");

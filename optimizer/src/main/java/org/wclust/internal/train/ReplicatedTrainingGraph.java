@@ -3,8 +3,10 @@ package org.wclust.internal.train;
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
@@ -14,6 +16,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
@@ -22,11 +25,15 @@ import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
 import org.wclust.internal.bridge.HostTensor;
+import org.wclust.internal.bridge.TensorRef;
 import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredModel;
+import org.wclust.internal.data.ImageFileInput;
 import org.wclust.internal.distribute.GraphReplicas;
 import org.wclust.internal.distribute.RemoteSession;
+import org.wclust.internal.distribute.StepWatchdog;
 import org.wclust.internal.distribute.WorkerCluster;
 import org.wclust.internal.distribute.WorkerFailure;
 import org.wclust.internal.graph.FlatModel;
@@ -40,8 +47,10 @@ import org.wclust.internal.graph.ModelSession;
  * centroid gradients included, and one optimizer update is applied. The variables, the update and
  * the re-assignment to the nearest centroids live on task 0, next to the session's master.
  *
- * <p>The chief reads the data and sends each replica its slice with the step (workers do not read
- * data of their own).
+ * <p>For a folder of image files, each worker reads its own slice of every batch: the chief feeds the
+ * slice's file paths, and the replica's input is read and decoded by ops on its worker ({@link
+ * ReplicaImageInput}), so the batches are exactly those of a single process. Other data (arrays,
+ * TFRecords) the chief reads and sends each replica its slice with the step.
  */
 final class ReplicatedTrainingGraph implements TrainingSteps {
   private static final String SCOPE = "wclust_train";
@@ -57,12 +66,21 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
   private final ImmutableList<String> trainable;
   private final ModelSession session;
 
-  /** Tensor names of one replica's feeds and fetches; {@code correct} is null without a classifier. */
-  private record Replica(List<String> inputs, String target, String weight, String loss, String correct) {}
+  /**
+   * Tensor names of one replica's feeds and fetches; {@code correct} is null without a classifier,
+   * {@code images} null when the chief feeds the inputs.
+   */
+  private record Replica(List<String> inputs, ReplicaImageInput images, String target, String weight, String loss,
+      String correct) {}
+
+  private final ImageFileInput files;
+  private final StepWatchdog watchdog;
 
   ReplicatedTrainingGraph(ClusteredModel clustered, TensorSpec output, TrainingGraph.Objective objective,
-      FineTuneOptions options, WorkerCluster cluster) {
+      FineTuneOptions options, WorkerCluster cluster, Optional<ImageFileInput> files) {
     this.cluster = cluster;
+    this.files = files.orElse(null);
+    this.watchdog = new StepWatchdog(cluster);
     this.optimizer = options.optimizer();
     FlatModel model = clustered.model();
     List<TensorSpec> inputs = ModelInputs.all(model);
@@ -70,6 +88,9 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     int n = cluster.size();
     GraphReplicas copies = new GraphReplicas(model.graph(), n);
     List<String> slotInit = new ArrayList<>();
+    Map<String, String> readInputs = new HashMap<>();
+    // a replica's slice has at most this many examples (a batch smaller than the cluster: one, weight 0)
+    int capacity = Math.max(1, (options.batchSize() + n - 1) / n);
     GraphDef replicated;
     try (Graph g = new Graph()) {
       g.importGraphDef(copies.graph());
@@ -77,8 +98,8 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
       for (int r = 0; r < n; r++) {
         int replica = r;
         UnaryOperator<String> inGraph = name -> copies.name(replica, name);
-        Ops tf = Ops.create(g).withSubScope(GraphReplicas.scope(r) + "_loss")
-            .withDevice(DeviceSpec.newBuilder().job(WorkerCluster.JOB).replica(0).task(r).build());
+        DeviceSpec worker = DeviceSpec.newBuilder().job(WorkerCluster.JOB).replica(0).task(r).build();
+        Ops tf = Ops.create(g).withSubScope(GraphReplicas.scope(r) + "_loss").withDevice(worker);
         TrainingLoss loss = TrainingLoss.build(tf, g, model, output, inGraph, objective, options.temperature());
         Placeholder<TFloat32> weight = tf.withName("weight").placeholder(TFloat32.class,
             Placeholder.shape(Shape.scalar()));
@@ -89,7 +110,12 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
             new Output<?>[] {weight.asOutput()});
         gradients.add(Arrays.stream(grads).map(TrainingGraph::floats).toList());
         List<String> replicaInputs = inputs.stream().map(i -> inGraph.apply(i.tensorName())).toList();
-        replicas.add(new Replica(replicaInputs, name(loss.target()), name(weight),
+        ReplicaImageInput images = null;
+        if (this.files != null) {
+          images = ReplicaImageInput.add(g, r, worker, this.files, capacity);
+          readInputs.put(TensorRef.parse(replicaInputs.get(0)).node(), images.pixels());
+        }
+        replicas.add(new Replica(replicaInputs, images, name(loss.target()), name(weight),
             name(loss.loss()), loss.correct() == null ? null : name(loss.correct())));
       }
       Ops tf = Ops.create(g).withSubScope(SCOPE);
@@ -122,6 +148,9 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
       TrainingGraph.meanScaleInitializers(tf, g, clustered, options.aggregation())
           .forEach(op -> slotInit.add(op.op().name()));
       replicated = GraphReplicas.placeUnplaced(g.toGraphDef(), ReplicatedTrainingGraph::gradientScope, n);
+      if (!readInputs.isEmpty()) {
+        replicated = GraphReplicas.inputsFrom(replicated, readInputs);
+      }
     }
     cluster.requireReachable();
     try {
@@ -132,7 +161,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     try {
       runTargets(slotInit);
     } catch (RuntimeException e) {
-      session.close();
+      close();
       throw e;
     }
   }
@@ -147,7 +176,43 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
 
   @Override
   public TrainingGraph.StepResult step(List<HostTensor> inputs, HostTensor target, float lr, long step) {
-    int batch = Math.toIntExact(inputs.get(0).shape()[0]);
+    return run(Math.toIntExact(inputs.get(0).shape()[0]), target, lr, step, (runner, fed, replica, start, end) -> {
+      for (int i = 0; i < inputs.size(); i++) {
+        // every input of the model split the same way
+        feed(runner, fed, replica.inputs().get(i), rows(inputs.get(i), start, end));
+      }
+    });
+  }
+
+  @Override
+  public boolean readsInputs() {
+    return files != null;
+  }
+
+  @Override
+  public TrainingGraph.StepResult step(int[] examples, HostTensor target, float lr, long step) {
+    if (files == null) {
+      throw new IllegalStateException("the chief feeds this graph's inputs");
+    }
+    return run(examples.length, target, lr, step, (runner, fed, replica, start, end) -> {
+      ReplicaImageInput images = replica.images();
+      String[] paths = new String[images.capacity()];
+      for (int i = 0; i < paths.length; i++) {
+        paths[i] = files.path(examples[start + (i < end - start ? i : 0)]);
+      }
+      Tensor p = TString.tensorOf(NdArrays.vectorOfObjects(paths));
+      fed.add(p);
+      runner.feed(images.paths(), p);
+      feed(runner, fed, images.count(), HostTensor.ofInts(new long[0], new int[] {end - start}));
+    });
+  }
+
+  /** Feeds replica {@code replica}'s inputs for rows {@code [start, end)} of the batch. */
+  private interface InputFeed {
+    void feed(Session.Runner runner, List<Tensor> fed, Replica replica, int start, int end);
+  }
+
+  private TrainingGraph.StepResult run(int batch, HostTensor target, float lr, long step, InputFeed inputs) {
     Session.Runner runner = session.session().runner();
     List<Tensor> fed = new ArrayList<>();
     try {
@@ -163,10 +228,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         int start = to > from ? from : 0;
         int end = start + Math.max(to - from, 1);
         shares[r] = (float) (to - from) / batch;
-        for (int i = 0; i < inputs.size(); i++) {
-          // every input of the model split the same way
-          feed(runner, fed, replica.inputs().get(i), rows(inputs.get(i), start, end));
-        }
+        inputs.feed(runner, fed, replica, start, end);
         feed(runner, fed, replica.target(), rows(target, start, end));
         feed(runner, fed, replica.weight(), HostTensor.ofFloats(new long[0], new float[] {shares[r]}));
         runner.fetch(replica.loss());
@@ -175,7 +237,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         }
       }
       updates.forEach(runner::addTarget);
-      try (Result result = runner.run()) {
+      try (Result result = watchdog.run(runner::run, () -> fed.forEach(Tensor::close))) {
         float loss = 0;
         int correct = 0;
         int k = 0;
@@ -194,7 +256,9 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     } catch (TensorFlowException e) {
       throw failure(e);
     } finally {
-      fed.forEach(Tensor::close);
+      if (!watchdog.abandoned()) { // else the abandoned run still reads them; it closes them when it ends
+        fed.forEach(Tensor::close);
+      }
     }
   }
 
@@ -227,7 +291,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     Session.Runner runner = session.session().runner();
     ops.forEach(runner::addTarget);
     try {
-      runner.run().close();
+      watchdog.run(runner::run, () -> { }).close();
     } catch (TensorFlowException e) {
       throw failure(e);
     }
@@ -253,6 +317,9 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
 
   @Override
   public void close() {
-    session.close();
+    watchdog.close();
+    if (!watchdog.abandoned()) { // an abandoned run is still inside the session
+      session.close();
+    }
   }
 }
