@@ -17,6 +17,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.calibrate.Calibration;
 import org.wclust.internal.data.DataSpec;
@@ -107,6 +109,50 @@ class CalibrationTest {
             w.name() + " changed");
       }
     }
+  }
+
+  /**
+   * The importance weights reach every codebook layout and the size-budget modes: with each of these
+   * flags the calibrated clustering succeeds, reports its output agreement, keeps at most k values per
+   * codebook, and clusters differently from the same flags without calibration.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"--granularity channel", "--granularity group:4", "--preserve-sparsity",
+      "--target-bits 2", "--target-bits 2 --budget"})
+  void calibrationWorksWithEveryGranularitySparsityAndBudget(String flags, @TempDir Path tmp) throws Exception {
+    Map<String, JsonObject> calibrated = layers(cluster(tmp.resolve("calibrated"), flags, true));
+    Map<String, JsonObject> plain = layers(cluster(tmp.resolve("plain"), flags, false));
+    assertEquals(plain.keySet(), calibrated.keySet());
+    boolean anyDifferent = false;
+    for (Map.Entry<String, JsonObject> e : calibrated.entrySet()) {
+      JsonObject layer = e.getValue();
+      assertTrue(layer.get("max_distinct_per_codebook").getAsInt() <= layer.get("clusters").getAsInt(), layer.toString());
+      anyDifferent |= layer.get("sse").getAsDouble() != plain.get(e.getKey()).get("sse").getAsDouble();
+    }
+    assertTrue(anyDifferent, flags + ": the calibrated clustering is the uncalibrated one");
+  }
+
+  private static JsonObject cluster(Path out, String flags, boolean calibrated) throws Exception {
+    List<String> args = new java.util.ArrayList<>(List.of("cluster", DIR.resolve("model.keras").toString(), "-o",
+        out.toString(), "--clusters", "4", "--no-size"));
+    args.addAll(List.of(flags.split(" ")));
+    if (calibrated) {
+      args.addAll(List.of("--calibration", DIR.resolve("inputs.npz").toString()));
+    }
+    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])), String.join(" ", args));
+    JsonObject report = JsonParser.parseString(Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
+    assertEquals(calibrated, report.has("calibration"), report.keySet().toString());
+    if (calibrated) {
+      assertEquals(40, report.getAsJsonObject("calibration").getAsJsonObject("output_agreement").get("examples").getAsInt());
+    }
+    return report;
+  }
+
+  private static Map<String, JsonObject> layers(JsonObject report) {
+    Map<String, JsonObject> byName = new java.util.TreeMap<>();
+    report.getAsJsonArray("layers").forEach(e -> byName.put(e.getAsJsonObject().get("name").getAsString(), e.getAsJsonObject()));
+    assertEquals(2, byName.size(), byName.keySet().toString());
+    return byName;
   }
 
   private static int distinct(float[] values) {
