@@ -17,8 +17,8 @@ import org.tensorflow.types.TString;
  * batch from the same path on its machine, and only the paths cross the network.
  *
  * <p>Only folders of image files qualify: TFRecords of encoded images and arrays stay read by the
- * process that trains (no TensorFlow op was found that reads one record at a byte offset without
- * reading the file up to it).
+ * process that trains (a worker could read one record with FixedLengthRecordDataset, header bytes =
+ * its offset, footer bytes = the rest of the file, but that takes a dataset per example: not built).
  */
 public final class ImageFileInput {
   private final ImageFolder.FileSource files;
