@@ -3,16 +3,19 @@ package org.wclust.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -126,15 +129,16 @@ class CalibrationTest {
     boolean anyDifferent = false;
     for (Map.Entry<String, JsonObject> e : calibrated.entrySet()) {
       JsonObject layer = e.getValue();
-      assertTrue(layer.get("max_distinct_per_codebook").getAsInt() <= layer.get("clusters").getAsInt(), layer.toString());
+      assertTrue(layer.get("max_distinct_per_codebook").getAsInt() <= layer.get("clusters").getAsInt(),
+          layer.toString());
       anyDifferent |= layer.get("sse").getAsDouble() != plain.get(e.getKey()).get("sse").getAsDouble();
     }
     assertTrue(anyDifferent, flags + ": the calibrated clustering is the uncalibrated one");
   }
 
   private static JsonObject cluster(Path out, String flags, boolean calibrated) throws Exception {
-    List<String> args = new java.util.ArrayList<>(List.of("cluster", DIR.resolve("model.keras").toString(), "-o",
-        out.toString(), "--clusters", "4", "--no-size"));
+    List<String> args = new ArrayList<>(List.of("cluster", DIR.resolve("model.keras").toString(),
+        "-o", out.toString(), "--clusters", "4", "--no-size"));
     args.addAll(List.of(flags.split(" ")));
     if (calibrated) {
       args.addAll(List.of("--calibration", DIR.resolve("inputs.npz").toString()));
@@ -143,14 +147,17 @@ class CalibrationTest {
     JsonObject report = JsonParser.parseString(Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
     assertEquals(calibrated, report.has("calibration"), report.keySet().toString());
     if (calibrated) {
-      assertEquals(40, report.getAsJsonObject("calibration").getAsJsonObject("output_agreement").get("examples").getAsInt());
+      JsonObject agreement = report.getAsJsonObject("calibration").getAsJsonObject("output_agreement");
+      assertEquals(40, agreement.get("examples").getAsInt());
     }
     return report;
   }
 
   private static Map<String, JsonObject> layers(JsonObject report) {
-    Map<String, JsonObject> byName = new java.util.TreeMap<>();
-    report.getAsJsonArray("layers").forEach(e -> byName.put(e.getAsJsonObject().get("name").getAsString(), e.getAsJsonObject()));
+    Map<String, JsonObject> byName = new TreeMap<>();
+    for (JsonElement e : report.getAsJsonArray("layers")) {
+      byName.put(e.getAsJsonObject().get("name").getAsString(), e.getAsJsonObject());
+    }
     assertEquals(2, byName.size(), byName.keySet().toString());
     return byName;
   }

@@ -102,13 +102,15 @@ public final class ClusteredWeight {
       Operand<TInt32> indices, Operand<TFloat32> gradientScale, int codebookSize) {
     Operand<TInt32> flat = tf.constant(new int[] {-1});
     Operand<TFloat32> g = tf.reshape(gatheredGradient, flat);
-    long members = gatheredGradient.shape().hasUnknownDimension() ? Integer.MAX_VALUE : gatheredGradient.shape().size();
+    Shape shape = gatheredGradient.shape();
+    long members = shape.hasUnknownDimension() ? Integer.MAX_VALUE : shape.size();
     // largest |g|, at least SMALLEST_RANGE so that the scale stays finite in float32
     Operand<TFloat32> range = tf.math.maximum(tf.max(tf.math.abs(g), tf.constant(0)), tf.constant(SMALLEST_RANGE));
     Operand<TFloat32> toFixed = tf.math.div(tf.constant((float) Math.scalb(1.0, fixedPointBits(members))), range);
     Operand<TInt64> fixed = tf.dtypes.cast(tf.math.round(tf.math.mul(g, toFixed)), TInt64.class);
     Operand<TInt64> sums = tf.math.bincount(tf.reshape(indices, flat), tf.constant(codebookSize), fixed);
-    Operand<TFloat64> exact = tf.math.div(tf.dtypes.cast(sums, TFloat64.class), tf.dtypes.cast(toFixed, TFloat64.class));
+    Operand<TFloat64> exact = tf.math.div(tf.dtypes.cast(sums, TFloat64.class),
+        tf.dtypes.cast(toFixed, TFloat64.class));
     return tf.math.mul(tf.dtypes.cast(exact, TFloat32.class), gradientScale);
   }
 

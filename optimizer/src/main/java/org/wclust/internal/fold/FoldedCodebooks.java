@@ -36,8 +36,8 @@ import org.wclust.internal.graph.WeightTensor;
  * clustering the kernel unfolded (what not folding would give), else in the fewest factor groups that are
  * no worse ({@link #againstUnfolded}). Before all that, a small folded kernel ({@link #SMALL_KERNEL},
  * {@link #SMALL_SHARE}) gets one codebook per channel, and the folded kernels that keep one codebook per
- * tensor a larger knee rate weight ({@link #RATE_PER_SHARE}), which pays for it in bytes. When asked, depthwise kernels get one codebook per channel whatever their factors
- * ({@link #depthwise}). Only asked for per-tensor codebooks; other granularities keep theirs and get
+ * tensor a larger knee rate weight ({@link #RATE_PER_SHARE}), which pays for it in bytes. When asked,
+ * depthwise kernels get one codebook per channel whatever their factors ({@link #depthwise}). Only asked for per-tensor codebooks; other granularities keep theirs and get
  * the weights.
  */
 public final class FoldedCodebooks {
