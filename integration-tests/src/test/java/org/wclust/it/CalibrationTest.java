@@ -117,7 +117,8 @@ class CalibrationTest {
   /**
    * The importance weights reach every codebook layout and the size-budget modes: with each of these
    * flags the calibrated clustering succeeds, reports its output agreement, keeps at most k values per
-   * codebook, and clusters differently from the same flags without calibration.
+   * codebook, and clusters differently from the same flags without calibration. A size budget's search
+   * clusters as the written model is clustered: the bits per weight it predicted are those reached.
    */
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"--granularity channel", "--granularity group:4", "--preserve-sparsity",
@@ -146,6 +147,12 @@ class CalibrationTest {
     assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])), String.join(" ", args));
     JsonObject report = JsonParser.parseString(Files.readString(out.resolve("wclust-report.json"))).getAsJsonObject();
     assertEquals(calibrated, report.has("calibration"), report.keySet().toString());
+    if (report.has("rate_control")) {
+      JsonObject rate = report.getAsJsonObject("rate_control");
+      double reached = rate.get("reached_bits_per_weight").getAsDouble();
+      assertEquals(rate.get("bits_per_weight").getAsDouble(), reached, 1e-9, rate.toString());
+      assertTrue(reached <= rate.get("target_bits").getAsDouble(), rate.toString());
+    }
     if (calibrated) {
       JsonObject agreement = report.getAsJsonObject("calibration").getAsJsonObject("output_agreement");
       assertEquals(40, agreement.get("examples").getAsInt());

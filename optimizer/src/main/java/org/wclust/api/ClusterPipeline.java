@@ -187,8 +187,8 @@ final class ClusterPipeline {
     } else if (options.rateTarget() != null) {
       progress.accept("searching the multiplier for " + options.rateTarget());
       sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
-      rate = RateControl.search(rateInputs.targets(), rateInputs.values(), plan, settings, options.rateTarget(),
-          sizePredictor);
+      rate = RateControl.search(rateInputs.targets(), rateInputs.values(), plan, settings,
+          hints.withoutRateScale(), options.rateTarget(), sizePredictor);
       settings = settings.withRateWeight(rate.rateWeight());
     }
     if (rate != null) {
@@ -261,7 +261,7 @@ final class ClusterPipeline {
         progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
             + aimed + " and fine-tuning again");
         RateControl.Found again = RateControl.search(rateInputs.targets(), rateInputs.values(), plan,
-            options.settings(), aimed, size);
+            options.settings(), hints, aimed, size);
         clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
             options.int8Aware(), hints);
         if (evaluation != null) {
