@@ -24,7 +24,6 @@ import org.wclust.internal.cluster.ClusterRewriter;
 import org.wclust.internal.cluster.ClusterSettings;
 import org.wclust.internal.cluster.ClusteredLayer;
 import org.wclust.internal.cluster.ClusteredModel;
-import org.wclust.internal.cluster.InitMethod;
 import org.wclust.internal.cluster.LayerAllocation;
 import org.wclust.internal.cluster.LayerHints;
 import org.wclust.internal.cluster.RateControl;
@@ -178,12 +177,12 @@ final class ClusterPipeline {
       sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
       int maxK = plan.values().stream().mapToInt(Integer::intValue).max().orElse(2);
       LayerAllocation.Result allocation = LayerAllocation.allocate(rateInputs.targets(), rateInputs.values(), maxK,
-          settings, options.rateTarget(), sizePredictor);
+          settings, hints, fisher, options.rateTarget(), sizePredictor);
       rate = RateControl.Found.allocated(options.rateTarget(), allocation);
       plan = allocation.clusters();
-      // The allocation measured every layer at minimum squared error; cluster as it measured.
-      settings = new ClusterSettings(2, InitMethod.OPTIMAL, false, settings.granularity(),
-          settings.preserveSparsity(), settings.seed());
+      // Cluster every layer as the allocation measured it: its k, and its knee weight as a rate scale.
+      settings = allocation.settings(settings);
+      hints = allocation.hints(hints);
     } else if (options.rateTarget() != null) {
       progress.accept("searching the multiplier for " + options.rateTarget());
       sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
@@ -191,8 +190,10 @@ final class ClusterPipeline {
           hints.withoutRateScale(), options.rateTarget(), sizePredictor);
       settings = settings.withRateWeight(rate.rateWeight());
     }
-    if (rate != null) {
+    if (rate != null && rate.allocation() == null) {
       hints = hints.withoutRateScale();
+    }
+    if (rate != null) {
       clock.lap("rate_control");
     }
     return this;

@@ -1,6 +1,8 @@
 package org.wclust.api;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,15 +96,20 @@ public record ClusterSummary(Path output, List<LayerReport> layers, List<String>
    * @param bitsPerWeight whether the budget is in index bits per weight (else zipped .tflite bytes)
    * @param multiplier the knee multiplier found (NaN when k was chosen per layer)
    * @param clustersPerLayer the k chosen per layer, when the budget was met per layer; empty otherwise
+   * @param kneeScalePerLayer with {@code clustersPerLayer}: each layer's multiple of its default knee
+   *     rate weight (0: minimum squared error); empty otherwise
    * @param predicted the budget's measure reached (bits per weight, or predicted zipped bytes)
    * @param met whether {@code predicted} is within the budget
    */
   public record SizeBudget(String target, boolean bitsPerWeight, double multiplier,
-      Map<String, Integer> clustersPerLayer, double predicted, boolean met) {
+      Map<String, Integer> clustersPerLayer, Map<String, Double> kneeScalePerLayer, double predicted, boolean met) {
     static SizeBudget of(RateControl.Found r) {
+      boolean perLayer = r.allocation() != null;
       return new SizeBudget(r.target().toString(), r.target().kind() == RateControl.Kind.BITS_PER_WEIGHT,
-          r.allocation() == null ? r.rateWeight() : Double.NaN,
-          r.allocation() == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(r.allocation())), r.predicted(), r.reached());
+          perLayer ? Double.NaN : r.rateWeight(),
+          perLayer ? Collections.unmodifiableMap(new LinkedHashMap<>(r.allocation())) : Map.of(),
+          perLayer ? Collections.unmodifiableMap(new LinkedHashMap<>(r.allocationRateScales())) : Map.of(),
+          r.predicted(), r.reached());
     }
   }
 

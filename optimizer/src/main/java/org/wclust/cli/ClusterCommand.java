@@ -101,9 +101,11 @@ public final class ClusterCommand implements Callable<Integer> {
   Long targetSize;
 
   @Option(names = "--budget",
-      description = "with --target-bits or --target-size: meet the budget by choosing k per layer (powers of two up "
-          + "to --clusters K, each layer at minimum squared error) so that the squared error relative to each "
-          + "layer's weight energy, summed over layers, is least; the report gives the k chosen per layer")
+      description = "with --target-bits or --target-size: meet the budget by choosing each layer's clustering (k a "
+          + "power of two up to --clusters K; minimum squared error or the knee at 1 or 4 times its default "
+          + "weight) so that the summed error is least: with --calibration the loss increase the Fisher "
+          + "predicts, else the squared error relative to each layer's weight energy; the report gives the "
+          + "choice per layer")
   boolean budget;
 
   @Option(names = "--no-refine", description = "skip the Lloyd iterations after initialisation")
@@ -288,7 +290,8 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (result.sizeBudget().isPresent()) {
       ClusterSummary.SizeBudget r = result.sizeBudget().get();
-      String chosen = !r.clustersPerLayer().isEmpty() ? "k per layer " + r.clustersPerLayer()
+      String chosen = !r.clustersPerLayer().isEmpty()
+          ? "k per layer " + r.clustersPerLayer() + ", knee scale per layer " + r.kneeScalePerLayer()
           : String.format("multiplier %.4g", r.multiplier());
       out.printf("size budget %s: %s, %s %.6g%s%n", r.target(), chosen,
           r.bitsPerWeight() ? "bits per weight" : "predicted zipped bytes",

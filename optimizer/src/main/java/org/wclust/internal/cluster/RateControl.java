@@ -73,21 +73,22 @@ public final class RateControl {
    * @param firstPassReached with {@code aimedAt}: what the first fine-tuned model reached
    */
   public record Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations,
-      double aimedAt, double firstPassReached, Map<String, Integer> allocation) {
+      double aimedAt, double firstPassReached, Map<String, Integer> allocation,
+      Map<String, Double> allocationRateScales) {
     Found(Target target, double rateWeight, double predicted, boolean reached, int evaluations) {
-      this(target, rateWeight, predicted, reached, evaluations, Double.NaN, Double.NaN, null);
+      this(target, rateWeight, predicted, reached, evaluations, Double.NaN, Double.NaN, null, null);
     }
 
-    /** The result of a per-layer allocation ({@code --budget}): k per layer, no multiplier. */
+    /** The result of a per-layer allocation ({@code --budget}): k and knee scale per layer, no multiplier. */
     public static Found allocated(Target target, LayerAllocation.Result result) {
       return new Found(target, Double.NaN, result.reached(), result.withinBudget(), 0, Double.NaN, Double.NaN,
-          result.clusters());
+          result.clusters(), result.rateScales());
     }
 
     /** This search, made for an aimed-off budget, reported against the budget asked. */
     public Found aimedFor(Target asked, double firstReached) {
       return new Found(asked, rateWeight, predicted, reached, evaluations, target.value(), firstReached,
-          allocation);
+          allocation, allocationRateScales);
     }
 
     public JsonObject toJson() {
@@ -101,6 +102,9 @@ public final class RateControl {
         JsonObject k = new JsonObject();
         allocation.forEach(k::addProperty);
         o.add("clusters_per_layer", k);
+        JsonObject scales = new JsonObject();
+        allocationRateScales.forEach(scales::addProperty);
+        o.add("knee_scale_per_layer", scales);
       } else {
         o.addProperty("rate_weight", rateWeight);
         o.addProperty("evaluations", evaluations);

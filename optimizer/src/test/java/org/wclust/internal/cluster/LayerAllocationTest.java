@@ -38,15 +38,29 @@ class LayerAllocationTest {
     return List.of(a, b, c);
   }
 
-  /** Bits per weight of clustering every layer at minimum SSE with the allocated k, recomputed. */
-  private static double bitsPerWeight(Map<String, Integer> clusters, List<float[]> values) {
+  /**
+   * Every layer's settings as the allocation chose them: its k, and the knee at its default share of
+   * the weight (as the rewriter shares it) times its scale.
+   */
+  private static List<ClusterSettings> allocated(List<WeightTensor> targets, LayerAllocation.Result r, int maxK) {
+    List<ClusterSettings> shared = ClusterRewriter.layerSettings(targets, r.clusters(),
+        r.settings(ClusterSettings.of(maxK, 0)));
+    List<ClusterSettings> out = new java.util.ArrayList<>();
+    for (int l = 0; l < targets.size(); l++) {
+      ClusterSettings s = shared.get(l);
+      out.add(s.withRateWeight(s.rateWeight() * r.rateScales().get(targets.get(l).name())));
+    }
+    return out;
+  }
+
+  /** Bits per weight of clustering every layer as allocated, recomputed. */
+  private static double bitsPerWeight(LayerAllocation.Result r, List<float[]> values) {
+    List<ClusterSettings> settings = allocated(TARGETS, r, 32);
     double bits = 0;
     long n = 0;
     for (int l = 0; l < TARGETS.size(); l++) {
-      ClusterSettings s = new ClusterSettings(clusters.get(TARGETS.get(l).name()), InitMethod.OPTIMAL, false,
-          Granularity.TENSOR, false, 0);
-      TensorClustering c = WeightClusterer.cluster(values.get(l), TARGETS.get(l).channels(), s);
-      bits += RateControl.indexBits(c, TARGETS.get(l), s);
+      TensorClustering c = WeightClusterer.cluster(values.get(l), TARGETS.get(l).channels(), settings.get(l));
+      bits += RateControl.indexBits(c, TARGETS.get(l), settings.get(l));
       n += values.get(l).length;
     }
     return bits / n;
@@ -57,9 +71,9 @@ class LayerAllocationTest {
   void allocationRespectsTheBitsBudget(double budget) {
     List<float[]> values = values();
     LayerAllocation.Result r = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
-        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, budget, true), null);
+        LayerHints.NONE, null, new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, budget, true), null);
     assertTrue(r.withinBudget());
-    double bits = bitsPerWeight(r.clusters(), values);
+    double bits = bitsPerWeight(r, values);
     assertEquals(r.reached(), bits, 1e-9);
     assertTrue(bits <= budget, bits + " > " + budget);
     for (int k : r.clusters().values()) {
@@ -67,24 +81,63 @@ class LayerAllocationTest {
     }
   }
 
-  @Test
-  void aLooserBudgetNeverGivesALayerFewerClusters() {
-    List<float[]> values = values();
-    Map<String, Integer> tight = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
-        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 1.5, true), null).clusters();
-    Map<String, Integer> loose = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
-        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 3.0, true), null).clusters();
-    for (String name : tight.keySet()) {
-      assertTrue(loose.get(name) >= tight.get(name), name + ": " + tight + " vs " + loose);
+  /** Each layer's squared error relative to its energy, clustered as allocated. */
+  private static double[] relativeErrors(List<WeightTensor> targets, LayerAllocation.Result r, int maxK,
+      List<float[]> values) {
+    List<ClusterSettings> settings = allocated(targets, r, maxK);
+    double[] out = new double[targets.size()];
+    for (int l = 0; l < targets.size(); l++) {
+      float[] clustered = WeightClusterer.cluster(values.get(l), targets.get(l).channels(), settings.get(l))
+          .reconstruct();
+      out[l] = LayerAllocation.relativeError(values.get(l), clustered);
     }
-    assertTrue(loose.values().stream().mapToInt(Integer::intValue).sum()
-        > tight.values().stream().mapToInt(Integer::intValue).sum());
+    return out;
+  }
+
+  @Test
+  void aLooserBudgetNeverGivesALayerMoreError() {
+    List<float[]> values = values();
+    LayerAllocation.Result tight = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+        LayerHints.NONE, null, new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 1.5, true), null);
+    LayerAllocation.Result loose = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+        LayerHints.NONE, null, new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 3.0, true), null);
+    double[] tightErrors = relativeErrors(TARGETS, tight, 32, values);
+    double[] looseErrors = relativeErrors(TARGETS, loose, 32, values);
+    for (int l = 0; l < TARGETS.size(); l++) {
+      assertTrue(looseErrors[l] <= tightErrors[l], TARGETS.get(l).name() + ": " + tight + " vs " + loose);
+    }
+    assertTrue(loose.reached() > tight.reached(), tight + " vs " + loose);
+  }
+
+  /**
+   * With calibration data the error is the loss increase the Fisher predicts: of two layers with the
+   * same weights, the one whose weights the loss is 1,000 times more sensitive to gets the more
+   * accurate clustering; without the Fisher (the data-free proxy) both get the same.
+   */
+  @Test
+  void theFisherSendsTheBudgetToTheSensitiveLayer() {
+    List<WeightTensor> targets = List.of(tensor("sensitive", 6000), tensor("robust", 6000));
+    float[] w = values().get(0);
+    List<float[]> values = List.of(w, w.clone());
+    float[] high = new float[w.length];
+    float[] low = new float[w.length];
+    java.util.Arrays.fill(high, 1000f);
+    java.util.Arrays.fill(low, 1f);
+    RateControl.Target budget = new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 2.5, true);
+    LayerAllocation.Result calibrated = LayerAllocation.allocate(targets, values, 32, ClusterSettings.of(32, 0),
+        LayerHints.NONE, Map.of("sensitive", high, "robust", low), budget, null);
+    double[] errors = relativeErrors(targets, calibrated, 32, values);
+    assertTrue(errors[0] < errors[1] / 2, calibrated.toString());
+    LayerAllocation.Result dataFree = LayerAllocation.allocate(targets, values, 32, ClusterSettings.of(32, 0),
+        LayerHints.NONE, null, budget, null);
+    assertEquals(dataFree.clusters().get("sensitive"), dataFree.clusters().get("robust"), dataFree.toString());
+    assertTrue(calibrated.reached() <= 2.5 && dataFree.reached() <= 2.5);
   }
 
   @Test
   void anUnreachableBudgetGivesTwoClustersEverywhere() {
     LayerAllocation.Result r = LayerAllocation.allocate(TARGETS, values(), 16, ClusterSettings.of(16, 0),
-        new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 0.1, true), null);
+        LayerHints.NONE, null, new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, 0.1, true), null);
     assertFalse(r.withinBudget());
     assertEquals(Map.of("gaussian", 2, "heavy_tailed", 2, "small", 2), r.clusters());
   }
@@ -117,14 +170,13 @@ class LayerAllocationTest {
     long original = ZippedSizePredictorTest.zipOfFile(targets, values);
     double budget = fraction * original;
     LayerAllocation.Result r = LayerAllocation.allocate(targets, values, 64, ClusterSettings.of(64, 0),
-        new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, budget, true),
+        LayerHints.NONE, null, new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, budget, true),
         ZippedSizePredictorTest.predictorOf(targets, values));
     assertTrue(r.withinBudget(), r.toString());
+    List<ClusterSettings> settings = allocated(targets, r, 64);
     List<float[]> clustered = new java.util.ArrayList<>();
     for (int l = 0; l < targets.size(); l++) {
-      ClusterSettings s = new ClusterSettings(r.clusters().get(targets.get(l).name()), InitMethod.OPTIMAL, false,
-          Granularity.TENSOR, false, 0);
-      clustered.add(WeightClusterer.cluster(values.get(l), targets.get(l).channels(), s).reconstruct());
+      clustered.add(WeightClusterer.cluster(values.get(l), targets.get(l).channels(), settings.get(l)).reconstruct());
     }
     long zipped = ZippedSizePredictorTest.zipOfFile(targets, clustered);
     assertEquals(zipped, r.reached(), 0.0);
@@ -145,7 +197,7 @@ class LayerAllocationTest {
     }
     List<float[]> values = List.of(a, b);
     LayerAllocation.Result r = LayerAllocation.allocate(targets, values, 16, ClusterSettings.of(16, 0),
-        new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, 100, true),
+        LayerHints.NONE, null, new RateControl.Target(RateControl.Kind.ZIPPED_BYTES, 100, true),
         ZippedSizePredictorTest.predictorOf(targets, values));
     assertFalse(r.withinBudget());
     assertEquals(Map.of("a", 2, "b", 2), r.clusters());
