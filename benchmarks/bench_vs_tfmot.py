@@ -17,6 +17,8 @@ missing); the seeds are then the tools' fine-tuning seeds. Then for every k it r
   wclust-default   wclust cluster --clusters K                 (no other clustering flag)
   wclust-optimal   wclust cluster --clusters K --init optimal  (minimum squared error)
   wclust-budget    wclust cluster --clusters K --target-size B, B = tfmot-linear's zipped size at k
+  wclust-budget-layers  wclust cluster --clusters K --target-size B --budget (the same B; a clustering
+                   chosen per layer instead of one multiplier)
   wclust-depthwise-channel  wclust cluster --clusters K --depthwise-per-channel (bn-mobilenet's default
                    methods have it instead of wclust-budget: a codebook per depthwise channel)
 
@@ -51,12 +53,13 @@ PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
 SCALE = 1.0 / 255.0
 FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
 ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget",
-               "wclust-depthwise-channel"]
+               "wclust-depthwise-channel", "wclust-budget-layers"]
+BUDGET_METHODS = {"wclust-budget": [], "wclust-budget-layers": ["--budget"]}  # plus --target-size B
 WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
                 "wclust-depthwise-channel": ["--depthwise-per-channel"]}  # wclust-budget: --target-size B
 MODELS = {
     "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
-                          "methods": ALL_METHODS[:5]},
+                          "methods": ALL_METHODS[:5] + ["wclust-budget-layers"]},
     "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md", "train_images": 4096,
                      "title": "MobileNetV2 0.35 with BatchNorm, Fashion-MNIST 32x32",
                      "methods": ALL_METHODS[:4] + ["wclust-depthwise-channel"]},
@@ -252,8 +255,9 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
         with open(final + ".json") as f:
             wall = json.load(f)["wall_s"]
     else:
-        flags = ["--target-size", str(budget)] if method == "wclust-budget" else WCLUST_FLAGS[method]
-        if method == "wclust-budget":
+        budgeted = method in BUDGET_METHODS
+        flags = ["--target-size", str(budget)] + BUDGET_METHODS[method] if budgeted else WCLUST_FLAGS[method]
+        if budgeted:
             extra["target_bytes"] = budget
         wclust = os.path.join(ROOT, "wclust")
         common = [wclust, "cluster", os.path.join(model_dir, "model"), "--clusters", str(k), "--seed", str(seed)]
@@ -261,7 +265,7 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
         tuned = os.path.join(run_dir, "tuned_savedmodel")
         for d in (nofit, tuned):
             subprocess.run(["rm", "-rf", d], check=True)
-        size_flag = [] if method == "wclust-budget" else ["--no-size"]
+        size_flag = [] if budgeted else ["--no-size"]
         sh(common + flags + size_flag + ["-o", nofit])
         convert_saved_model(nofit, clustered)
         start = time.monotonic()
@@ -271,7 +275,7 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
                                          "--learning-rate", repr(FINE_TUNE["learning_rate"])])
         wall = time.monotonic() - start
         convert_saved_model(tuned, final)
-        if method == "wclust-budget":
+        if budgeted:
             with open(os.path.join(tuned, "wclust-report.json")) as f:
                 extra["rate_control"] = json.load(f).get("rate_control")
     record = {"model": model, "seed": seed, "k": k, "method": method, "wall_s": round(wall, 1),
@@ -362,10 +366,10 @@ def main(argv):
                 if (seed, k, method) in done:
                     continue
                 budget = None
-                if method == "wclust-budget":
+                if method in BUDGET_METHODS:
                     linear = [r for r in runs if (r["seed"], r["k"], r["method"]) == (seed, k, "tfmot-linear")]
                     if not linear:
-                        log(f"wclust-budget k={k}: needs tfmot-linear's size first; skipped")
+                        log(f"{method} k={k}: needs tfmot-linear's size first; skipped")
                         continue
                     budget = linear[0]["fine_tuned"]["zipped_bytes"]
                 record = run_one(work, args.model, model_dir, train, seed, k, method, budget)
@@ -482,17 +486,22 @@ def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs
     lines += acceptance(runs, ks, seeds)
     lines += ["", "## Across k: the accuracy–size front (means over the seeds each point ran)", ""]
     lines += front_domination(by)
-    budget = [r for r in runs if r["method"] == "wclust-budget"]
+    budget = [r for r in runs if r["method"] in BUDGET_METHODS]
     if budget:
-        lines += ["", "## Budget mode (`--target-size` = tfmot LINEAR's zipped size at the same k)", "",
-                  "| seed | k | target bytes | reached (fine-tuned .tflite, zipped) | error | multiplier found |",
-                  "|---|---|---|---|---|---|"]
-        for r in budget:
+        lines += ["", "## Budget modes (`--target-size` = tfmot LINEAR's zipped size at the same k)", "",
+                  "| seed | k | method | target bytes | reached (fine-tuned .tflite, zipped) | error | "
+                  "multiplier found / k and knee scale per layer |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in sorted(budget, key=lambda r: (r["seed"], r["k"], r["method"])):
             reached = r["fine_tuned"]["zipped_bytes"]
             rc = r.get("rate_control") or {}
-            lines.append(f"| {r['seed']} | {r['k']} | {r['target_bytes']} | {reached} | "
-                         f"{100 * (reached - r['target_bytes']) / r['target_bytes']:+.2f} % | "
-                         f"{rc.get('rate_weight', 'n/a')} |")
+            found = rc.get("rate_weight", "n/a")
+            if "clusters_per_layer" in rc:
+                scales = rc.get("knee_scale_per_layer", {})
+                found = ", ".join(f"{name.split('/')[0]} {k} ({scales.get(name, 'n/a')})"
+                                  for name, k in rc["clusters_per_layer"].items())
+            lines.append(f"| {r['seed']} | {r['k']} | {r['method']} | {r['target_bytes']} | {reached} | "
+                         f"{100 * (reached - r['target_bytes']) / r['target_bytes']:+.2f} % | {found} |")
     v = versions()
     lines += ["", "## Machine and versions", "",
               f"- CPU: {cpu_name()}, {os.cpu_count()} cores visible (shared with other jobs while measured)",
@@ -539,10 +548,13 @@ def acceptance(runs, ks, seeds):
             if tf_points and wc_points:
                 out.append(f"- seed {seed}, k={k}: wclust settings dominating every tfmot point (accuracy ≥, size ≤): "
                            f"{', '.join(dominating) if dominating else 'NONE'}")
-            b = get.get((k, "wclust-budget"))
-            if b:
+            for method in BUDGET_METHODS:
+                b = get.get((k, method))
+                if not b:
+                    continue
                 err = abs(b["fine_tuned"]["zipped_bytes"] - b["target_bytes"]) / b["target_bytes"]
-                line = f"- seed {seed}, k={k}: budget mode size within 3 % of target: {'holds' if err <= 0.03 else 'FAILS'} ({100 * err:.2f} %)"
+                line = (f"- seed {seed}, k={k}: {method} size within 3 % of target: "
+                        f"{'holds' if err <= 0.03 else 'FAILS'} ({100 * err:.2f} %)")
                 if lin:
                     better = b["fine_tuned"]["accuracy"] > lin["fine_tuned"]["accuracy"]
                     line += (f"; at tfmot LINEAR's size, accuracy {100 * b['fine_tuned']['accuracy']:.2f} % vs "
