@@ -183,7 +183,7 @@ public final class TestFiles {
     return Feature.newBuilder().setInt64List(b).build();
   }
 
-  static Feature bytes(byte[]... values) {
+  public static Feature bytes(byte[]... values) {
     BytesList.Builder b = BytesList.newBuilder();
     for (byte[] v : values) {
       b.addValue(com.google.protobuf.ByteString.copyFrom(v));

@@ -1,0 +1,44 @@
+package org.wclust.internal.data;
+
+import java.util.List;
+import java.util.Optional;
+import org.tensorflow.Operand;
+import org.tensorflow.Tensor;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A dataset's inputs read by ops inside a training graph instead of by this process: this process feeds
+ * only where each example of a batch is (a file's path, or a file, byte offset and length), and the
+ * ops, on the device the graph places them on, read and decode the examples there. With one replica
+ * per worker of TensorFlow's distributed runtime, each worker reads its own slice of every batch from
+ * the same paths on its machine. The values are those this process's own reading gives.
+ *
+ * <p>Qualify: folders of image files ({@link ImageFileInput}) and uncompressed TFRecord files of
+ * encoded images ({@link RecordInput}), for a model with one input. Other data (GZIP-compressed
+ * TFRecords, whose records cannot be reached by offset, .npz/.npy arrays, TFRecords of raw features,
+ * several named inputs) is read by the process that trains.
+ */
+public interface GraphInput {
+  /**
+   * The ops of {@link #add}: placeholders to feed with {@link #feeds}, in their order, and the values
+   * of the {@code capacity} examples, float32 {@code [capacity, ...exampleShape]}.
+   */
+  record Reading(List<Placeholder<?>> fed, Operand<TFloat32> values) {}
+
+  /** Adds to {@code tf}'s graph (on its device) the ops that read a slice of {@code capacity} examples. */
+  Reading add(Ops tf, int capacity);
+
+  /**
+   * The tensors to feed to {@link #add}'s placeholders, in their order, for {@code examples} (as many as
+   * the capacity; the caller pads a shorter slice). The caller closes them.
+   */
+  List<Tensor> feeds(int[] examples);
+
+  /** The graph-read inputs of {@code data}, when its one input qualifies (see above); else empty. */
+  static Optional<GraphInput> of(Dataset data) {
+    Optional<GraphInput> files = ImageFileInput.of(data).map(GraphInput.class::cast);
+    return files.isPresent() ? files : RecordInput.of(data);
+  }
+}
