@@ -38,7 +38,6 @@ public interface GraphInput {
 
   /** The graph-read inputs of {@code data}, when its one input qualifies (see above); else empty. */
   static Optional<GraphInput> of(Dataset data) {
-    Optional<GraphInput> files = ImageFileInput.of(data).map(GraphInput.class::cast);
-    return files.isPresent() ? files : RecordInput.of(data);
+    return data.namedInputs().isPresent() ? Optional.empty() : data.store().graphInput(data.exampleShape());
   }
 }

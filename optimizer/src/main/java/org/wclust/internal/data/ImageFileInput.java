@@ -2,7 +2,6 @@ package org.wclust.internal.data;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.tensorflow.Operand;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.NdArrays;
@@ -23,22 +22,12 @@ public final class ImageFileInput implements GraphInput {
   private final int width;
   private final int channels;
 
-  private ImageFileInput(ImageFolder.FileSource files, ImageOptions options, long[] shape) {
+  ImageFileInput(ImageFolder.FileSource files, ImageOptions options, long[] shape) {
     this.files = files;
     this.options = options;
     this.height = Math.toIntExact(shape[0]);
     this.width = Math.toIntExact(shape[1]);
     this.channels = Math.toIntExact(shape[2]);
-  }
-
-  /** The image files of {@code data}, when its only input is a folder of images; else empty. */
-  public static Optional<ImageFileInput> of(Dataset data) {
-    if (data.namedInputs().isPresent() || data.exampleShape().length != 3
-        || !(data.store() instanceof EncodedImageStore store)
-        || !(store.source() instanceof ImageFolder.FileSource files)) {
-      return Optional.empty();
-    }
-    return Optional.of(new ImageFileInput(files, store.options(), data.exampleShape()));
   }
 
   /** The absolute path of example {@code i}'s file, as this process sees it. */

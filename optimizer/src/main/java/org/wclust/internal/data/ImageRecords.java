@@ -107,7 +107,8 @@ final class ImageRecords {
     if (!(source instanceof Source records) || records.images() != null) {
       return Optional.empty();
     }
-    return Optional.of(new RecordInput(records.files(), records.file(), records.offset(), records.length(),
+    return Optional.of(new RecordInput(records.files(),
+        RecordInput.Ranges.indexed(records.file(), records.offset(), records.length()),
         RecordInput.images(records.key(), options, shape)));
   }
 

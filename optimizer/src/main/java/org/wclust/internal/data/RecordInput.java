@@ -15,21 +15,33 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.data.DatasetToSingleElement;
 import org.tensorflow.op.data.FixedLengthRecordDataset;
+import org.tensorflow.op.io.DecodeRaw;
 import org.tensorflow.op.io.ParseSingleExample;
+import org.tensorflow.proto.Feature;
+import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
+import org.tensorflow.types.TUint16;
+import org.tensorflow.types.TUint8;
+import org.tensorflow.types.family.TNumber;
+import org.tensorflow.types.family.TType;
 
 /**
  * Examples stored as byte ranges of files (the data of TFRecord records, found by the index this
- * process built) read inside a training graph ({@link GraphInput}). For each example this process
+ * process built; the rows of an uncompressed .npy array) read inside a training graph ({@link
+ * GraphInput}). For each example this process
  * feeds its file's absolute path, the range's offset and length, and the number of bytes after it; a
  * {@code FixedLengthRecordDataset} with those as header, record and footer bytes has exactly one
  * element, that range ({@code DatasetToSingleElement}), which {@link Decode} turns into the example's
  * values: for TFRecords of encoded images, {@code ParseSingleExample} of the image feature, then
- * {@link ImageDecoder}'s decode, resize and normalization, as this process's reading does.
+ * {@link ImageDecoder}'s decode, resize and normalization, as this process's reading does; for
+ * TFRecords of raw features, {@code ParseSingleExample} of the feature as float, int64 or raw bytes;
+ * for array rows, {@code DecodeRaw}. Values are then converted and scaled as this process does.
  *
- * <p>The record's CRC is not checked there (the index checked it when it read the file). TensorFlow
+ * <p>No checksum is verified there (this process checked the file when it read it). TensorFlow
  * skips the header bytes by reading them ({@code InputBuffer::SkipNBytes}), so a record costs a read
  * of its file up to it: cheap for shards of a few hundred MB in the page cache, slow for one file of
  * many GB (write shards).
@@ -40,18 +52,56 @@ public final class RecordInput implements GraphInput {
     Operand<TFloat32> values(Ops tf, List<Operand<TString>> records);
   }
 
+  /** Where each example lies: its file (an index into the files), first byte and length. */
+  interface Ranges {
+    int file(int example);
+
+    long offset(int example);
+
+    long length(int example);
+
+    /** Ranges from an index: per example its file, offset and length. */
+    static Ranges indexed(int[] file, long[] offset, int[] length) {
+      return new Ranges() {
+        public int file(int e) {
+          return file[e];
+        }
+
+        public long offset(int e) {
+          return offset[e];
+        }
+
+        public long length(int e) {
+          return length[e];
+        }
+      };
+    }
+
+    /** Equal rows one after another in one file from {@code start}. */
+    static Ranges rows(long start, long rowBytes) {
+      return new Ranges() {
+        public int file(int e) {
+          return 0;
+        }
+
+        public long offset(int e) {
+          return start + e * rowBytes;
+        }
+
+        public long length(int e) {
+          return rowBytes;
+        }
+      };
+    }
+  }
+
   private final String[] paths;
   private final long[] sizes;
-  private final int[] file;
-  private final long[] offset;
-  private final int[] length;
+  private final Ranges ranges;
   private final Decode decode;
 
-  /**
-   * @param files the files, each with the size it has here (the workers must see the same files)
-   * @param file, offset, length per example: its file (index into {@code files}) and byte range
-   */
-  RecordInput(Path[] files, int[] file, long[] offset, int[] length, Decode decode) {
+  /** {@code files} have here the size the workers' copies must have. */
+  RecordInput(Path[] files, Ranges ranges, Decode decode) {
     this.paths = new String[files.length];
     this.sizes = new long[files.length];
     for (int f = 0; f < files.length; f++) {
@@ -62,19 +112,8 @@ public final class RecordInput implements GraphInput {
         throw new IllegalArgumentException("cannot read " + files[f] + ": " + e.getMessage(), e);
       }
     }
-    this.file = file;
-    this.offset = offset;
-    this.length = length;
+    this.ranges = ranges;
     this.decode = decode;
-  }
-
-  /** The records of {@code data}, when its only input is uncompressed TFRecords of encoded images; else empty. */
-  public static Optional<GraphInput> of(Dataset data) {
-    if (data.namedInputs().isPresent() || data.exampleShape().length != 3
-        || !(data.store() instanceof EncodedImageStore store)) {
-      return Optional.empty();
-    }
-    return ImageRecords.graphInput(store.source(), store.options(), data.exampleShape());
   }
 
   /** Decodes TFRecord {@code tf.train.Example}s holding an encoded image under {@code key}. */
@@ -85,13 +124,89 @@ public final class RecordInput implements GraphInput {
     return (tf, records) -> {
       List<Operand<TString>> images = new ArrayList<>();
       for (Operand<TString> record : records) {
-        // an empty default: the feature is required
-        ParseSingleExample parsed = tf.io.parseSingleExample(record, List.of(tf.constant(NdArrays.ofObjects(String.class, Shape.of(0)))), 0L,
-            List.of(), List.of(key), List.of(), List.of(Shape.scalar()));
-        images.add(strings(parsed.denseValues().get(0)));
+        images.add(strings(parse(tf, record, key, noStrings(tf), Shape.scalar())));
       }
       return ImageDecoder.pixels(tf, options, images, h, w, c);
     };
+  }
+
+  /**
+   * Decodes rows of a little-endian .npy array of {@code dtype} ({@code DecodeRaw}), or empty for a type
+   * {@code DecodeRaw} lacks (int8, int16, uint32, bool).
+   */
+  static Optional<Decode> rawRows(NpyDtype dtype, double scale, long[] shape) {
+    Class<? extends TNumber> type = switch (dtype) {
+      case UINT8 -> TUint8.class;
+      case UINT16 -> TUint16.class;
+      case INT32 -> TInt32.class;
+      case INT64 -> TInt64.class;
+      case FLOAT16 -> TFloat16.class;
+      case FLOAT32 -> TFloat32.class;
+      case FLOAT64 -> TFloat64.class;
+      default -> null;
+    };
+    if (type == null) {
+      return Optional.empty();
+    }
+    return Optional.of((tf, records) -> concat(tf, records.stream()
+        .map(r -> values(tf, tf.io.decodeRaw(r, type, DecodeRaw.littleEndian(true)), scale, shape)).toList()));
+  }
+
+  /**
+   * Decodes TFRecord {@code tf.train.Example}s whose feature {@code key} is of {@code kind}: a float_list
+   * or int64_list of as many values as {@code shape} holds, or a bytes_list of one value of raw uint8
+   * bytes.
+   */
+  static Decode features(String key, Feature.KindCase kind, double scale, long[] shape) {
+    long n = NpyArray.elementCount(shape);
+    return (tf, records) -> {
+      List<Operand<TFloat32>> values = new ArrayList<>();
+      for (Operand<TString> record : records) {
+        Operand<?> feature = switch (kind) {
+          case FLOAT_LIST -> parse(tf, record, key, tf.zeros(tf.constant(new long[] {0}), TFloat32.class),
+              Shape.of(n));
+          case INT64_LIST -> parse(tf, record, key, tf.zeros(tf.constant(new long[] {0}), TInt64.class),
+              Shape.of(n));
+          case BYTES_LIST -> tf.io.decodeRaw(strings(parse(tf, record, key, noStrings(tf), Shape.scalar())),
+              TUint8.class);
+          default -> throw new IllegalArgumentException("feature '" + key + "' holds no values");
+        };
+        values.add(values(tf, feature, scale, shape));
+      }
+      return concat(tf, values);
+    };
+  }
+
+  /** The dense feature {@code key} of a serialized Example; {@code empty} (no values) makes it required. */
+  private static Output<?> parse(Ops tf, Operand<TString> record, String key, Operand<?> empty, Shape shape) {
+    ParseSingleExample parsed = tf.io.parseSingleExample(record, List.of(empty), 0L, List.of(), List.of(key),
+        List.of(), List.of(shape));
+    return parsed.denseValues().get(0);
+  }
+
+  private static Operand<TString> noStrings(Ops tf) {
+    return tf.constant(NdArrays.ofObjects(String.class, Shape.of(0)));
+  }
+
+  /**
+   * One example's values as this process reads them: converted to float32, then multiplied by the
+   * scale in double precision and rounded ({@link DatasetLoader#scale}), shaped {@code [1, ...shape]}.
+   */
+  private static Operand<TFloat32> values(Ops tf, Operand<?> raw, double scale, long[] shape) {
+    @SuppressWarnings("unchecked")
+    Operand<? extends TType> typed = (Operand<? extends TType>) raw;
+    Operand<TFloat32> x = tf.dtypes.cast(typed, TFloat32.class);
+    if (scale != 1.0) {
+      x = tf.dtypes.cast(tf.math.mul(tf.dtypes.cast(x, TFloat64.class), tf.constant(scale)), TFloat32.class);
+    }
+    long[] batched = new long[shape.length + 1];
+    batched[0] = 1;
+    System.arraycopy(shape, 0, batched, 1, shape.length);
+    return tf.reshape(x, tf.constant(batched));
+  }
+
+  private static Operand<TFloat32> concat(Ops tf, List<Operand<TFloat32>> examples) {
+    return examples.size() == 1 ? examples.get(0) : tf.concat(examples, tf.constant(0));
   }
 
   @Override
@@ -121,7 +236,7 @@ public final class RecordInput implements GraphInput {
   }
 
   @SuppressWarnings("unchecked")
-  private static Operand<TString> strings(Output<?> output) {
+  private static Operand<TString> strings(Operand<?> output) {
     return (Operand<TString>) output;
   }
 
@@ -133,10 +248,10 @@ public final class RecordInput implements GraphInput {
     long[] f = new long[examples.length];
     for (int i = 0; i < examples.length; i++) {
       int e = examples[i];
-      p[i] = paths[file[e]];
-      o[i] = offset[e];
-      l[i] = length[e];
-      f[i] = sizes[file[e]] - offset[e] - length[e];
+      p[i] = paths[ranges.file(e)];
+      o[i] = ranges.offset(e);
+      l[i] = ranges.length(e);
+      f[i] = sizes[ranges.file(e)] - o[i] - l[i];
     }
     return List.of(TString.tensorOf(NdArrays.vectorOfObjects(p)), TInt64.vectorOf(o), TInt64.vectorOf(l),
         TInt64.vectorOf(f));

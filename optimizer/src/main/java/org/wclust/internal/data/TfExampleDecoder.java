@@ -17,8 +17,14 @@ import org.tensorflow.proto.Feature;
 final class TfExampleDecoder {
   private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
 
-  /** {@code size} examples of {@code exampleSize} values; labels null when there are none. */
-  record Decoded(int size, int exampleSize, float[] inputs, int[] labels) {}
+  /**
+   * {@code size} examples of {@code exampleSize} values; labels null when there are none. {@code
+   * offset} and {@code length} locate each record's data in the file (offsets in the uncompressed
+   * stream of a GZIP file); {@code kind} is the input feature's kind when every record has the same,
+   * else null.
+   */
+  record Decoded(int size, int exampleSize, float[] inputs, int[] labels, long[] offset, int[] length,
+      Feature.KindCase kind) {}
 
   private TfExampleDecoder() {}
 
@@ -37,8 +43,12 @@ final class TfExampleDecoder {
     float[] inputs = null;
     int[] labels = null;
     int exampleSize = -1;
+    long[] offset = new long[n];
+    int[] length = new int[n];
+    Feature.KindCase kind = null;
     try (TfRecordReader reader = TfRecordReader.open(file)) {
       for (int i = 0; i < n; i++) {
+        offset[i] = reader.position() + 12; // after the 8 length and 4 CRC bytes
         byte[] record = reader.next();
         if (record == null) {
           throw new IllegalArgumentException(file + ": changed while being read (record " + i + " vanished)");
@@ -49,6 +59,8 @@ final class TfExampleDecoder {
           throw missing(file, i, inputKey, "input", map);
         }
         int count = valueCount(x, file, i, inputKey, rawSize);
+        length[i] = record.length;
+        kind = i == 0 || x.getKindCase() == kind ? x.getKindCase() : Feature.KindCase.KIND_NOT_SET;
         if (inputs == null) {
           if (count == 0) {
             throw new IllegalArgumentException(where(file, i, inputKey) + " holds no values");
@@ -77,7 +89,8 @@ final class TfExampleDecoder {
         }
       }
     }
-    return new Decoded(n, exampleSize, inputs, labels);
+    return new Decoded(n, exampleSize, inputs, labels, offset, length,
+        kind == Feature.KindCase.KIND_NOT_SET ? null : kind);
   }
 
   static Example parse(byte[] record, Path file, int i) {

@@ -71,7 +71,7 @@ public final class TestFiles {
     return b.array();
   }
 
-  static byte[] f8(double... v) {
+  public static byte[] f8(double... v) {
     ByteBuffer b = le(v.length * 8);
     for (double x : v) {
       b.putDouble(x);
@@ -103,7 +103,7 @@ public final class TestFiles {
     return b.array();
   }
 
-  static byte[] u1(int... v) {
+  public static byte[] u1(int... v) {
     byte[] b = new byte[v.length];
     for (int i = 0; i < v.length; i++) {
       b[i] = (byte) v[i];
