@@ -26,14 +26,16 @@ import org.tensorflow.proto.SavedModel;
  *
  * <ul>
  *   <li>The Fashion-MNIST CNN clustered at k = 8 and fine-tuned for one epoch on 6,000 training images
- *       with the same global batch (64) and seed on two workers reaches the test accuracy (Python
- *       TensorFlow, 10,000 test images) of the single-process run within 0.3 point, and every weight
- *       constant of the exported model keeps at most 8 values (read from its GraphDef). The same
- *       images as a PNG class folder, which the workers read themselves (the chief feeds paths), give
- *       that accuracy too.
- *   <li>The workers open the image files at the chief's paths: with a path that names another folder
- *       in each process ({@code /proc/self/cwd/...}) and no such folder where the workers run, the
- *       chief fails with one line naming the file a worker could not read.
+ *       with the same global batch (64) and seed on two workers, which read the rows of the
+ *       (uncompressed) .npz themselves, reaches the test accuracy (Python TensorFlow, 10,000 test
+ *       images) of the single-process run within 0.3 point, and every weight constant of the exported
+ *       model keeps at most 8 values (read from its GraphDef). The same images as a PNG class folder,
+ *       which the workers read themselves (the chief feeds paths), and as a TFRecord of PNGs, whose
+ *       records the workers read by offset (the chief feeds the file, offset and length), give that
+ *       accuracy too.
+ *   <li>The workers open the image files, the TFRecord and the .npz at the chief's paths: with a path
+ *       that names another file in each process ({@code /proc/self/cwd/...}) and no such file where the
+ *       workers run, the chief fails with one line naming the file a worker could not read.
  *   <li>Killing a worker during the epoch (task 1, or task 0, whose master runs the chief's session)
  *       makes the chief fail within a minute with one line naming that worker, a non-zero status, and
  *       nothing written; a worker address that does not answer is one line too.
@@ -74,6 +76,13 @@ class DistributedFineTuningTest {
     double files = FashionMnist.accuracy(fromFiles, FashionMnist.test(), FashionMnist.SCALE);
     assertEquals(one, files, SAME, "two workers reading the PNG files vs one process on their pixels");
 
+    Path fromRecords = tmp.resolve("from-records");
+    args = new ArrayList<>(List.of(clusterArgs(fromRecords, ImageData.tfrecord())));
+    args.addAll(List.of("--workers", String.join(",", workers)));
+    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])));
+    double records = FashionMnist.accuracy(fromRecords, FashionMnist.test(), FashionMnist.SCALE);
+    assertEquals(one, records, SAME, "two workers reading the TFRecord vs one process on its pixels");
+
     GraphDef graph = SavedModel.parseFrom(Files.readAllBytes(distributed.resolve("saved_model.pb")))
         .getMetaGraphs(0).getGraphDef();
     Map<String, Integer> weights = EndToEndFixturesTest.weightConstantDistinctCounts(graph);
@@ -82,20 +91,24 @@ class DistributedFineTuningTest {
   }
 
   @Test
-  void theWorkersReadTheImageFilesThemselves() throws Exception {
-    // /proc/self/cwd/images is the chief's PNG folder for the chief, and nothing where the workers run
+  void theWorkersReadTheImageFilesTheTfRecordAndTheNpzThemselves() throws Exception {
+    // /proc/self/cwd/NAME is the chief's data for the chief, and nothing where the workers run
     List<String> workers = startWorkers(2);
     Path chiefDir = Files.createDirectories(tmp.resolve("chief"));
     Files.createSymbolicLink(chiefDir.resolve("images"), ImageData.pngFolder());
-    Path out = tmp.resolve("out");
-    List<String> args = new ArrayList<>(List.of(clusterArgs(out, Path.of("/proc/self/cwd/images"))));
-    args.addAll(List.of("--workers", String.join(",", workers)));
-    WclustProcess.Result r = WclustProcess.start(chiefDir, args).await(300);
-    assertNotEquals(0, r.exit(), r.err());
-    assertEquals(1, r.err().strip().lines().count(), r.err());
-    assertTrue(r.err().startsWith("wclust: error: worker 127.0.0.1:"), r.err());
-    assertTrue(r.err().contains("/proc/self/cwd/images/"), r.err());
-    assertFalse(Files.exists(out), "nothing is written");
+    Files.createSymbolicLink(chiefDir.resolve("png.tfrecord"), ImageData.tfrecord());
+    Files.createSymbolicLink(chiefDir.resolve("sorted.npz"), ImageData.sortedNpz());
+    for (String name : List.of("images", "png.tfrecord", "sorted.npz")) {
+      Path out = tmp.resolve("out-" + name);
+      List<String> args = new ArrayList<>(List.of(clusterArgs(out, Path.of("/proc/self/cwd/" + name))));
+      args.addAll(List.of("--workers", String.join(",", workers)));
+      WclustProcess.Result r = WclustProcess.start(chiefDir, args).await(300);
+      assertNotEquals(0, r.exit(), r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+      assertTrue(r.err().startsWith("wclust: error: worker 127.0.0.1:"), r.err());
+      assertTrue(r.err().contains("/proc/self/cwd/" + name), r.err());
+      assertFalse(Files.exists(out), "nothing is written");
+    }
   }
 
   @ParameterizedTest(name = "task {0}")
@@ -150,9 +163,13 @@ class DistributedFineTuningTest {
   }
 
   private static String[] clusterArgs(Path out, Path data, int epochs) {
-    return new String[] {"cluster", FashionMnist.model().toString(), "-o", out.toString(), "--clusters",
-        String.valueOf(K), "--scale", Double.toString(FashionMnist.SCALE), "--no-size", "--epochs",
-        String.valueOf(epochs), "--batch-size", "64", "--seed", "7", "--data", data.toString()};
+    List<String> args = new ArrayList<>(List.of("cluster", FashionMnist.model().toString(), "-o", out.toString(),
+        "--clusters", String.valueOf(K), "--scale", Double.toString(FashionMnist.SCALE), "--no-size", "--epochs",
+        String.valueOf(epochs), "--batch-size", "64", "--seed", "7", "--data", data.toString()));
+    if (data.toString().endsWith(".tfrecord")) {
+      args.addAll(List.of("--features", "image:image,label:label"));
+    }
+    return args.toArray(new String[0]);
   }
 
   /** Starts {@code n} workers on free ports of 127.0.0.1; returns their addresses once each listens. */

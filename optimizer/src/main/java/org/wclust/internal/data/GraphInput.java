@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 import org.tensorflow.Operand;
 import org.tensorflow.Tensor;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -22,10 +23,15 @@ import org.tensorflow.types.TFloat32;
  */
 public interface GraphInput {
   /**
-   * The ops of {@link #add}: placeholders to feed with {@link #feeds}, in their order, and the values
-   * of the {@code capacity} examples, float32 {@code [capacity, ...exampleShape]}.
+   * The ops of {@link #add}: placeholders to feed with {@link #feeds}, in their order, the values of
+   * the {@code capacity} examples, float32 {@code [capacity, ...exampleShape]}, and ops to run once
+   * before the first step (e.g. loading a file into the worker's memory).
    */
-  record Reading(List<Placeholder<?>> fed, Operand<TFloat32> values) {}
+  record Reading(List<Placeholder<?>> fed, Operand<TFloat32> values, List<Op> init) {
+    public Reading(List<Placeholder<?>> fed, Operand<TFloat32> values) {
+      this(fed, values, List.of());
+    }
+  }
 
   /** Adds to {@code tf}'s graph (on its device) the ops that read a slice of {@code capacity} examples. */
   Reading add(Ops tf, int capacity);

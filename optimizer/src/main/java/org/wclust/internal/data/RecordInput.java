@@ -12,7 +12,9 @@ import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssignVariableOp;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.VarHandleOp;
 import org.tensorflow.op.data.DatasetToSingleElement;
 import org.tensorflow.op.data.FixedLengthRecordDataset;
 import org.tensorflow.op.io.DecodeRaw;
@@ -42,11 +44,16 @@ import org.tensorflow.types.family.TType;
  * for array rows, {@code DecodeRaw}. Values are then converted and scaled as this process does.
  *
  * <p>No checksum is verified there (this process checked the file when it read it). TensorFlow
- * skips the header bytes by reading them ({@code InputBuffer::SkipNBytes}), so a record costs a read
- * of its file up to it: cheap for shards of a few hundred MB in the page cache, slow for one file of
- * many GB (write shards).
+ * skips the header bytes by reading them ({@code InputBuffer::SkipNBytes}), so a range read costs a
+ * read of its file up to the range. Hence one file of at most {@value #CACHED_BYTES} bytes (an .npz,
+ * a single TFRecord file) is read once per worker, before the first step, into a string variable on
+ * that worker, and each example is cut out of it ({@code Substr}); shards, and larger files, are read
+ * range by range (cheap for shards of a few hundred MB in the page cache).
  */
 public final class RecordInput implements GraphInput {
+  /** The largest single file kept in a worker's memory (as large as the chief holds an .npz in memory). */
+  static final long CACHED_BYTES = 256L << 20;
+
   /** Turns the bytes of examples (scalar strings) into their values, float32 {@code [n, ...exampleShape]}. */
   interface Decode {
     Operand<TFloat32> values(Ops tf, List<Operand<TString>> records);
@@ -222,9 +229,20 @@ public final class RecordInput implements GraphInput {
     List<Output<TInt64>> o = tf.unstack(offsets, (long) capacity).output();
     List<Output<TInt64>> l = tf.unstack(lengths, (long) capacity).output();
     List<Output<TInt64>> f = tf.unstack(footers, (long) capacity).output();
+    List<Operand<TString>> records = new ArrayList<>();
+    if (paths.length == 1 && sizes[0] <= CACHED_BYTES) {
+      // (a worker runs its own server, hence its own resources: one shared name serves all replicas)
+      VarHandleOp cache = tf.withName("file").varHandleOp(TString.class, Shape.scalar(),
+          VarHandleOp.sharedName("wclust_input_file"));
+      AssignVariableOp load = tf.withName("load_file").assignVariableOp(cache, tf.io.readFile(tf.constant(paths[0])));
+      Operand<TString> whole = tf.readVariableOp(cache, TString.class);
+      for (int i = 0; i < capacity; i++) {
+        records.add(tf.strings.substr(whole, o.get(i), l.get(i)));
+      }
+      return new Reading(List.of(files, offsets, lengths, footers), decode.values(tf, records), List.of(load));
+    }
     Operand<TInt64> defaultBuffer = tf.constant(0L); // TensorFlow's default, 256 KiB
     Operand<TString> uncompressed = tf.constant("");
-    List<Operand<TString>> records = new ArrayList<>();
     for (int i = 0; i < capacity; i++) {
       FixedLengthRecordDataset range = tf.data.fixedLengthRecordDataset(p.get(i), o.get(i), l.get(i), f.get(i),
           defaultBuffer, uncompressed);

@@ -16,9 +16,10 @@ import org.wclust.internal.distribute.GraphReplicas;
  * One replica's input read on its own worker ({@link GraphInput}): the chief feeds where the examples
  * of the replica's slice of the batch are ({@code fed}, padded to {@code capacity} with copies of the
  * first) and their number ({@code count}); {@code values} is the slice read and decoded there, which
- * replaces the replica's input placeholder ({@link GraphReplicas#inputsFrom}).
+ * replaces the replica's input placeholder ({@link GraphReplicas#inputsFrom}); the {@code init} ops run
+ * once before the first step.
  */
-record ReplicaInput(List<String> fed, String count, String values, int capacity) {
+record ReplicaInput(List<String> fed, String count, String values, List<String> init, int capacity) {
 
   /** Adds the reading ops to {@code g}, every one on {@code device} (the replica's worker). */
   static ReplicaInput add(Graph g, int replica, DeviceSpec device, GraphInput input, int capacity) {
@@ -29,7 +30,7 @@ record ReplicaInput(List<String> fed, String count, String values, int capacity)
     Operand<TFloat32> values = tf.gather(reading.values(), tf.range(tf.constant(0), count, tf.constant(1)),
         tf.constant(0));
     return new ReplicaInput(reading.fed().stream().map(ReplicaInput::name).toList(), name(count), name(values),
-        capacity);
+        reading.init().stream().map(op -> op.op().name()).toList(), capacity);
   }
 
   private static String name(Operand<?> operand) {

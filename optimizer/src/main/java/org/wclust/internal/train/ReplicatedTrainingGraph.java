@@ -113,6 +113,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         ReplicaInput read = null;
         if (this.reader != null) {
           read = ReplicaInput.add(g, r, worker, this.reader, capacity);
+          slotInit.addAll(read.init());
           readInputs.put(TensorRef.parse(replicaInputs.get(0)).node(), read.values());
         }
         replicas.add(new Replica(replicaInputs, read, name(loss.target()), name(weight),

@@ -84,6 +84,7 @@ class ReplicaInputTest {
     GraphInput records = GraphInput.of(data).orElseThrow();
     assertTrue(records instanceof RecordInput);
     GraphDef def = readsOnTheWorkerAsHere(data, records, RANGES);
+    // shards: each record read from its file by range
     assertEquals(CAPACITY, count(def, "FixedLengthRecordDatasetV2"), "one byte range read per example");
     assertEquals(CAPACITY, count(def, "ParseSingleExample"));
     assertEquals(CAPACITY, count(def, "DecodeImage"), "decoded on the worker");
@@ -115,6 +116,10 @@ class ReplicaInputTest {
       assertTrue(GraphInput.of(data).orElseThrow() instanceof RecordInput, file.toString());
       GraphDef def = readsOnTheWorkerAsHere(data, GraphInput.of(data).orElseThrow(), RANGES);
       assertEquals(CAPACITY, count(def, "DecodeRaw"), file.toString());
+      // one small file: read once into the worker's memory, each row cut out of it
+      assertEquals(1, count(def, "ReadFile"), file.toString());
+      assertEquals(CAPACITY, count(def, "Substr"), file.toString());
+      assertEquals(0, count(def, "FixedLengthRecordDatasetV2"), file.toString());
       // a validation split keeps its rows' place in the file
       Dataset tail = data.slice(2, 6);
       assertArrayEquals(data.batchInputs(new int[] {3}).toFloats(), local(tail, new int[] {1}), file.toString());
@@ -146,6 +151,7 @@ class ReplicaInputTest {
       assertTrue(GraphInput.of(data).orElseThrow() instanceof RecordInput, file.toString());
       GraphDef def = readsOnTheWorkerAsHere(data, GraphInput.of(data).orElseThrow(), RANGES);
       assertEquals(CAPACITY, count(def, "ParseSingleExample"), file.toString());
+      assertEquals(CAPACITY, count(def, "Substr"), file.toString());
     }
   }
 
@@ -237,6 +243,11 @@ class ReplicaInputTest {
     try (Graph g = new Graph()) {
       g.importGraphDef(local);
       try (Session s = new Session(g); Tensor c = TInt32.scalarOf(examples.length)) {
+        if (!replica.init().isEmpty()) {
+          Session.Runner init = s.runner();
+          replica.init().forEach(init::addTarget);
+          init.run();
+        }
         Session.Runner runner = s.runner().feed(replica.count(), c);
         for (int i = 0; i < where.size(); i++) {
           runner.feed(replica.fed().get(i), where.get(i));
