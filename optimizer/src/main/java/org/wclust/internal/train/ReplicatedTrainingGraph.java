@@ -21,8 +21,6 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.TensorRef;
@@ -180,7 +178,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     return run(Math.toIntExact(inputs.get(0).shape()[0]), target, lr, step, (runner, fed, replica, start, end) -> {
       for (int i = 0; i < inputs.size(); i++) {
         // every input of the model split the same way
-        feed(runner, fed, replica.inputs().get(i), rows(inputs.get(i), start, end));
+        feed(runner, fed, replica.inputs().get(i), inputs.get(i).rows(start, end));
       }
     });
   }
@@ -232,7 +230,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         int end = start + Math.max(to - from, 1);
         shares[r] = (float) (to - from) / batch;
         inputs.feed(runner, fed, replica, start, end);
-        feed(runner, fed, replica.target(), rows(target, start, end));
+        feed(runner, fed, replica.target(), target.rows(start, end));
         feed(runner, fed, replica.weight(), HostTensor.ofFloats(new long[0], new float[] {shares[r]}));
         runner.fetch(replica.loss());
         if (replica.correct() != null) {
@@ -269,17 +267,6 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     Tensor t = value.toTensor();
     fed.add(t);
     runner.feed(name, t);
-  }
-
-  /** Rows {@code [from, to)} of a batch (along its first dimension), of any fixed-size type. */
-  static HostTensor rows(HostTensor batch, int from, int to) {
-    TensorProto whole = batch.toProto();
-    long rows = batch.shape()[0];
-    int rowBytes = Math.toIntExact(whole.getTensorContent().size() / rows);
-    TensorShapeProto.Builder shape = whole.getTensorShape().toBuilder();
-    shape.setDim(0, shape.getDim(0).toBuilder().setSize(to - from));
-    return HostTensor.fromProto(whole.toBuilder().setTensorShape(shape)
-        .setTensorContent(whole.getTensorContent().substring(from * rowBytes, to * rowBytes)).build());
   }
 
   @Override
