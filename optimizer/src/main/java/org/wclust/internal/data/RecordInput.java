@@ -34,24 +34,24 @@ import org.tensorflow.types.family.TType;
 /**
  * Examples stored as byte ranges of files (the data of TFRecord records, found by the index this
  * process built; the rows of an uncompressed .npy array) read inside a training graph ({@link
- * GraphInput}). For each example this process
- * feeds its file's absolute path, the range's offset and length, and the number of bytes after it; a
- * {@code FixedLengthRecordDataset} with those as header, record and footer bytes has exactly one
- * element, that range ({@code DatasetToSingleElement}), which {@link Decode} turns into the example's
- * values: for TFRecords of encoded images, {@code ParseSingleExample} of the image feature, then
- * {@link ImageDecoder}'s decode, resize and normalization, as this process's reading does; for
- * TFRecords of raw features, {@code ParseSingleExample} of the feature as float, int64 or raw bytes;
- * for array rows, {@code DecodeRaw}. Values are then converted and scaled as this process does.
+ * GraphInput}). For each example this process feeds its file's absolute path, the range's offset and
+ * length, and the number of bytes after it; ops on the graph's device get the range's bytes and
+ * {@link Decode} turns them into the example's values, as this process's reading does: for TFRecords
+ * of encoded images {@code ParseSingleExample} of the image feature, then {@link ImageDecoder}'s
+ * decode, resize and normalization; for TFRecords of raw features {@code ParseSingleExample} of the
+ * feature as float, int64 or raw bytes; for array rows {@code DecodeRaw}; raw values are then
+ * converted to float32 and scaled. No checksum is verified there (this process checked the file).
  *
- * <p>No checksum is verified there (this process checked the file when it read it). TensorFlow
- * skips the header bytes by reading them ({@code InputBuffer::SkipNBytes}), so a range read costs a
- * read of its file up to the range. Hence one file of at most {@value #CACHED_BYTES} bytes (an .npz,
- * a single TFRecord file) is read once per worker, before the first step, into a string variable on
- * that worker, and each example is cut out of it ({@code Substr}); shards, and larger files, are read
- * range by range (cheap for shards of a few hundred MB in the page cache).
+ * <p>The bytes: a {@code FixedLengthRecordDataset} with the offset, length and bytes after as header,
+ * record and footer bytes has exactly one element, the range ({@code DatasetToSingleElement}). But
+ * TensorFlow skips the header by reading it ({@code InputBuffer::SkipNBytes}), so that costs a read of
+ * the file up to the range. Hence one file of at most {@value #CACHED_BYTES} bytes (an .npz, a single
+ * TFRecord file) is read once per worker, before the first step, into a string variable on that worker,
+ * and each example is cut out of it ({@code Substr}); shards, and larger files, are read range by range
+ * (cheap for shards of a few hundred MB in the page cache).
  */
 public final class RecordInput implements GraphInput {
-  /** The largest single file kept in a worker's memory (as large as the chief holds an .npz in memory). */
+  /** The largest single file kept in a worker's memory (the chief loads an .npz of up to 256 MiB of floats). */
   static final long CACHED_BYTES = 256L << 20;
 
   /** Turns the bytes of examples (scalar strings) into their values, float32 {@code [n, ...exampleShape]}. */
