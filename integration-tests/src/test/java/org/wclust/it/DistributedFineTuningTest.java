@@ -58,29 +58,19 @@ class DistributedFineTuningTest {
   void twoWorkersFineTuneAsOneProcessDoes() throws Exception {
     List<String> workers = startWorkers(2);
     Path single = tmp.resolve("single");
-    Path distributed = tmp.resolve("distributed");
     assertEquals(0, EndToEndFixturesTest.cli(clusterArgs(single, ImageData.sortedNpz())));
-    List<String> args = new ArrayList<>(List.of(clusterArgs(distributed, ImageData.sortedNpz())));
-    args.addAll(List.of("--workers", String.join(",", workers)));
-    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])));
+    Path distributed = fineTuneOnWorkers("distributed", ImageData.sortedNpz(), workers);
 
     double one = FashionMnist.accuracy(single, FashionMnist.test(), FashionMnist.SCALE);
     double two = FashionMnist.accuracy(distributed, FashionMnist.test(), FashionMnist.SCALE);
     assertEquals(one, two, SAME, "two workers vs one process");
     assertTrue(two > FashionMnist.kerasAccuracy() - 0.02, "k=8 on 6,000 images, two workers: " + two);
 
-    Path fromFiles = tmp.resolve("from-files");
-    args = new ArrayList<>(List.of(clusterArgs(fromFiles, ImageData.pngFolder())));
-    args.addAll(List.of("--workers", String.join(",", workers)));
-    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])));
-    double files = FashionMnist.accuracy(fromFiles, FashionMnist.test(), FashionMnist.SCALE);
+    double files = FashionMnist.accuracy(fineTuneOnWorkers("from-files", ImageData.pngFolder(), workers),
+        FashionMnist.test(), FashionMnist.SCALE);
     assertEquals(one, files, SAME, "two workers reading the PNG files vs one process on their pixels");
-
-    Path fromRecords = tmp.resolve("from-records");
-    args = new ArrayList<>(List.of(clusterArgs(fromRecords, ImageData.tfrecord())));
-    args.addAll(List.of("--workers", String.join(",", workers)));
-    assertEquals(0, EndToEndFixturesTest.cli(args.toArray(new String[0])));
-    double records = FashionMnist.accuracy(fromRecords, FashionMnist.test(), FashionMnist.SCALE);
+    double records = FashionMnist.accuracy(fineTuneOnWorkers("from-records", ImageData.tfrecord(), workers),
+        FashionMnist.test(), FashionMnist.SCALE);
     assertEquals(one, records, SAME, "two workers reading the TFRecord vs one process on its pixels");
 
     GraphDef graph = SavedModel.parseFrom(Files.readAllBytes(distributed.resolve("saved_model.pb")))
@@ -100,8 +90,7 @@ class DistributedFineTuningTest {
     Files.createSymbolicLink(chiefDir.resolve("sorted.npz"), ImageData.sortedNpz());
     for (String name : List.of("images", "png.tfrecord", "sorted.npz")) {
       Path out = tmp.resolve("out-" + name);
-      List<String> args = new ArrayList<>(List.of(clusterArgs(out, Path.of("/proc/self/cwd/" + name))));
-      args.addAll(List.of("--workers", String.join(",", workers)));
+      List<String> args = onWorkers(clusterArgs(out, Path.of("/proc/self/cwd/" + name)), workers);
       WclustProcess.Result r = WclustProcess.start(chiefDir, args).await(300);
       assertNotEquals(0, r.exit(), r.err());
       assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -116,8 +105,7 @@ class DistributedFineTuningTest {
   void aWorkerKilledDuringTheEpochFailsTheChiefWithOneLineAndNoOutput(int task) throws Exception {
     List<String> workers = startWorkers(2);
     Path out = tmp.resolve("out");
-    List<String> args = new ArrayList<>(List.of(clusterArgs(out, FashionMnist.train(), 3)));
-    args.addAll(List.of("--workers", String.join(",", workers)));
+    List<String> args = onWorkers(clusterArgs(out, FashionMnist.train(), 3), workers);
     WclustProcess chief = WclustProcess.start(tmp, args);
     // Off a terminal the chief prints a progress line ("epoch E: step S/N") every 10 s of training; three
     // epochs over 60,000 images last far longer (the run ends at the kill, so they cost nothing).
@@ -142,8 +130,7 @@ class DistributedFineTuningTest {
   void aWorkerThatDoesNotAnswerIsOneLineAndSoIsABadList() throws Exception {
     String nobody = "127.0.0.1:" + freePort();
     Path out = tmp.resolve("out");
-    List<String> args = new ArrayList<>(List.of(clusterArgs(out, ImageData.sortedNpz())));
-    args.addAll(List.of("--workers", nobody));
+    List<String> args = onWorkers(clusterArgs(out, ImageData.sortedNpz()), List.of(nobody));
     WclustProcess.Result r = WclustProcess.start(tmp, args).await(300);
     assertEquals(2, r.exit(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -156,6 +143,19 @@ class DistributedFineTuningTest {
     assertEquals(2, EndToEndFixturesTest.cli("cluster", FashionMnist.model().toString(), "-o", out.toString(),
         "--clusters", "8", "--no-size", "--workers", nobody));
     assertFalse(Files.exists(out));
+  }
+
+  /** Fine-tunes on {@code data} with {@code workers} into {@code tmp/name}, which it returns; the run must succeed. */
+  private Path fineTuneOnWorkers(String name, Path data, List<String> workers) {
+    Path out = tmp.resolve(name);
+    assertEquals(0, EndToEndFixturesTest.cli(onWorkers(clusterArgs(out, data), workers).toArray(new String[0])));
+    return out;
+  }
+
+  private static List<String> onWorkers(String[] args, List<String> workers) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--workers", String.join(",", workers)));
+    return all;
   }
 
   private static String[] clusterArgs(Path out, Path data) {
