@@ -16,10 +16,12 @@ import org.tensorflow.types.TFloat32;
  * per worker of TensorFlow's distributed runtime, each worker reads its own slice of every batch from
  * the same paths on its machine. The values are those this process's own reading gives.
  *
- * <p>Qualify: folders of image files ({@link ImageFileInput}) and uncompressed TFRecord files of
- * encoded images ({@link RecordInput}), for a model with one input. Other data (GZIP-compressed
- * TFRecords, whose records cannot be reached by offset, .npz/.npy arrays, TFRecords of raw features,
- * several named inputs) is read by the process that trains.
+ * <p>Qualify, as the one input of the data: folders of image files ({@link ImageFileInput}), and
+ * ({@link RecordInput}) uncompressed TFRecord files of encoded images or of raw features and the rows of
+ * uncompressed .npy arrays (alone or in an {@code np.savez} archive) of a type {@code DecodeRaw} reads.
+ * Other data (GZIP-compressed TFRecords and {@code np.savez_compressed} archives, whose examples cannot
+ * be reached by offset; int8, int16, uint32 and bool arrays; several named inputs) is read by the
+ * process that trains.
  */
 public interface GraphInput {
   /**

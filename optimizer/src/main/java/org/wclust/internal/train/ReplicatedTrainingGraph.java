@@ -43,12 +43,12 @@ import org.wclust.internal.graph.ModelSession;
  * centroid gradients included, and one optimizer update is applied. The variables, the update and
  * the re-assignment to the nearest centroids live on task 0, next to the session's master.
  *
- * <p>For a folder of image files or uncompressed TFRecords of encoded images ({@link GraphInput}), each
- * worker reads its own slice of every batch: the chief feeds where the slice's examples are (file
- * paths, or files and byte ranges), and the replica's input is read and decoded by ops on its worker
- * ({@link ReplicaInput}), so the batches are exactly those of a single process. Other data (arrays,
- * GZIP-compressed or raw-feature TFRecords) the chief reads and sends each replica its slice with the
- * step.
+ * <p>For data whose examples lie in files at known places ({@link GraphInput}: image folders,
+ * uncompressed TFRecords, uncompressed .npz/.npy rows), each worker reads its own slice of every batch:
+ * the chief feeds where the slice's examples are (file paths, or files and byte ranges), and the
+ * replica's input is read and decoded by ops on its worker ({@link ReplicaInput}), so the batches are
+ * exactly those of a single process. Other data (compressed .npz, GZIP-compressed TFRecords, several
+ * inputs) the chief reads and sends each replica its slice with the step.
  */
 final class ReplicatedTrainingGraph implements TrainingSteps {
   private static final String SCOPE = "wclust_train";
