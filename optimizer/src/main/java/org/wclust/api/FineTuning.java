@@ -168,7 +168,10 @@ public final class FineTuning {
     /**
      * Train data-parallel on these TensorFlow servers ({@code HOST:PORT} in task order, each started with
      * {@link TrainingWorker#start}): one replica per worker, every batch split across them, gradients
-     * averaged into one update. Default: none (train in this process).
+     * averaged into one update. The workers read their own slice of every batch at this process's paths
+     * when the data is an image folder, uncompressed TFRecords or an uncompressed .npz/.npy (so they need
+     * the same files at the same paths); other data is read here and sent to them. Default: none (train
+     * in this process).
      */
     public Builder workers(List<String> addresses) {
       workers = List.copyOf(addresses);

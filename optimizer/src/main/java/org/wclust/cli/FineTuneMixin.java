@@ -136,7 +136,10 @@ final class FineTuneMixin {
       description = "fine-tune data-parallel on these workers ('wclust worker', same list and order as their "
           + "--cluster): one replica of the training graph per worker, every batch split across them, the "
           + "gradients averaged into one update; variables, update and re-assignment on the first worker. "
-          + "The data is read here and each worker gets its slice of every batch.")
+          + "Each worker reads its own slice of every batch from the same path as here (image folders, "
+          + "uncompressed TFRecords and .npz/.npy files); the rest (compressed .npz, GZIP TFRecords, "
+          + "int8/int16/uint32/bool arrays, several inputs, non-float32 model inputs) is read here and sent "
+          + "to the workers with every step.")
   java.util.List<String> workers;
 
   boolean fineTunes() {

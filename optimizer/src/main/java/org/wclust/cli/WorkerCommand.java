@@ -15,8 +15,10 @@ import picocli.CommandLine.Spec;
     description = {"Serve as a worker of data-parallel fine-tuning ('wclust cluster ... --data ... --workers').",
         "Starts a TensorFlow server (TensorFlow's distributed runtime, gRPC) for task --task of the cluster "
             + "--cluster, prints one line when it listens, and runs until it is killed. The chief places one "
-            + "replica of the clustered training graph on every worker, sends each its share of every batch, "
-            + "and keeps the variables, the averaged update and the re-assignment on task 0.",
+            + "replica of the clustered training graph on every worker, which reads its share of every batch "
+            + "at the chief's paths (so it needs the data at the same path) or, for data only the chief reads, "
+            + "is sent it with every step. The variables, the averaged update and the re-assignment live on "
+            + "task 0.",
         "",
         "Example (a worker on each of two machines, then the chief):",
         "  wclust worker --listen h1:2222 --cluster worker=h1:2222,h2:2222 --task 0",

@@ -141,6 +141,23 @@ public final class HostTensor {
     return out;
   }
 
+  /**
+   * Rows {@code [from, to)} along the first dimension, as a new tensor that copies only those rows
+   * (e.g. one replica's slice of a batch).
+   */
+  public HostTensor rows(int from, int to) {
+    checkArgument(shape.length > 0 && 0 <= from && from <= to && to <= shape[0],
+        "rows [%s, %s) outside a tensor of shape %s", from, to, Arrays.toString(shape));
+    long[] sliced = shape.clone();
+    sliced[0] = to - from;
+    if (ints != null) {
+      int width = shape[0] == 0 ? 0 : ints.length / (int) shape[0];
+      return new HostTensor(DataType.DT_INT32, sliced, bytes(Arrays.copyOfRange(ints, from * width, to * width)));
+    }
+    int rowBytes = shape[0] == 0 ? 0 : data.length / (int) shape[0];
+    return new HostTensor(dtype, sliced, Arrays.copyOfRange(data, from * rowBytes, to * rowBytes));
+  }
+
   /** A new native tensor holding a copy of this value; the caller closes it. */
   public Tensor toTensor() {
     if (ints != null) {

@@ -113,6 +113,11 @@ public final class Dataset {
     return new Dataset(size, exampleShape, inputs, labels);
   }
 
+  /** As {@link #wrap(int, long[], float[], int[])}, with where the inputs lie in their file (may be null). */
+  static Dataset wrap(int size, long[] exampleShape, float[] inputs, int[] labels, OnDisk onDisk) {
+    return new Dataset(size, exampleShape, new FloatArrayStore(inputs, onDisk), labels, null, null);
+  }
+
   /**
    * A dataset whose examples are read from {@code store} when a batch is asked for (e.g. image files
    * decoded batch by batch), so that only the labels are held in memory.

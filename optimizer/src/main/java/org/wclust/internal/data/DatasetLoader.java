@@ -148,7 +148,8 @@ public final class DatasetLoader {
               + m.shape()[0] + " examples but the labels '" + labelName + "' have " + labels.length);
         }
         long[] exampleShape = Arrays.copyOfRange(m.shape(), 1, m.shape().length);
-        MappedArrayStore store = new MappedArrayStore(m, spec.scale());
+        MappedArrayStore store = new MappedArrayStore(m, spec.scale(), npz.rows(spec.inputName(), spec.scale())
+            .orElse(null));
         return conform(Dataset.streamed((int) m.shape()[0], exampleShape, store, labels), spec, m.source());
       }
       NpyArray x = npz.read(spec.inputName());
@@ -156,7 +157,7 @@ public final class DatasetLoader {
         throw new IllegalArgumentException(file + ": the inputs '" + spec.inputName() + "' have "
             + x.shape()[0] + " examples but the labels '" + labelName + "' have " + labels.length);
       }
-      return fromArray(x, labels, spec);
+      return fromArray(x, labels, spec, npz.rows(spec.inputName(), spec.scale()).orElse(null));
     }
   }
 
@@ -190,7 +191,7 @@ public final class DatasetLoader {
       throw new IllegalArgumentException(file + ": a .npy file holds one array, the inputs; labels '"
           + spec.labelName().orElseThrow() + "' need a .npz file (np.savez(f, x=..., y=...))");
     }
-    return fromArray(NpyReader.read(file), null, spec);
+    return fromArray(NpyReader.read(file), null, spec, NpyReader.rows(file, spec.scale()).orElse(null));
   }
 
   /**
@@ -205,11 +206,19 @@ public final class DatasetLoader {
     TfExampleDecoder.Decoded d = TfExampleDecoder.decode(file, spec.effectiveFeatures(),
         spec.featureLabelsRequired(), rawSize);
     scale(d.inputs(), spec.scale());
-    Dataset flat = Dataset.wrap(d.size(), new long[] {d.exampleSize()}, d.inputs(), d.labels());
-    return conform(flat, spec, file + " (feature '" + spec.effectiveFeatures().inputKey() + "')");
+    String key = spec.effectiveFeatures().inputKey();
+    OnDisk onDisk = TfRecordReader.isGzip(file) || d.kind() == null ? null
+        : new OnDisk.FeatureRecords(file, d.offset(), d.length(), key, d.kind(), d.exampleSize(), spec.scale());
+    Dataset flat = Dataset.wrap(d.size(), new long[] {d.exampleSize()}, d.inputs(), d.labels(), onDisk);
+    return conform(flat, spec, file + " (feature '" + key + "')");
   }
 
   static Dataset fromArray(NpyArray x, int[] labels, DataSpec spec) {
+    return fromArray(x, labels, spec, null);
+  }
+
+  /** As above, with where the rows lie in their file (null: unknown). */
+  static Dataset fromArray(NpyArray x, int[] labels, DataSpec spec, OnDisk rows) {
     long[] shape = x.shape();
     if (shape.length == 0) {
       throw new IllegalArgumentException(x.source() + " is a 0-d array; inputs need a leading example "
@@ -225,7 +234,7 @@ public final class DatasetLoader {
     }
     float[] inputs = x.toFloats();
     scale(inputs, spec.scale());
-    return conform(Dataset.wrap((int) shape[0], exampleShape, inputs, labels), spec, x.source());
+    return conform(Dataset.wrap((int) shape[0], exampleShape, inputs, labels, rows), spec, x.source());
   }
 
   static int[] labels(NpyArray y) {

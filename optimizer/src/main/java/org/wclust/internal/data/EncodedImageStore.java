@@ -3,6 +3,7 @@ package org.wclust.internal.data;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Inputs kept encoded on disk (image files, TFRecord records) and decoded by {@link ImageDecoder} when
@@ -78,6 +79,17 @@ final class EncodedImageStore implements ExampleStore {
   @Override
   public boolean resizes(long[] shape) {
     return shape.length == 3 && shape[0] > 0 && shape[1] > 0 && (shape[2] == 1 || shape[2] == 3 || shape[2] == 4);
+  }
+
+  @Override
+  public Optional<GraphInput> graphInput(long[] exampleShape) {
+    if (!resizes(exampleShape)) {
+      return Optional.empty();
+    }
+    if (source instanceof ImageFolder.FileSource files) {
+      return Optional.of(new ImageFileInput(files, options(), exampleShape));
+    }
+    return ImageRecords.graphInput(source, options(), exampleShape);
   }
 
   @Override

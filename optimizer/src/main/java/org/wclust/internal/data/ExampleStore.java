@@ -1,5 +1,7 @@
 package org.wclust.internal.data;
 
+import java.util.Optional;
+
 /**
  * Where a {@link Dataset}'s input values come from: an array in memory, or files read and decoded
  * when a batch is asked for. Implementations are immutable and safe to read from several threads.
@@ -23,6 +25,14 @@ interface ExampleStore {
    */
   default boolean resizes(long[] shape) {
     return false;
+  }
+
+  /**
+   * The examples read by ops inside a training graph at {@code exampleShape} ({@link GraphInput}), when
+   * this store knows where they lie in files that the graph's devices can read; else empty.
+   */
+  default Optional<GraphInput> graphInput(long[] exampleShape) {
+    return Optional.empty();
   }
 
   /** A few words for progress lines, e.g. "in memory". */

@@ -3,13 +3,23 @@ package org.wclust.internal.data;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Arrays;
+import java.util.Optional;
 
-/** Inputs held in memory as one row-major float array. */
+/**
+ * Inputs held in memory as one row-major float array; {@code onDisk}, when not null, says where the
+ * same examples lie in their file, for a training graph that reads them itself.
+ */
 final class FloatArrayStore implements ExampleStore {
   private final float[] values;
+  private final OnDisk onDisk;
 
   FloatArrayStore(float[] values) {
+    this(values, null);
+  }
+
+  FloatArrayStore(float[] values, OnDisk onDisk) {
     this.values = values;
+    this.onDisk = onDisk;
   }
 
   float[] values() {
@@ -36,7 +46,13 @@ final class FloatArrayStore implements ExampleStore {
 
   @Override
   public ExampleStore slice(int from, int to, int exampleSize) {
-    return new FloatArrayStore(Arrays.copyOfRange(values, from * exampleSize, to * exampleSize));
+    return new FloatArrayStore(Arrays.copyOfRange(values, from * exampleSize, to * exampleSize),
+        onDisk == null ? null : onDisk.slice(from, to));
+  }
+
+  @Override
+  public Optional<GraphInput> graphInput(long[] exampleShape) {
+    return onDisk == null ? Optional.empty() : onDisk.graphInput(exampleShape);
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.tensorflow.proto.Example;
 import org.tensorflow.proto.Feature;
 
@@ -96,6 +97,19 @@ final class ImageRecords {
       source = source.withImages(all);
     }
     return new Index(source, labelled ? Arrays.copyOf(index.label, n) : null);
+  }
+
+  /**
+   * The records of {@code source} read inside a training graph ({@link RecordInput}), when they are
+   * read from their files by offset; empty when they are held in memory (GZIP files) or are not records.
+   */
+  static Optional<GraphInput> graphInput(EncodedImageStore.Source source, ImageOptions options, long[] shape) {
+    if (!(source instanceof Source records) || records.images() != null) {
+      return Optional.empty();
+    }
+    return Optional.of(new RecordInput(records.files(),
+        RecordInput.Ranges.indexed(records.file(), records.offset(), records.length()),
+        RecordInput.images(records.key(), options, shape)));
   }
 
   private static ByteString image(Map<String, Feature> map, Path file, int i, String key) {

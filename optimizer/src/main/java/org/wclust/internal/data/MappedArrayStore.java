@@ -2,6 +2,7 @@ package org.wclust.internal.data;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Inputs read from a memory-mapped {@code .npy} array (an uncompressed {@code .npz} entry): each batch
@@ -14,12 +15,13 @@ final class MappedArrayStore implements ExampleStore {
   private final int count;
   private final int rowBytes;
   private final double scale;
+  private final OnDisk onDisk; // the same rows in their file; null when not located
 
-  MappedArrayStore(NpzReader.MappedArray array, double scale) {
-    this(array, 0, (int) array.shape()[0], scale);
+  MappedArrayStore(NpzReader.MappedArray array, double scale, OnDisk onDisk) {
+    this(array, 0, (int) array.shape()[0], scale, onDisk);
   }
 
-  private MappedArrayStore(NpzReader.MappedArray array, int from, int count, double scale) {
+  private MappedArrayStore(NpzReader.MappedArray array, int from, int count, double scale, OnDisk onDisk) {
     this.array = array;
     this.from = from;
     this.count = count;
@@ -27,6 +29,7 @@ final class MappedArrayStore implements ExampleStore {
     long rowValues = NpyArray.elementCount(Arrays.copyOfRange(shape, 1, shape.length));
     this.rowBytes = (int) (rowValues * array.dtype().itemSize());
     this.scale = scale;
+    this.onDisk = onDisk;
   }
 
   @Override
@@ -52,7 +55,13 @@ final class MappedArrayStore implements ExampleStore {
 
   @Override
   public ExampleStore slice(int fromIndex, int toIndex, int exampleSize) {
-    return new MappedArrayStore(array, from + fromIndex, toIndex - fromIndex, scale);
+    return new MappedArrayStore(array, from + fromIndex, toIndex - fromIndex, scale,
+        onDisk == null ? null : onDisk.slice(fromIndex, toIndex));
+  }
+
+  @Override
+  public Optional<GraphInput> graphInput(long[] exampleShape) {
+    return onDisk == null ? Optional.empty() : onDisk.graphInput(exampleShape);
   }
 
   @Override

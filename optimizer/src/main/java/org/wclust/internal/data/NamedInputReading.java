@@ -125,17 +125,17 @@ final class NamedInputReading {
   /** One input per named feature of every {@code tf.train.Example} (read as for one input), labels as usual. */
   static Dataset loadTfRecord(Path file, DataSpec spec) throws IOException {
     FeatureSpec features = named(spec).orElseThrow();
-    String labelKey = labelKey(spec);
+    List<String> names = List.copyOf(features.namedInputs().keySet());
+    // one pass over the file for all inputs
+    List<TfExampleDecoder.Decoded> decoded = TfExampleDecoder.decode(file,
+        List.copyOf(features.namedInputs().values()), labelKey(spec), labelsRequired(spec), -1);
     Map<String, Dataset> parts = new LinkedHashMap<>();
-    int[] labels = null;
-    for (Map.Entry<String, String> e : features.namedInputs().entrySet()) {
-      boolean first = parts.isEmpty();
-      FeatureSpec one = new FeatureSpec(e.getValue(), Optional.ofNullable(first ? labelKey : null));
-      TfExampleDecoder.Decoded d = TfExampleDecoder.decode(file, one, first && labelsRequired(spec), -1);
+    for (int j = 0; j < names.size(); j++) {
+      TfExampleDecoder.Decoded d = decoded.get(j);
       DatasetLoader.scale(d.inputs(), spec.scale());
-      parts.put(e.getKey(), Dataset.wrap(d.size(), new long[] {d.exampleSize()}, d.inputs(), null));
-      labels = first ? d.labels() : labels;
+      parts.put(names.get(j), Dataset.wrap(d.size(), new long[] {d.exampleSize()}, d.inputs(), null));
     }
-    return Dataset.withNamedInputs(new NamedInputs(parts, file.toString(), true), labels, null, null);
+    return Dataset.withNamedInputs(new NamedInputs(parts, file.toString(), true), decoded.get(0).labels(), null,
+        null);
   }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -39,6 +40,24 @@ public final class NpyReader {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
       return read(in, file.toString(), Files.size(file));
     }
+  }
+
+  /** Where the rows of the array of a {@code .npy} file lie in it, for a reader of byte ranges. */
+  static Optional<OnDisk> rows(Path file, double scale) throws IOException {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      Layout layout = readLayout(in, file.toString(), Files.size(file));
+      return rows(file, layout.headerBytes(), layout, scale);
+    }
+  }
+
+  /** The rows of an array of {@code layout} whose data starts at byte {@code start} of {@code file}. */
+  static Optional<OnDisk> rows(Path file, long start, Layout layout, double scale) {
+    long[] shape = layout.shape();
+    if (shape.length == 0 || shape[0] == 0) {
+      return Optional.empty();
+    }
+    long rowBytes = layout.dataBytes() / shape[0];
+    return Optional.of(new OnDisk.ArrayRows(file, start, layout.dtype(), rowBytes, scale));
   }
 
   /**

@@ -145,6 +145,27 @@ public final class NpzReader implements Closeable {
     }
   }
 
+  /**
+   * Where the rows (first dimension) of an array stored uncompressed lie in the file, for a reader that
+   * takes byte ranges; empty when it is compressed, 0-d, or its entry cannot be located.
+   */
+  Optional<OnDisk> rows(String name, double scale) throws IOException {
+    ZipEntry entry = entries.get(name);
+    if (entry == null || entry.getMethod() != ZipEntry.STORED) {
+      return Optional.empty();
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long start = dataStart(ch, entry);
+      if (start < 0) {
+        return Optional.empty();
+      }
+      NpyReader.Layout layout = NpyReader.readLayout(
+          new BufferedInputStream(Channels.newInputStream(ch.position(start))), file + ":" + name,
+          entry.getCompressedSize());
+      return NpyReader.rows(file, start + layout.headerBytes(), layout, scale);
+    }
+  }
+
   /** An array's data in a memory map; see {@link #map}. */
   record MappedArray(String source, NpyDtype dtype, long[] shape, ByteBuffer data) {}
 

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.tensorflow.proto.Example;
@@ -11,14 +13,20 @@ import org.tensorflow.proto.Feature;
 
 /**
  * Decodes the {@code tf.train.Example} records of a TFRecord file into flat float inputs and int
- * labels. Two passes: the first counts the records so the arrays are allocated once, at their final
- * size, instead of growing (which would briefly hold up to three copies of the inputs).
+ * labels, one or several input features in the same pass. Two passes: the first counts the records so
+ * the arrays are allocated once, at their final size, instead of growing (which would briefly hold up to three copies of the inputs).
  */
 final class TfExampleDecoder {
   private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
 
-  /** {@code size} examples of {@code exampleSize} values; labels null when there are none. */
-  record Decoded(int size, int exampleSize, float[] inputs, int[] labels) {}
+  /**
+   * {@code size} examples of {@code exampleSize} values; labels null when there are none. {@code
+   * offset} and {@code length} locate each record's data in the file (offsets in the uncompressed
+   * stream of a GZIP file); {@code kind} is the input feature's kind when every record has the same,
+   * else null.
+   */
+  record Decoded(int size, int exampleSize, float[] inputs, int[] labels, long[] offset, int[] length,
+      Feature.KindCase kind) {}
 
   private TfExampleDecoder() {}
 
@@ -28,46 +36,64 @@ final class TfExampleDecoder {
    */
   static Decoded decode(Path file, FeatureSpec features, boolean labelsRequired, long rawSize)
       throws IOException {
+    return decode(file, List.of(features.inputKey()), features.labelKey().orElse(null), labelsRequired, rawSize)
+        .get(0);
+  }
+
+  /**
+   * Every input feature of {@code inputKeys} (one {@link Decoded} each, in their order, sharing the
+   * labels and record offsets) in one pass over the file.
+   */
+  static List<Decoded> decode(Path file, List<String> inputKeys, String labelKey, boolean labelsRequired,
+      long rawSize) throws IOException {
     int n = TfRecordReader.count(file);
     if (n == 0) {
       throw new IllegalArgumentException(file + " holds no records");
     }
-    String inputKey = features.inputKey();
-    String labelKey = features.labelKey().orElse(null);
-    float[] inputs = null;
+    int k = inputKeys.size();
+    float[][] inputs = new float[k][];
+    int[] exampleSize = new int[k];
+    Feature.KindCase[] kind = new Feature.KindCase[k];
     int[] labels = null;
-    int exampleSize = -1;
+    long[] offset = new long[n];
+    int[] length = new int[n];
     try (TfRecordReader reader = TfRecordReader.open(file)) {
       for (int i = 0; i < n; i++) {
+        offset[i] = reader.position() + 12; // after the 8 length and 4 CRC bytes
         byte[] record = reader.next();
         if (record == null) {
           throw new IllegalArgumentException(file + ": changed while being read (record " + i + " vanished)");
         }
+        length[i] = record.length;
         Map<String, Feature> map = parse(record, file, i).getFeatures().getFeatureMap();
-        Feature x = map.get(inputKey);
-        if (x == null) {
-          throw missing(file, i, inputKey, "input", map);
+        for (int j = 0; j < k; j++) {
+          String inputKey = inputKeys.get(j);
+          Feature x = map.get(inputKey);
+          if (x == null) {
+            throw missing(file, i, inputKey, "input", map);
+          }
+          int count = valueCount(x, file, i, inputKey, rawSize);
+          if (inputs[j] == null) {
+            if (count == 0) {
+              throw new IllegalArgumentException(where(file, i, inputKey) + " holds no values");
+            }
+            if ((long) n * count > MAX_VALUES) {
+              throw new IllegalArgumentException(file + ": " + n + " examples of " + count
+                  + " values are too many for one in-memory dataset (limit 2^31 values)");
+            }
+            exampleSize[j] = count;
+            inputs[j] = new float[n * count];
+          } else if (count != exampleSize[j]) {
+            throw new IllegalArgumentException(where(file, i, inputKey) + " has " + count
+                + " values but record 0 had " + exampleSize[j] + "; all examples must have the same size"
+                + (x.hasBytesList() ? " (encoded PNG/JPEG images are not supported: store raw uint8 pixels)" : ""));
+          }
+          copyValues(x, inputs[j], i * exampleSize[j]);
+          kind[j] = i == 0 || x.getKindCase() == kind[j] ? x.getKindCase() : Feature.KindCase.KIND_NOT_SET;
         }
-        int count = valueCount(x, file, i, inputKey, rawSize);
-        if (inputs == null) {
-          if (count == 0) {
-            throw new IllegalArgumentException(where(file, i, inputKey) + " holds no values");
-          }
-          if ((long) n * count > MAX_VALUES) {
-            throw new IllegalArgumentException(file + ": " + n + " examples of " + count
-                + " values are too many for one in-memory dataset (limit 2^31 values)");
-          }
-          exampleSize = count;
-          inputs = new float[n * count];
-          if (labelKey != null && (map.containsKey(labelKey) || labelsRequired)) {
-            labels = new int[n];
-          }
-        } else if (count != exampleSize) {
-          throw new IllegalArgumentException(where(file, i, inputKey) + " has " + count
-              + " values but record 0 had " + exampleSize + "; all examples must have the same size"
-              + (x.hasBytesList() ? " (encoded PNG/JPEG images are not supported: store raw uint8 pixels)" : ""));
+        if (i == 0 && labelKey != null && (map.containsKey(labelKey) || labelsRequired)) {
+          labels = new int[n];
         }
-        copyValues(x, inputs, i * exampleSize);
         if (labels != null) {
           Feature y = map.get(labelKey);
           if (y == null) {
@@ -77,7 +103,12 @@ final class TfExampleDecoder {
         }
       }
     }
-    return new Decoded(n, exampleSize, inputs, labels);
+    List<Decoded> out = new ArrayList<>();
+    for (int j = 0; j < k; j++) {
+      out.add(new Decoded(n, exampleSize[j], inputs[j], labels, offset, length,
+          kind[j] == Feature.KindCase.KIND_NOT_SET ? null : kind[j]));
+    }
+    return out;
   }
 
   static Example parse(byte[] record, Path file, int i) {

@@ -29,8 +29,8 @@ public record WorkerCluster(ImmutableList<String> addresses) {
    * line "[CODE: ]From /job:...:" of an error relayed from another task (the error follows).
    */
   private static final Pattern FRAMING = Pattern.compile("=*|(?:[A-Z_]+: )?From /job:\\S*:");
-  /** The failing node of a replica's image input (ReplicaImageInput): that replica's worker read a file. */
-  private static final Pattern IMAGE_READ = Pattern.compile("\\{\\{node replica_(\\d+)_input/");
+  /** The failing node of a replica's input read on its worker (ReplicaInput): that worker read a file. */
+  private static final Pattern INPUT_READ = Pattern.compile("\\{\\{node replica_(\\d+)_input/");
 
   public WorkerCluster {
     checkArgument(!addresses.isEmpty(), "--workers needs at least one HOST:PORT");
@@ -146,11 +146,11 @@ public record WorkerCluster(ImmutableList<String> addresses) {
       }
     }
     for (int i = 1; i < lines.size(); i++) {
-      // the line before the failing node of a replica's image input says which file and why
-      Matcher read = IMAGE_READ.matcher(lines.get(i));
+      // the line before the failing node of a replica's input says which file and why
+      Matcher read = INPUT_READ.matcher(lines.get(i));
       if (read.find() && Integer.parseInt(read.group(1)) < addresses.size()) {
-        return "worker " + addresses.get(Integer.parseInt(read.group(1))) + " cannot read an image file "
-            + "(workers read the image files at the paths the chief lists): " + lines.get(i - 1);
+        return "worker " + addresses.get(Integer.parseInt(read.group(1))) + " cannot read the training data "
+            + "(workers read the data files at the paths the chief lists): " + lines.get(i - 1);
       }
     }
     Matcher m = TASK.matcher(message);

@@ -16,21 +16,17 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
-import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.GraphDef;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TString;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.TensorRef;
 import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredModel;
-import org.wclust.internal.data.ImageFileInput;
+import org.wclust.internal.data.GraphInput;
 import org.wclust.internal.distribute.GraphReplicas;
 import org.wclust.internal.distribute.RemoteSession;
 import org.wclust.internal.distribute.StepWatchdog;
@@ -47,10 +43,12 @@ import org.wclust.internal.graph.ModelSession;
  * centroid gradients included, and one optimizer update is applied. The variables, the update and
  * the re-assignment to the nearest centroids live on task 0, next to the session's master.
  *
- * <p>For a folder of image files, each worker reads its own slice of every batch: the chief feeds the
- * slice's file paths, and the replica's input is read and decoded by ops on its worker ({@link
- * ReplicaImageInput}), so the batches are exactly those of a single process. Other data (arrays,
- * TFRecords) the chief reads and sends each replica its slice with the step.
+ * <p>For data whose examples lie in files at known places ({@link GraphInput}: image folders,
+ * uncompressed TFRecords, uncompressed .npz/.npy rows), each worker reads its own slice of every batch:
+ * the chief feeds where the slice's examples are (file paths, or files and byte ranges), and the
+ * replica's input is read and decoded by ops on its worker ({@link ReplicaInput}), so the batches are
+ * exactly those of a single process. Other data (compressed .npz, GZIP-compressed TFRecords, several
+ * inputs) the chief reads and sends each replica its slice with the step.
  */
 final class ReplicatedTrainingGraph implements TrainingSteps {
   private static final String SCOPE = "wclust_train";
@@ -68,18 +66,18 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
 
   /**
    * Tensor names of one replica's feeds and fetches; {@code correct} is null without a classifier,
-   * {@code images} null when the chief feeds the inputs.
+   * {@code read} null when the chief feeds the inputs.
    */
-  private record Replica(List<String> inputs, ReplicaImageInput images, String target, String weight, String loss,
+  private record Replica(List<String> inputs, ReplicaInput read, String target, String weight, String loss,
       String correct) {}
 
-  private final ImageFileInput files;
+  private final GraphInput reader;
   private final StepWatchdog watchdog;
 
   ReplicatedTrainingGraph(ClusteredModel clustered, TensorSpec output, TrainingGraph.Objective objective,
-      FineTuneOptions options, WorkerCluster cluster, Optional<ImageFileInput> files) {
+      FineTuneOptions options, WorkerCluster cluster, Optional<GraphInput> reader) {
     this.cluster = cluster;
-    this.files = files.orElse(null);
+    this.reader = reader.orElse(null);
     this.watchdog = new StepWatchdog(cluster);
     this.optimizer = options.optimizer();
     FlatModel model = clustered.model();
@@ -110,12 +108,13 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
             new Output<?>[] {weight.asOutput()});
         gradients.add(Arrays.stream(grads).map(TrainingGraph::floats).toList());
         List<String> replicaInputs = inputs.stream().map(i -> inGraph.apply(i.tensorName())).toList();
-        ReplicaImageInput images = null;
-        if (this.files != null) {
-          images = ReplicaImageInput.add(g, r, worker, this.files, capacity);
-          readInputs.put(TensorRef.parse(replicaInputs.get(0)).node(), images.pixels());
+        ReplicaInput read = null;
+        if (this.reader != null) {
+          read = ReplicaInput.add(g, r, worker, this.reader, capacity);
+          slotInit.addAll(read.init());
+          readInputs.put(TensorRef.parse(replicaInputs.get(0)).node(), read.values());
         }
-        replicas.add(new Replica(replicaInputs, images, name(loss.target()), name(weight),
+        replicas.add(new Replica(replicaInputs, read, name(loss.target()), name(weight),
             name(loss.loss()), loss.correct() == null ? null : name(loss.correct())));
       }
       Ops tf = Ops.create(g).withSubScope(SCOPE);
@@ -179,31 +178,33 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     return run(Math.toIntExact(inputs.get(0).shape()[0]), target, lr, step, (runner, fed, replica, start, end) -> {
       for (int i = 0; i < inputs.size(); i++) {
         // every input of the model split the same way
-        feed(runner, fed, replica.inputs().get(i), rows(inputs.get(i), start, end));
+        feed(runner, fed, replica.inputs().get(i), inputs.get(i).rows(start, end));
       }
     });
   }
 
   @Override
   public boolean readsInputs() {
-    return files != null;
+    return reader != null;
   }
 
   @Override
   public TrainingGraph.StepResult step(int[] examples, HostTensor target, float lr, long step) {
-    if (files == null) {
+    if (reader == null) {
       throw new IllegalStateException("the chief feeds this graph's inputs");
     }
     return run(examples.length, target, lr, step, (runner, fed, replica, start, end) -> {
-      ReplicaImageInput images = replica.images();
-      String[] paths = new String[images.capacity()];
-      for (int i = 0; i < paths.length; i++) {
-        paths[i] = files.path(examples[start + (i < end - start ? i : 0)]);
+      ReplicaInput read = replica.read();
+      int[] slice = new int[read.capacity()];
+      for (int i = 0; i < slice.length; i++) {
+        slice[i] = examples[start + (i < end - start ? i : 0)];
       }
-      Tensor p = TString.tensorOf(NdArrays.vectorOfObjects(paths));
-      fed.add(p);
-      runner.feed(images.paths(), p);
-      feed(runner, fed, images.count(), HostTensor.ofInts(new long[0], new int[] {end - start}));
+      List<Tensor> where = reader.feeds(slice);
+      fed.addAll(where);
+      for (int i = 0; i < where.size(); i++) {
+        runner.feed(read.fed().get(i), where.get(i));
+      }
+      feed(runner, fed, read.count(), HostTensor.ofInts(new long[0], new int[] {end - start}));
     });
   }
 
@@ -229,7 +230,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         int end = start + Math.max(to - from, 1);
         shares[r] = (float) (to - from) / batch;
         inputs.feed(runner, fed, replica, start, end);
-        feed(runner, fed, replica.target(), rows(target, start, end));
+        feed(runner, fed, replica.target(), target.rows(start, end));
         feed(runner, fed, replica.weight(), HostTensor.ofFloats(new long[0], new float[] {shares[r]}));
         runner.fetch(replica.loss());
         if (replica.correct() != null) {
@@ -266,17 +267,6 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     Tensor t = value.toTensor();
     fed.add(t);
     runner.feed(name, t);
-  }
-
-  /** Rows {@code [from, to)} of a batch (along its first dimension), of any fixed-size type. */
-  static HostTensor rows(HostTensor batch, int from, int to) {
-    TensorProto whole = batch.toProto();
-    long rows = batch.shape()[0];
-    int rowBytes = Math.toIntExact(whole.getTensorContent().size() / rows);
-    TensorShapeProto.Builder shape = whole.getTensorShape().toBuilder();
-    shape.setDim(0, shape.getDim(0).toBuilder().setSize(to - from));
-    return HostTensor.fromProto(whole.toBuilder().setTensorShape(shape)
-        .setTensorContent(whole.getTensorContent().substring(from * rowBytes, to * rowBytes)).build());
   }
 
   @Override

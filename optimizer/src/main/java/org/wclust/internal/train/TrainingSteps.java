@@ -8,7 +8,7 @@ import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredModel;
 import org.wclust.internal.data.Dataset;
-import org.wclust.internal.data.ImageFileInput;
+import org.wclust.internal.data.GraphInput;
 import org.wclust.internal.distribute.WorkerCluster;
 import org.wclust.internal.graph.FlatModel;
 
@@ -24,7 +24,7 @@ interface TrainingSteps extends AutoCloseable {
   TrainingGraph.StepResult step(List<HostTensor> inputs, HostTensor target, float lr, long step);
 
   /**
-   * Whether the graph reads the inputs of a batch itself (its workers read the image files), so that
+   * Whether the graph reads the inputs of a batch itself (its workers read the data files), so that
    * the caller gives the examples' indices ({@link #step(int[], HostTensor, float, long)}), not arrays.
    */
   default boolean readsInputs() {
@@ -50,8 +50,8 @@ interface TrainingSteps extends AutoCloseable {
 
   /**
    * The training graph of {@code options}: in this process, or replicated over its workers, which then
-   * read {@code data}'s image files themselves when it is a folder of images feeding the model's one
-   * float32 input (other data is read here and sent to them).
+   * read {@code data} themselves when it qualifies ({@link GraphInput}) and feeds the model's one float32
+   * input (other data is read here and sent to them).
    */
   static TrainingSteps open(ClusteredModel clustered, TensorSpec output, TrainingGraph.Objective objective,
       FineTuneOptions options, Dataset data) {
@@ -59,9 +59,9 @@ interface TrainingSteps extends AutoCloseable {
       return new TrainingGraph(clustered, output, objective, options);
     }
     List<TensorSpec> inputs = ModelInputs.all(clustered.model());
-    Optional<ImageFileInput> files = ImageFileInput.of(data)
+    Optional<GraphInput> reader = GraphInput.of(data)
         .filter(f -> inputs.size() == 1 && inputs.get(0).dtype() == DataType.DT_FLOAT);
     return new ReplicatedTrainingGraph(clustered, output, objective, options,
-        new WorkerCluster(options.workers()), files);
+        new WorkerCluster(options.workers()), reader);
   }
 }

@@ -71,7 +71,7 @@ public final class TestFiles {
     return b.array();
   }
 
-  static byte[] f8(double... v) {
+  public static byte[] f8(double... v) {
     ByteBuffer b = le(v.length * 8);
     for (double x : v) {
       b.putDouble(x);
@@ -103,7 +103,7 @@ public final class TestFiles {
     return b.array();
   }
 
-  static byte[] u1(int... v) {
+  public static byte[] u1(int... v) {
     byte[] b = new byte[v.length];
     for (int i = 0; i < v.length; i++) {
       b[i] = (byte) v[i];
@@ -183,7 +183,7 @@ public final class TestFiles {
     return Feature.newBuilder().setInt64List(b).build();
   }
 
-  static Feature bytes(byte[]... values) {
+  public static Feature bytes(byte[]... values) {
     BytesList.Builder b = BytesList.newBuilder();
     for (byte[] v : values) {
       b.addValue(com.google.protobuf.ByteString.copyFrom(v));

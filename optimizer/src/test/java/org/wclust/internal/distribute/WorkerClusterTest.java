@@ -59,19 +59,19 @@ class WorkerClusterTest {
           "OOM when allocating tensor\n\t on /job:worker/replica:0/task:1/device:CPU:0"));
       assertEquals("worker 127.0.0.1:" + b.getLocalPort() + " failed during fine-tuning: OOM when allocating tensor",
           line);
-      // an error the master (task 0) relays from a replica's image input names that replica's worker and file
+      // an error the master (task 0) relays from a replica's input names that replica's worker and file
       String unread = c.describeFailure(new RuntimeException("From /job:worker/replica:0/task:0:\n"
           + "/data/images/8/03580.png; No such file or directory\n\t [[{{node replica_1_input/ReadFile_22}}]]"));
-      assertEquals("worker 127.0.0.1:" + b.getLocalPort() + " cannot read an image file (workers read the image "
-          + "files at the paths the chief lists): /data/images/8/03580.png; No such file or directory", unread);
+      assertEquals("worker 127.0.0.1:" + b.getLocalPort() + " cannot read the training data (workers read the "
+          + "data files at the paths the chief lists): /data/images/8/03580.png; No such file or directory", unread);
       // several errors, each relayed: the first file a replica could not read
       String several = c.describeFailure(new RuntimeException("\n=====================\n"
           + "NOT_FOUND: From /job:worker/replica:0/task:1:\n/data/images/3/03363.png; No such file or directory\n"
           + "\t [[{{node replica_1_input/ReadFile_6}}]]\nNOT_FOUND: From /job:worker/replica:0/task:0:\n"
           + "/data/images/2/04966.png; No such file or directory\n\t [[{{node replica_0_input/ReadFile_28}}]]\n"
           + "====================="));
-      assertEquals("worker 127.0.0.1:" + b.getLocalPort() + " cannot read an image file (workers read the image "
-          + "files at the paths the chief lists): /data/images/3/03363.png; No such file or directory", several);
+      assertEquals("worker 127.0.0.1:" + b.getLocalPort() + " cannot read the training data (workers read the "
+          + "data files at the paths the chief lists): /data/images/3/03363.png; No such file or directory", several);
     }
   }
 
