@@ -71,8 +71,11 @@ public final class ClusterRewriter {
         .mapToObj(t -> {
           WeightTensor w = targets.get(t);
           float[] values = model.variables().get(w.handleNode()).value().toFloats();
-          TensorClustering c = WeightClusterer.cluster(values, hints.importance().get(w.name()), w.channels(),
-              settingsPerTarget.get(t));
+          float[] importance = hints.importance().get(w.name());
+          TensorClustering c = importance == null
+              ? WeightClusterer.cluster(values, w.channels(), settingsPerTarget.get(t),
+                  hints.partitions().get(w.name()))
+              : WeightClusterer.cluster(values, importance, w.channels(), settingsPerTarget.get(t));
           if (settings.sizeWeight() > 0) {
             c = sizeAware(values, c, settings.sizeWeight());
           }

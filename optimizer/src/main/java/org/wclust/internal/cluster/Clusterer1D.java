@@ -79,17 +79,27 @@ public final class Clusterer1D {
    */
   public static Clustering cluster(
       float[] values, int k, InitMethod init, boolean refine, long seed, double rateWeight) {
+    return cluster(values, k, init, refine, seed, rateWeight, null, 0);
+  }
+
+  /**
+   * As {@link #cluster(float[], int, InitMethod, boolean, long, double)}; {@link InitMethod#OPTIMAL} and
+   * {@link InitMethod#KNEE} take the optimal partition from {@code partitions}' group {@code group} when it
+   * holds the one of these values, and record it there otherwise (null: solve, record nothing). The result
+   * is the same either way.
+   */
+  static Clustering cluster(float[] values, int k, InitMethod init, boolean refine, long seed, double rateWeight,
+      OptimalPartitions partitions, int group) {
     checkNotNull(init, "init");
     KMeans1D.checkArguments(values, k, KMeans1D.DEFAULT_MAX_ITERATIONS);
     KMeans1D.Distinct distinct = KMeans1D.Distinct.of(values);
     if (distinct.size() <= k) {
       return KMeans1D.keepOriginalValues(distinct);
     }
-    if (init == InitMethod.OPTIMAL) {
-      return OptimalKMeans1D.cluster(distinct, k);
-    }
-    if (init == InitMethod.KNEE) {
-      return RateDistortion.atWeight(distinct, k, rateWeight);
+    if (init == InitMethod.OPTIMAL || init == InitMethod.KNEE) {
+      Clustering optimal = partitions == null ? OptimalKMeans1D.cluster(distinct, k)
+          : partitions.cluster(group, values, distinct, k);
+      return init == InitMethod.OPTIMAL ? optimal : RateDistortion.atWeight(distinct, k, rateWeight, optimal);
     }
     float[] centroids = initialCentroids(distinct, k, init, seed);
     if (refine) {

@@ -11,15 +11,23 @@ import java.util.Map;
  * @param importance weight name to one non-negative importance per element, in the tensor's order
  * @param granularity weight name to the codebooks it gets
  * @param rateScale weight name to what its rate weight ({@link ClusterSettings#rateWeight()}) is multiplied by
+ * @param partitions weight name to optimal partitions of its codebooks already solved (only a speed-up: the
+ *     clustering is the same without)
  */
 public record LayerHints(Map<String, float[]> importance, Map<String, Granularity> granularity,
-    Map<String, Double> rateScale) {
+    Map<String, Double> rateScale, Map<String, OptimalPartitions> partitions) {
   public static final LayerHints NONE = new LayerHints(Map.of(), Map.of());
 
   public LayerHints {
     importance = Map.copyOf(importance);
     granularity = Map.copyOf(granularity);
     rateScale = Map.copyOf(rateScale);
+    partitions = Map.copyOf(partitions);
+  }
+
+  public LayerHints(Map<String, float[]> importance, Map<String, Granularity> granularity,
+      Map<String, Double> rateScale) {
+    this(importance, granularity, rateScale, Map.of());
   }
 
   public LayerHints(Map<String, float[]> importance, Map<String, Granularity> granularity) {
@@ -28,12 +36,12 @@ public record LayerHints(Map<String, float[]> importance, Map<String, Granularit
 
   /** These hints with another importance per weight. */
   public LayerHints withImportance(Map<String, float[]> weights) {
-    return new LayerHints(weights, granularity, rateScale);
+    return new LayerHints(weights, granularity, rateScale, partitions);
   }
 
   /** These hints without rate weight multipliers (a size budget searches the rate weight itself). */
   public LayerHints withoutRateScale() {
-    return new LayerHints(importance, granularity);
+    return new LayerHints(importance, granularity, Map.of(), partitions);
   }
 
   ClusterSettings apply(String weight, ClusterSettings settings) {

@@ -183,7 +183,17 @@ final class OptimalKMeans1D {
   static Clustering cluster(KMeans1D.Distinct d, int k) {
     int n = d.size();
     checkArgument(k >= 2 && n > k, "need more distinct values (%s) than clusters (%s)", n, k);
-    int[] starts = segmentStarts(d.values, d.counts, k);
+    return fromStarts(d, segmentStarts(d.values, d.counts, k));
+  }
+
+  /**
+   * The clustering of {@code d} whose clusters begin at {@code starts} (as {@link #segmentStarts}
+   * returns them): what {@link #cluster} returns when they are the optimal ones, so a partition found
+   * once can be turned into the same result again ({@link OptimalPartitions}).
+   */
+  static Clustering fromStarts(KMeans1D.Distinct d, int[] starts) {
+    int n = d.size();
+    int k = starts.length;
     float[] centroids = new float[k];
     int[] clusterOf = new int[n];
     double sse = 0;

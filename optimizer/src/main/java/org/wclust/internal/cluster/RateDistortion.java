@@ -48,8 +48,12 @@ public final class RateDistortion {
    * setting means the same for any scale and any k. Requires {@code d.size() > k}.
    */
   static Clustering atWeight(KMeans1D.Distinct d, int k, double weight) {
+    return atWeight(d, k, weight, OptimalKMeans1D.cluster(d, k));
+  }
+
+  /** As {@link #atWeight(KMeans1D.Distinct, int, double)}, given {@code optimal}, the optimal clustering of d at k. */
+  static Clustering atWeight(KMeans1D.Distinct d, int k, double weight, Clustering optimal) {
     checkArgument(weight >= 0 && Double.isFinite(weight), "rate weight must be finite and >= 0, got %s", weight);
-    Clustering optimal = OptimalKMeans1D.cluster(d, k);
     if (weight == 0) {
       return optimal;
     }

@@ -27,6 +27,22 @@ public final class WeightClusterer {
    */
   public static TensorClustering cluster(float[] values, float[] importance, OutputChannels channels,
       ClusterSettings settings) {
+    return cluster(values, importance, channels, settings, null);
+  }
+
+  /**
+   * As {@link #cluster(float[], float[], OutputChannels, ClusterSettings)}, unweighted; the optimal and knee
+   * clusterings take each codebook's optimal partition from {@code partitions} where it holds the one of the
+   * same values and record it there otherwise (null, or partitions of another granularity or k: neither).
+   * The result is the same with or without.
+   */
+  public static TensorClustering cluster(float[] values, OutputChannels channels, ClusterSettings settings,
+      OptimalPartitions partitions) {
+    return cluster(values, null, channels, settings, partitions);
+  }
+
+  private static TensorClustering cluster(float[] values, float[] importance, OutputChannels channels,
+      ClusterSettings settings, OptimalPartitions partitions) {
     Granularity granularity = settings.granularity();
     int groups = granularity.groups(channels.count());
     // Members of each group, in element order.
@@ -60,7 +76,10 @@ public final class WeightClusterer {
     Clustering[] results = new Clustering[groups];
     int[] distinct = new int[groups];
     RuntimeException[] failures = new RuntimeException[groups];
-    new GroupTask(members, memberWeights, settings, results, distinct, failures, 0, groups).invoke();
+    // Recorded partitions are of unweighted codebooks of all the values (not of the non-zeros alone).
+    OptimalPartitions known = importance == null && !settings.preserveSparsity() && partitions != null
+        && partitions.fits(settings, groups) ? partitions : null;
+    new GroupTask(members, memberWeights, settings, known, results, distinct, failures, 0, groups).invoke();
     for (RuntimeException e : failures) {
       if (e != null) {
         throw e;
@@ -116,6 +135,8 @@ public final class WeightClusterer {
     /** Each member's importance, or null for unweighted clustering. */
     private final float[][] weights;
     private final ClusterSettings settings;
+    /** Optimal partitions to reuse and record, or null. */
+    private final OptimalPartitions partitions;
     private final Clustering[] results;
     /** Each result's {@link Clustering#distinctValues()}, O(group size), so also computed here. */
     private final int[] distinct;
@@ -123,11 +144,12 @@ public final class WeightClusterer {
     private final int from;
     private final int to;
 
-    GroupTask(float[][] members, float[][] weights, ClusterSettings settings, Clustering[] results, int[] distinct,
-        RuntimeException[] failures, int from, int to) {
+    GroupTask(float[][] members, float[][] weights, ClusterSettings settings, OptimalPartitions partitions,
+        Clustering[] results, int[] distinct, RuntimeException[] failures, int from, int to) {
       this.members = members;
       this.weights = weights;
       this.settings = settings;
+      this.partitions = partitions;
       this.results = results;
       this.distinct = distinct;
       this.failures = failures;
@@ -143,8 +165,8 @@ public final class WeightClusterer {
       }
       if (to - from > 1 && values > SPLIT_VALUES) {
         int mid = (from + to) >>> 1;
-        invokeAll(new GroupTask(members, weights, settings, results, distinct, failures, from, mid),
-            new GroupTask(members, weights, settings, results, distinct, failures, mid, to));
+        invokeAll(new GroupTask(members, weights, settings, partitions, results, distinct, failures, from, mid),
+            new GroupTask(members, weights, settings, partitions, results, distinct, failures, mid, to));
         return;
       }
       for (int g = from; g < to; g++) {
@@ -152,6 +174,9 @@ public final class WeightClusterer {
           float[] w = weights == null ? null : weights[g];
           results[g] = settings.preserveSparsity()
               ? clusterKeepingZeros(members[g], w, settings, g)
+              : partitions != null
+              ? Clusterer1D.cluster(members[g], settings.clusters(), settings.init(), settings.refine(),
+                  settings.seed() + g, settings.rateWeight(), partitions, g)
               : cluster1D(members[g], w, settings.clusters(), settings, g);
           distinct[g] = results[g].distinctValues();
         } catch (RuntimeException e) {

@@ -5,12 +5,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
 import org.wclust.internal.cluster.Clusterer1D;
 import org.wclust.internal.cluster.ClusterSettings;
 import org.wclust.internal.cluster.Clustering;
 import org.wclust.internal.cluster.Granularity;
 import org.wclust.internal.cluster.InitMethod;
 import org.wclust.internal.cluster.LayerHints;
+import org.wclust.internal.cluster.OptimalPartitions;
 import org.wclust.internal.cluster.TensorClustering;
 import org.wclust.internal.cluster.WeightClusterer;
 import org.wclust.internal.graph.FlatModel;
@@ -94,29 +97,50 @@ public final class FoldedCodebooks {
       Map<String, Integer> plan, ClusterSettings settings, double minSpread, boolean depthwisePerChannel) {
     Map<String, WeightTensor> byName = new HashMap<>();
     targets.forEach(t -> byName.put(t.name(), t));
-    Map<String, float[]> importance = new HashMap<>();
+    Map<String, float[]> importance = new ConcurrentHashMap<>();
+    Map<String, OptimalPartitions> partitions = new ConcurrentHashMap<>();
     Map<String, Granularity> granularity = new HashMap<>();
     Map<String, Double> rateScale = new HashMap<>();
     List<String> perTensor = new ArrayList<>();
     long smallWeights = 0;
     long plannedWeights = targets.stream().filter(t -> plan.containsKey(t.name())).mapToLong(WeightTensor::params).sum();
-    List<Choice> choices = new ArrayList<>();
-    for (BatchNormFolder.Fold fold : folds) {
+    boolean tensor = settings.granularity().equals(Granularity.TENSOR);
+    List<BatchNormFolder.Fold> chosen = folds.stream().filter(fold -> {
       WeightTensor w = byName.get(fold.kernel());
-      if (w == null || !plan.containsKey(w.name()) || fold.scale() == null) {
-        continue;
+      return w != null && plan.containsKey(w.name()) && fold.scale() != null;
+    }).toList();
+    // Kernels are independent: decide them on all cores. Each choice lands at its fold's index, so the
+    // choices keep the folds' order, and a failure is the first failing fold's, as when run in turn.
+    Choice[] made = new Choice[chosen.size()];
+    RuntimeException[] failures = new RuntimeException[chosen.size()];
+    IntStream.range(0, chosen.size()).parallel().forEach(i -> {
+      BatchNormFolder.Fold fold = chosen.get(i);
+      WeightTensor w = byName.get(fold.kernel());
+      try {
+        if (tensor && depthwisePerChannel && DEPTHWISE.equals(w.op())) {
+          made[i] = depthwise(w.name(), fold.scale(), w.params() / w.channels().count(), plan.get(w.name()));
+        } else if (isSmall(w, tensor, plannedWeights)) {
+          made[i] = small(w.name(), fold.scale(), w.params(), plan.get(w.name()));
+        } else {
+          float[] values = model.variables().get(w.handleNode()).value().toFloats();
+          made[i] = choose(w.name(), values, fold.scale(), w.channels(), settings.withClusters(plan.get(w.name())),
+              importance, partitions, minSpread);
+        }
+      } catch (RuntimeException e) {
+        failures[i] = e;
       }
-      Choice choice;
-      boolean tensor = settings.granularity().equals(Granularity.TENSOR);
-      if (tensor && depthwisePerChannel && DEPTHWISE.equals(w.op())) {
-        choice = depthwise(w.name(), fold.scale(), w.params() / w.channels().count(), plan.get(w.name()));
-      } else if (tensor && w.params() <= SMALL_KERNEL && w.params() <= SMALL_SHARE * plannedWeights) {
-        choice = small(w.name(), fold.scale(), w.params(), plan.get(w.name()));
+    });
+    for (RuntimeException e : failures) {
+      if (e != null) {
+        throw e;
+      }
+    }
+    List<Choice> choices = new ArrayList<>();
+    for (int i = 0; i < made.length; i++) {
+      WeightTensor w = byName.get(chosen.get(i).kernel());
+      Choice choice = made[i];
+      if (!(tensor && depthwisePerChannel && DEPTHWISE.equals(w.op())) && isSmall(w, tensor, plannedWeights)) {
         smallWeights += w.params();
-      } else {
-        float[] values = model.variables().get(w.handleNode()).value().toFloats();
-        choice = choose(w.name(), values, fold.scale(), w.channels(), settings.withClusters(plan.get(w.name())),
-            importance, minSpread);
       }
       choices.add(choice);
       if (!choice.granularity().equals(settings.granularity())) {
@@ -129,7 +153,12 @@ public final class FoldedCodebooks {
     if (scale > 1) {
       perTensor.forEach(name -> rateScale.put(name, scale));
     }
-    return new Result(new LayerHints(importance, granularity, rateScale), choices);
+    return new Result(new LayerHints(importance, granularity, rateScale, partitions), choices);
+  }
+
+  /** Whether a kernel gets one codebook per channel for being small ({@link #SMALL_KERNEL}, {@link #SMALL_SHARE}). */
+  private static boolean isSmall(WeightTensor w, boolean tensor, long plannedWeights) {
+    return tensor && w.params() <= SMALL_KERNEL && w.params() <= SMALL_SHARE * plannedWeights;
   }
 
   /**
@@ -201,6 +230,15 @@ public final class FoldedCodebooks {
 
   static Choice choose(String name, float[] folded, float[] scale, OutputChannels channels, ClusterSettings settings,
       Map<String, float[]> importanceOut, double minSpread) {
+    return choose(name, folded, scale, channels, settings, importanceOut, new HashMap<>(), minSpread);
+  }
+
+  /**
+   * As above; also puts into {@code partitionsOut} the optimal partitions the choice solved at the chosen
+   * codebooks, for the clustering that follows ({@link OptimalPartitions}).
+   */
+  static Choice choose(String name, float[] folded, float[] scale, OutputChannels channels, ClusterSettings settings,
+      Map<String, float[]> importanceOut, Map<String, OptimalPartitions> partitionsOut, double minSpread) {
     int k = settings.clusters();
     double maxAbs = 0;
     double minAbs = Double.POSITIVE_INFINITY;
@@ -219,7 +257,7 @@ public final class FoldedCodebooks {
       // extra codebook values would be a large part of the file: one codebook, as folded.
       if (settings.granularity().equals(Granularity.TENSOR) && minSpread < Double.POSITIVE_INFINITY
           && folded.length > SMALL_KERNEL) {
-        return againstUnfolded(name, folded, factor, channels, settings, spread, minSpread);
+        return againstUnfolded(name, folded, factor, channels, settings, spread, minSpread, partitionsOut);
       }
       return new Choice(name, k, spread, settings.granularity(), Double.NaN,
           String.format("factors spread %.3gx, less than %.3gx: clustered as folded", spread, minSpread));
@@ -286,7 +324,7 @@ public final class FoldedCodebooks {
    * folded error.
    */
   static Choice againstUnfolded(String name, float[] folded, double[] factor, OutputChannels channels,
-      ClusterSettings settings, double spread, double minSpread) {
+      ClusterSettings settings, double spread, double minSpread, Map<String, OptimalPartitions> partitionsOut) {
     int k = settings.clusters();
     ClusterSettings optimal = new ClusterSettings(k, InitMethod.OPTIMAL, false, Granularity.TENSOR, false,
         settings.seed());
@@ -300,8 +338,12 @@ public final class FoldedCodebooks {
       double e = factor[channels.channelOf(i)] * (unfolded[i] - (double) u.codebook()[u.indices()[i]]);
       reference += e * e;
     }
-    double one = WeightClusterer.cluster(folded, channels, optimal).sse();
+    // Each optimal clustering of the folded kernel records its partitions; the chosen codebooks' are kept
+    // for the kernel's clustering, which needs the same optima.
+    OptimalPartitions onePartition = new OptimalPartitions(Granularity.TENSOR, k, 1);
+    double one = WeightClusterer.cluster(folded, channels, optimal, onePartition).sse();
     if (reference == 0 || one <= OUTPUT_ERROR_RATIO * reference) {
+      partitionsOut.put(name, onePartition);
       double ratio = reference == 0 ? 1 : one / reference;
       return new Choice(name, k, spread, Granularity.TENSOR, ratio, String.format("factors spread %.3gx, less than"
           + " %.3gx; one folded codebook has %.3gx the output error of clustering without folding (at most %.3gx):"
@@ -316,14 +358,19 @@ public final class FoldedCodebooks {
       if (g.groups(count) < groups) {
         break; // fewer distinct factors than groups: per channel next
       }
-      double ratio = WeightClusterer.cluster(folded, channels, optimal.withGranularity(g)).sse() / reference;
+      OptimalPartitions partitions = new OptimalPartitions(g, k, g.groups(count));
+      double ratio = WeightClusterer.cluster(folded, channels, optimal.withGranularity(g), partitions).sse()
+          / reference;
       if (ratio <= 1) {
+        partitionsOut.put(name, partitions);
         return new Choice(name, k, spread, g, ratio, String.format("%s; %d codebooks over channels grouped by"
             + " factor have %.3gx", why, groups, ratio));
       }
     }
-    double ratio = WeightClusterer.cluster(folded, channels, optimal.withGranularity(Granularity.CHANNEL)).sse()
-        / reference;
+    OptimalPartitions perChannel = new OptimalPartitions(Granularity.CHANNEL, k, count);
+    double ratio = WeightClusterer.cluster(folded, channels, optimal.withGranularity(Granularity.CHANNEL), perChannel)
+        .sse() / reference;
+    partitionsOut.put(name, perChannel);
     return new Choice(name, k, spread, Granularity.CHANNEL, ratio, String.format("%s; fewer codebooks than"
         + " channels have more; per channel: %.3gx", why, ratio));
   }
