@@ -22,6 +22,7 @@ import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.TensorRef;
 import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredLayer;
+import org.wclust.internal.cluster.LayerAllocation;
 import org.wclust.internal.data.Dataset;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
@@ -168,14 +169,10 @@ public final class Calibration {
         continue;
       }
       float[] w = original.variables().get(layer.weight().handleNode()).value().toFloats();
-      float[] codebook = layer.clustering().codebook();
-      int[] indices = layer.clustering().indices();
-      double sensitivity = 0;
+      double sensitivity = LayerAllocation.lossIncrease(w, layer.clustering().reconstruct(), f);
       double mean = 0;
-      for (int i = 0; i < w.length; i++) {
-        double e = w[i] - (double) codebook[indices[i]];
-        sensitivity += 0.5 * f[i] * e * e;
-        mean += f[i];
+      for (float v : f) {
+        mean += v;
       }
       JsonObject o = new JsonObject();
       o.addProperty("name", layer.weight().name());

@@ -170,8 +170,12 @@ public final class LayerAllocation {
     return WeightClusterer.cluster(values, hints.importance().get(w.name()), w.channels(), s);
   }
 
-  /** {@code ½ Σ F_i (w_i − ŵ_i)²}: the loss increase the clustering predicts to second order. */
-  static double lossIncrease(float[] values, float[] clustered, float[] fisher) {
+  /**
+   * {@code ½ Σ F_i (w_i − ŵ_i)²}: the loss increase that clustering {@code values} to {@code clustered}
+   * predicts to second order, with the diagonal Fisher {@code fisher} (also the report's per-layer
+   * sensitivity, {@code Calibration.layerSensitivity}).
+   */
+  public static double lossIncrease(float[] values, float[] clustered, float[] fisher) {
     double sum = 0;
     for (int i = 0; i < values.length; i++) {
       double e = (double) values[i] - clustered[i];

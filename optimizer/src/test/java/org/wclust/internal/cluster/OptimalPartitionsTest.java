@@ -53,13 +53,23 @@ class OptimalPartitionsTest {
     };
   }
 
+  /** Minimum-SSE clustering at k = 16 over {@code g}'s codebooks. */
+  private static ClusterSettings optimalAt(Granularity g) {
+    return new ClusterSettings(16, InitMethod.OPTIMAL, false, g, false, 3);
+  }
+
+  /** Nothing recorded yet, for k = 16 over {@code g}'s codebooks of the 64-channel test kernels. */
+  private static OptimalPartitions emptyAt(Granularity g) {
+    return new OptimalPartitions(g, 16, g.groups(64));
+  }
+
   @ParameterizedTest
   @EnumSource(Layout.class)
   void optimalAndKneeFromRecordedPartitionsEqualTheirClusteringWithout(Layout layout) {
     float[] w = kernel(1);
     Granularity g = of(layout);
-    ClusterSettings optimal = new ClusterSettings(16, InitMethod.OPTIMAL, false, g, false, 3);
-    OptimalPartitions partitions = new OptimalPartitions(g, 16, g.groups(64));
+    ClusterSettings optimal = optimalAt(g);
+    OptimalPartitions partitions = emptyAt(g);
     // Recorded by the first clustering, used by the second and third.
     TensorClustering without = WeightClusterer.cluster(w, CHANNELS, optimal);
     assertSame(without, WeightClusterer.cluster(w, CHANNELS, optimal, partitions));
@@ -72,8 +82,8 @@ class OptimalPartitionsTest {
   @EnumSource(Layout.class)
   void partitionsOfOtherValuesAreNotUsed(Layout layout) {
     Granularity g = of(layout);
-    ClusterSettings optimal = new ClusterSettings(16, InitMethod.OPTIMAL, false, g, false, 3);
-    OptimalPartitions partitions = new OptimalPartitions(g, 16, g.groups(64));
+    ClusterSettings optimal = optimalAt(g);
+    OptimalPartitions partitions = emptyAt(g);
     TensorClustering first = WeightClusterer.cluster(kernel(1), CHANNELS, optimal, partitions);
     float[] other = kernel(2);
     TensorClustering second = WeightClusterer.cluster(other, CHANNELS, optimal, partitions);
@@ -86,8 +96,8 @@ class OptimalPartitionsTest {
   void partitionsOfAnotherKOrLayoutAreNotUsed(Layout layout) {
     float[] w = kernel(3);
     Granularity g = of(layout);
-    ClusterSettings k16 = new ClusterSettings(16, InitMethod.OPTIMAL, false, g, false, 3);
-    OptimalPartitions partitions = new OptimalPartitions(g, 16, g.groups(64));
+    ClusterSettings k16 = optimalAt(g);
+    OptimalPartitions partitions = emptyAt(g);
     WeightClusterer.cluster(w, CHANNELS, k16, partitions);
     ClusterSettings k8 = k16.withClusters(8);
     assertSame(WeightClusterer.cluster(w, CHANNELS, k8), WeightClusterer.cluster(w, CHANNELS, k8, partitions));
