@@ -96,8 +96,8 @@ public final class ClusterRewriter {
    * max(params of the largest target, }{@value #LARGE_TENSOR}{@code )}, so the largest tensor of a
    * model sits at the knee, and a small tensor (a first conv, a classifier head, every layer of a
    * small model — few bytes to save, and dense layers narrow enough for accuracy to feel every
-   * error) stays near minimum squared error. Above {@value #KNEE_FULL_K} clusters the share also grows
-   * as {@link #kneeScale}.
+   * error) stays near minimum squared error. Below {@value #KNEE_LOW_K} and above {@value #KNEE_FULL_K}
+   * clusters the share is also scaled by {@link #kneeScale}.
    */
   static List<ClusterSettings> layerSettings(List<WeightTensor> targets, Map<String, Integer> plan,
       ClusterSettings settings) {
@@ -108,17 +108,28 @@ public final class ClusterRewriter {
         .toList();
   }
 
+  /** From this many clusters up to {@value #KNEE_FULL_K} the rate weight applies as given; see {@link #kneeScale}. */
+  static final int KNEE_LOW_K = 8;
+
   /** Up to this many clusters the rate weight applies as given; see {@link #kneeScale}. */
   static final int KNEE_FULL_K = 16;
 
   /**
-   * {@code sqrt(k / 16)} above 16 clusters, else 1. The rate weight is a multiple of the optimal
-   * squared error at k, which shrinks about fourfold per doubling of k; at k = 8 a quarter more
-   * weight already costs points of accuracy before fine-tuning, while at k = 32 the error is so small
-   * that the weight can grow by half at no cost in accuracy (measured on the Fashion-MNIST benchmark,
-   * README "Why knee is the default") and buys several percent of zipped size.
+   * {@code (k / 8)²} below 8 clusters, 1 from 8 to 16, {@code sqrt(k / 16)} above. The rate weight is a
+   * multiple of the optimal squared error at k, which shrinks about fourfold per doubling of k; at k = 8
+   * a quarter more weight already costs points of accuracy before fine-tuning, while at k = 32 the error
+   * is so small that the weight can grow by half at no cost in accuracy (measured on the Fashion-MNIST
+   * benchmark, README "Why knee is the default") and buys several percent of zipped size. Below 8 the
+   * few clusters leave no room: on the same benchmark the full weight emptied the Dense kernel's outer
+   * clusters (k = 2: 10-33 % accuracy before fine-tuning, against 71-73 % for minimum squared error; k = 4:
+   * 2-9 points below it), while a quarter of it at k = 4 and a sixteenth at k = 2 stay within half a point
+   * of minimum squared error (README "Why the knee's weight shrinks below k = 8").
    */
   static double kneeScale(int k) {
+    if (k < KNEE_LOW_K) {
+      double r = k / (double) KNEE_LOW_K;
+      return r * r;
+    }
     return k <= KNEE_FULL_K ? 1.0 : Math.sqrt(k / (double) KNEE_FULL_K);
   }
 
