@@ -113,14 +113,14 @@ class RateControlTest {
 
   /**
    * A layer's share of the rate weight is W × its size relative to the largest (at least 200,000),
-   * times sqrt(k / 16) above 16 clusters; the larger share at k = 32 codes the indices in fewer bits.
+   * times k / 16 above 16 clusters; the larger share at k = 32 codes the indices in fewer bits.
    */
   @Test
   void rateWeightSharesGrowAboveSixteenClusters() {
     List<WeightTensor> targets = List.of(tensor("big", 12_000), tensor("small", 2_000));
     Map<String, Integer> plan = Map.of("big", 32, "small", 16);
     List<ClusterSettings> layers = ClusterRewriter.layerSettings(targets, plan, ClusterSettings.of(16, 0));
-    assertEquals(16 * Math.sqrt(2) * 12_000 / 200_000, layers.get(0).rateWeight(), 1e-12);
+    assertEquals(16 * 2.0 * 12_000 / 200_000, layers.get(0).rateWeight(), 1e-12);
     assertEquals(16.0 * 2_000 / 200_000, layers.get(1).rateWeight(), 1e-12);
     assertEquals(32, layers.get(0).clusters());
     float[] big = values().get(0);
