@@ -523,6 +523,7 @@ def acceptance(runs, ks, seeds):
     out = []
     if len(seeds) > 1:
         out += mean_domination(runs, ks, seeds)
+    out += seed_front(runs, seeds)
     for seed in seeds:
         get = {(r["k"], r["method"]): r for r in runs if r["seed"] == seed}
         for k in ks:
@@ -575,6 +576,26 @@ def front_domination(by):
                   if wm.startswith("wclust-") and wa >= acc and ws <= size]
         out.append(f"- {m} k={k} ({100 * acc:.2f} %, {size / 1000:.1f} KB): dominated by "
                    f"{', '.join(better) if better else 'NONE'}")
+    return out
+
+
+def seed_front(runs, seeds):
+    """Per seed, the accuracy-size front: is every tfmot point dominated by some wclust point at any k?"""
+    out = []
+    for seed in seeds:
+        mine = [r for r in runs if r["seed"] == seed]
+        tf_points = sorted((r for r in mine if r["method"].startswith("tfmot-")), key=lambda r: (r["k"], r["method"]))
+        if not tf_points:
+            continue
+        undominated = []
+        for t in tf_points:
+            better = [r for r in mine if r["method"].startswith("wclust-")
+                      and r["fine_tuned"]["accuracy"] >= t["fine_tuned"]["accuracy"]
+                      and r["fine_tuned"]["zipped_bytes"] <= t["fine_tuned"]["zipped_bytes"]]
+            if not better:
+                undominated.append(f"{t['method']} k={t['k']}")
+        out.append(f"- seed {seed}, any k: tfmot points not dominated by a wclust point of this seed (accuracy ≥, "
+                   f"size ≤): {', '.join(undominated) if undominated else f'none of {len(tf_points)}'}")
     return out
 
 

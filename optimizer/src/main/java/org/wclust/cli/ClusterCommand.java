@@ -83,7 +83,7 @@ public final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--rate-weight", paramLabel = "W", defaultValue = "16", // RateDistortion.KNEE_WEIGHT
       description = "with --init knee: what one bit of index entropy per weight is worth, in multiples of "
           + "the optimal mean squared error at K, for a tensor of 200,000 weights or the largest one; a smaller "
-          + "tensor gets W x its share; above 16 clusters W is scaled by sqrt(K/16) (default: ${DEFAULT-VALUE}; "
+          + "tensor gets W x its share; below 8 clusters W is scaled by (K/8)^2, above 16 by K/16 (default: ${DEFAULT-VALUE}; "
           + "larger = smaller and less exact, 0 = optimal)")
   double rateWeight;
 
