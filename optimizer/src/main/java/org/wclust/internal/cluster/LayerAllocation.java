@@ -210,52 +210,29 @@ public final class LayerAllocation {
       ClusterSettings unit = candidates[l][atK + Arrays.binarySearch(RATE_SCALES, 1.0)];
       double fromScale = Math.max(atK == over[l] - over[l] % RATE_SCALES.length
           ? RATE_SCALES[over[l] % RATE_SCALES.length] : 0, MIN_FILL_SCALE);
-      TensorClustering[] last = new TensorClustering[1];
-      java.util.function.DoubleUnaryOperator measure = scale -> {
-        ClusterSettings s = unit.withRateWeight(unit.rateWeight() * scale);
-        TensorClustering c = cluster(w, values.get(l), hints, s);
-        last[0] = c;
-        if (size == null) {
-          return (bitsOfOthers + RateControl.indexBits(c, w, s)) / weights;
-        }
-        List<float[]> all = new ArrayList<>(fixed);
-        all.set(l, c.reconstruct());
-        return size.predict(all);
-      };
-      double goal = target.value();
-      double lo = fromScale;
-      double hi = fromScale;
-      double atHi = measure.applyAsDouble(hi);
-      TensorClustering atHiClustering = last[0];
-      while (atHi > goal && hi < MAX_FILL_SCALE) {
-        lo = hi;
-        hi *= 2;
-        atHi = measure.applyAsDouble(hi);
-        atHiClustering = last[0];
-      }
-      if (atHi > goal) {
+      FallingSearch.Point<TensorClustering> filled = FallingSearch.smallestWithin(fromScale, fromScale, 2,
+          MAX_FILL_SCALE, FILL_BISECTIONS, FILL_CLOSE_ENOUGH, target.value(), scale -> {
+            ClusterSettings s = unit.withRateWeight(unit.rateWeight() * scale);
+            TensorClustering c = cluster(w, values.get(l), hints, s);
+            if (size == null) {
+              return new FallingSearch.Point<>(scale, (bitsOfOthers + RateControl.indexBits(c, w, s)) / weights, c);
+            }
+            List<float[]> all = new ArrayList<>(fixed);
+            all.set(l, c.reconstruct());
+            return new FallingSearch.Point<>(scale, size.predict(all), c);
+          });
+      if (filled.value() > target.value()) {
         continue;
       }
-      for (int i = 0; i < FILL_BISECTIONS && lo < hi && goal - atHi > FILL_CLOSE_ENOUGH * goal; i++) {
-        double mid = Math.sqrt(lo * hi);
-        double atMid = measure.applyAsDouble(mid);
-        if (atMid > goal) {
-          lo = mid;
-        } else {
-          hi = mid;
-          atHi = atMid;
-          atHiClustering = last[0];
-        }
-      }
-      double error = error(w, values.get(l), atHiClustering.reconstruct(), fisher);
+      double error = error(w, values.get(l), filled.at().reconstruct(), fisher);
       if (error < bestError) {
         bestError = error;
-        Result r = result(targets, candidates, within, atHi, true);
+        Result r = result(targets, candidates, within, filled.value(), true);
         Map<String, Integer> clusters = new LinkedHashMap<>(r.clusters());
         Map<String, Double> rateScales = new LinkedHashMap<>(r.rateScales());
         clusters.put(w.name(), unit.clusters());
-        rateScales.put(w.name(), hi);
-        best = new Result(clusters, rateScales, atHi, true);
+        rateScales.put(w.name(), filled.multiplier());
+        best = new Result(clusters, rateScales, filled.value(), true);
       }
     }
     return best;
