@@ -498,7 +498,8 @@ def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs
             found = rc.get("rate_weight", "n/a")
             if "clusters_per_layer" in rc:
                 scales = rc.get("knee_scale_per_layer", {})
-                found = ", ".join(f"{name.split('/')[0]} {k} ({scales.get(name, 'n/a')})"
+                found = ", ".join(f"{name.split('/')[0]} {k} ({scales[name]:.3g})" if name in scales
+                                  else f"{name.split('/')[0]} {k} (n/a)"
                                   for name, k in rc["clusters_per_layer"].items())
             lines.append(f"| {r['seed']} | {r['k']} | {r['method']} | {r['target_bytes']} | {reached} | "
                          f"{100 * (reached - r['target_bytes']) / r['target_bytes']:+.2f} % | {found} |")

@@ -94,6 +94,36 @@ class SizeAwareTest {
         allocatedReached + " bytes, predicted " + allocatedPrediction);
   }
 
+  /**
+   * After fine-tuning, the per-layer allocation still meets a zipped-size budget within the issue's
+   * 3 % (#10), though fine-tuning moves the size: it allocates again aiming off by what the first
+   * fine-tuning moved and fine-tunes that clustering. 4,000 training images, one epoch at a learning
+   * rate of 1e-3, so that the size moves by more than the retune tolerance (1.5 %).
+   */
+  @Test
+  void aPerLayerBudgetIsMetAfterFineTuning(@TempDir Path tmp) throws Exception {
+    Path slice = tmp.resolve("slice.npz");
+    Fixtures.runPython("-c", "import numpy as np; d = np.load('" + FashionMnist.train() + "'); "
+        + "np.savez('" + slice + "', x=d['x'][:4000], y=d['y'][:4000])");
+    // Between the default's file (about 54 KB) and minimum squared error's (about 122 KB) at k = 8.
+    long target = 70_000;
+    assertEquals(0, EndToEndFixturesTest.cli("cluster", FashionMnist.model().toString(), "-o",
+        tmp.resolve("out").toString(), "--clusters", "8", "--target-size", Long.toString(target), "--budget", "--data",
+        slice.toString(), "--scale", Double.toString(FashionMnist.SCALE), "--epochs", "1", "--learning-rate", "1e-3"));
+    JsonObject report = JsonParser.parseString(Files.readString(tmp.resolve("out").resolve("wclust-report.json")))
+        .getAsJsonObject();
+    JsonObject rate = report.getAsJsonObject("rate_control");
+    assertTrue(rate.has("clusters_per_layer"), rate.toString());
+    // The first fine-tuning missed the budget by more than the retune tolerance, so it aimed off by that.
+    double first = rate.get("first_fine_tuning_reached").getAsDouble();
+    assertTrue(Math.abs(first / target - 1) > 0.015, rate.toString());
+    assertEquals(target * target / first, rate.get("aimed_at").getAsDouble(), 1.0, rate.toString());
+    long reached = report.getAsJsonObject("size").getAsJsonObject("clustered").get("zipped_tflite_bytes").getAsLong();
+    assertEquals(reached, rate.get("reached_zipped_bytes").getAsLong());
+    assertTrue(reached <= target && reached >= 0.97 * target, reached + " bytes for a budget of " + target
+        + " (first fine-tuning: " + first + ")");
+  }
+
   /** {@code smaller}'s Huffman-coded weights and zipped .tflite are smaller than {@code larger}'s. */
   private static void assertCodesAndZipsSmaller(JsonObject smaller, JsonObject larger) {
     JsonObject s = smaller.getAsJsonObject("size");

@@ -77,6 +77,8 @@ final class ClusterPipeline {
   private Dataset calibration;
   private Map<String, float[]> fisher;
   private RateControl.Found rate;
+  /** With a size budget: the plan, settings and hints before it chose among them. */
+  private Budgeted unbudgeted;
   private ZippedSizePredictor sizePredictor;
   private ClusterSettings settings;
   private RateInputs rateInputs;
@@ -172,28 +174,12 @@ final class ClusterPipeline {
     }
     // The planned weights and their values, read once for every search of a size budget.
     rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, planned);
-    if (options.rateTarget() != null && options.rateTarget().perLayer()) {
-      progress.accept("choosing k per layer for " + options.rateTarget());
+    if (options.rateTarget() != null) {
+      progress.accept((options.rateTarget().perLayer() ? "choosing k per layer for " : "searching the multiplier for ")
+          + options.rateTarget());
       sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
-      int maxK = plan.values().stream().mapToInt(Integer::intValue).max().orElse(2);
-      LayerAllocation.Result allocation = LayerAllocation.allocate(rateInputs.targets(), rateInputs.values(), maxK,
-          settings, hints, fisher, options.rateTarget(), sizePredictor);
-      rate = RateControl.Found.allocated(options.rateTarget(), allocation);
-      plan = allocation.clusters();
-      // Cluster every layer as the allocation measured it: its k, and its knee weight as a rate scale.
-      settings = allocation.settings(settings);
-      hints = allocation.hints(hints);
-    } else if (options.rateTarget() != null) {
-      progress.accept("searching the multiplier for " + options.rateTarget());
-      sizePredictor = sizePredictor(model, rateInputs, options.rateTarget());
-      rate = RateControl.search(rateInputs.targets(), rateInputs.values(), plan, settings,
-          hints.withoutRateScale(), options.rateTarget(), sizePredictor);
-      settings = settings.withRateWeight(rate.rateWeight());
-    }
-    if (rate != null && rate.allocation() == null) {
-      hints = hints.withoutRateScale();
-    }
-    if (rate != null) {
+      unbudgeted = new Budgeted(null, plan, settings, hints);
+      useBudget(meetBudget(options.rateTarget()));
       clock.lap("rate_control");
     }
     return this;
@@ -250,26 +236,25 @@ final class ClusterPipeline {
     Tuned t = fineTune(train, options.fineTune());
     if (rate != null) {
       // Fine-tuning moves weights across cluster borders, which changes the rate (measured: the
-      // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 %). When it missed the budget,
-      // search the knee's multiplier again aiming off by what it moved, and fine-tune that clustering
-      // instead (a per-layer allocation has no multiplier: the trim below keeps it within budget).
+      // zipped size of the Fashion-MNIST CNN at k = 8 fell by 5-14 % with the multiplier, by 5 % with
+      // a per-layer allocation). When it missed the budget, search again (the multiplier, or the
+      // allocation) aiming off by what it moved, and fine-tune that clustering instead.
       RateControl.Kind kind = rate.target().kind();
       ZippedSizePredictor size = sizePredictor;
       double reached = RateControl.measure(t.clustered().layers(), kind, size);
       double ratio = reached / rate.target().value();
-      if (rate.allocation() == null && Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
-        RateControl.Target aimed = new RateControl.Target(rate.target().kind(), rate.target().value() / ratio);
+      if (Math.abs(ratio - 1) > RateControl.RETUNE_TOLERANCE) {
+        RateControl.Target aimed = new RateControl.Target(kind, rate.target().value() / ratio, rate.target().perLayer());
         progress.accept("fine-tuning reached " + Math.round(reached) + ", " + rate.target() + " asked; aiming at "
             + aimed + " and fine-tuning again");
-        RateControl.Found again = RateControl.search(rateInputs.targets(), rateInputs.values(), plan,
-            options.settings(), hints, aimed, size);
-        clustered = ClusterRewriter.cluster(model, plan, options.settings().withRateWeight(again.rateWeight()),
-            options.int8Aware(), hints);
+        RateControl.Target asked = rate.target();
+        useBudget(meetBudget(aimed));
+        clustered = ClusterRewriter.cluster(model, plan, settings, options.int8Aware(), hints);
         if (evaluation != null) {
           beforeTuning = score(clustered.model(), evaluation, outputKey());
         }
         t = fineTune(train, options.fineTune());
-        rate = again.aimedFor(rate.target(), reached);
+        rate = rate.aimedFor(asked, reached);
       }
       // Over budget (at once, or after aiming off): move border weights to cheaper neighbouring
       // centroids of the fine-tuned codebooks until the model is within it (BudgetTrim).
@@ -284,6 +269,39 @@ final class ClusterPipeline {
     tuned = t.result();
     clustered = t.clustered();
   }
+
+  /**
+   * The clustering that meets {@code target}, searched from the plan, settings and hints as they were
+   * before any budget chose among them: the knee's multiplier for the whole model, or with
+   * {@link RateControl.Target#perLayer} each layer's k and knee scale ({@link LayerAllocation}).
+   */
+  private Budgeted meetBudget(RateControl.Target target) {
+    Map<String, Integer> p = unbudgeted.plan();
+    ClusterSettings s = unbudgeted.settings();
+    LayerHints h = unbudgeted.hints();
+    if (target.perLayer()) {
+      int maxK = p.values().stream().mapToInt(Integer::intValue).max().orElse(2);
+      LayerAllocation.Result allocation = LayerAllocation.allocate(rateInputs.targets(), rateInputs.values(), maxK,
+          s, h, fisher, target, sizePredictor);
+      // Cluster every layer as the allocation measured it: its k, and its knee weight as a rate scale.
+      return new Budgeted(RateControl.Found.allocated(target, allocation), allocation.clusters(),
+          allocation.settings(s), allocation.hints(h));
+    }
+    RateControl.Found found = RateControl.search(rateInputs.targets(), rateInputs.values(), p, s,
+        h.withoutRateScale(), target, sizePredictor);
+    return new Budgeted(found, p, s.withRateWeight(found.rateWeight()), h.withoutRateScale());
+  }
+
+  private void useBudget(Budgeted budgeted) {
+    rate = budgeted.rate();
+    plan = budgeted.plan();
+    settings = budgeted.settings();
+    hints = budgeted.hints();
+  }
+
+  /** A size budget's search result (null before any search) and the clustering that meets it. */
+  private record Budgeted(RateControl.Found rate, Map<String, Integer> plan, ClusterSettings settings,
+      LayerHints hints) {}
 
   /** A fine-tuning run and the clustered model with its trained values. */
   record Tuned(FineTuner.Result result, ClusteredModel clustered) {}

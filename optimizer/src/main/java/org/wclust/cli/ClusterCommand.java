@@ -103,9 +103,9 @@ public final class ClusterCommand implements Callable<Integer> {
   @Option(names = "--budget",
       description = "with --target-bits or --target-size: meet the budget by choosing each layer's clustering (k a "
           + "power of two up to --clusters K; minimum squared error or the knee at 1 or 4 times its default "
-          + "weight) so that the summed error is least: with --calibration the loss increase the Fisher "
-          + "predicts, else the squared error relative to each layer's weight energy; the report gives the "
-          + "choice per layer")
+          + "weight; the layer whose step crosses the budget gets the knee scale that fills it) so that the "
+          + "summed error is least: with --calibration the loss increase the Fisher predicts, else the squared "
+          + "error relative to each layer's weight energy; the report gives the choice per layer")
   boolean budget;
 
   @Option(names = "--no-refine", description = "skip the Lloyd iterations after initialisation")

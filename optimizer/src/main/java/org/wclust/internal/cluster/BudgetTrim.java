@@ -57,29 +57,12 @@ public final class BudgetTrim {
       float[] latent = model.model().variables().get(l.weight().handleNode()).value().toFloats();
       layers.add(new LayerTrim(l, latent, l.weight().params() / (double) largest));
     }
-    double lo = 0;
-    double hi = 1;
-    List<ClusteredLayer> hiLayers = at(layers, hi);
-    double hiValue = measure.applyAsDouble(hiLayers);
-    while (hiValue > budget && hi < 1e6) {
-      lo = hi;
-      hi *= 4;
-      hiLayers = at(layers, hi);
-      hiValue = measure.applyAsDouble(hiLayers);
-    }
-    for (int i = 0; i < BISECTIONS && (hiValue > budget || budget - hiValue > CLOSE_ENOUGH * budget); i++) {
-      double mid = lo == 0 ? hi / 4 : Math.sqrt(lo * hi);
-      List<ClusteredLayer> midLayers = at(layers, mid);
-      double midValue = measure.applyAsDouble(midLayers);
-      if (midValue > budget) {
-        lo = mid;
-      } else {
-        hi = mid;
-        hiLayers = midLayers;
-        hiValue = midValue;
-      }
-    }
-    return new Result(withLayers(model, hiLayers, original), hiValue, hi);
+    FallingSearch.Point<List<ClusteredLayer>> trimmed = FallingSearch.smallestWithin(0, 1, 4, 1e6, BISECTIONS,
+        CLOSE_ENOUGH, budget, mu -> {
+          List<ClusteredLayer> at = at(layers, mu);
+          return new FallingSearch.Point<>(mu, measure.applyAsDouble(at), at);
+        });
+    return new Result(withLayers(model, trimmed.at(), original), trimmed.value(), trimmed.multiplier());
   }
 
   private static List<ClusteredLayer> at(List<LayerTrim> layers, double mu) {

@@ -76,6 +76,8 @@ class LayerAllocationTest {
     double bits = bitsPerWeight(r, values);
     assertEquals(r.reached(), bits, 1e-9);
     assertTrue(bits <= budget, bits + " > " + budget);
+    // Not short of it by more than the 3 %: the layer stepping across the budget fills it.
+    assertTrue(bits >= 0.97 * budget, bits + " < 97 % of " + budget);
     for (int k : r.clusters().values()) {
       assertTrue(k >= 2 && k <= 32 && Integer.bitCount(k) == 1, "k " + k);
     }
@@ -181,6 +183,11 @@ class LayerAllocationTest {
     long zipped = ZippedSizePredictorTest.zipOfFile(targets, clustered);
     assertEquals(zipped, r.reached(), 0.0);
     assertTrue(zipped <= budget, zipped + " > " + budget);
+    // Not short of it by more than the 3 %, unless the most accurate clustering (k = 64, minimum
+    // squared error everywhere) is smaller still.
+    boolean mostAccurate = r.clusters().values().stream().allMatch(k -> k == 64)
+        && r.rateScales().values().stream().allMatch(s -> s == 0);
+    assertTrue(mostAccurate || zipped >= 0.97 * budget, zipped + " < 97 % of " + budget + ": " + r);
   }
 
   @Test
