@@ -205,11 +205,13 @@ public final class LayerAllocation {
     double bitsOfOthers = fixedBits;
     Result best = null;
     double bestError = Double.POSITIVE_INFINITY;
-    for (int atK = over[l] - over[l] % RATE_SCALES.length; atK < candidates[l].length; atK += RATE_SCALES.length) {
+    // Candidates are grouped by k, RATE_SCALES.length per k: the first of the stepping layer's k over budget.
+    int overK = over[l] - over[l] % RATE_SCALES.length;
+    for (int atK = overK; atK < candidates[l].length; atK += RATE_SCALES.length) {
       // Scales are multiples of the layer's default knee weight at its k: its candidate at scale 1.
       ClusterSettings unit = candidates[l][atK + Arrays.binarySearch(RATE_SCALES, 1.0)];
-      double fromScale = Math.max(atK == over[l] - over[l] % RATE_SCALES.length
-          ? RATE_SCALES[over[l] % RATE_SCALES.length] : 0, MIN_FILL_SCALE);
+      // At its k over budget, from the scale it had there (a larger one is what stepped); above, from any.
+      double fromScale = Math.max(atK == overK ? RATE_SCALES[over[l] % RATE_SCALES.length] : 0, MIN_FILL_SCALE);
       FallingSearch.Point<TensorClustering> filled = FallingSearch.smallestWithin(fromScale, fromScale, 2,
           MAX_FILL_SCALE, FILL_BISECTIONS, FILL_CLOSE_ENOUGH, target.value(), scale -> {
             ClusterSettings s = unit.withRateWeight(unit.rateWeight() * scale);
