@@ -122,6 +122,12 @@ class SizeAwareTest {
     assertEquals(reached, rate.get("reached_zipped_bytes").getAsLong());
     assertTrue(reached <= target && reached >= 0.97 * target, reached + " bytes for a budget of " + target
         + " (first fine-tuning: " + first + ")");
+    if (report.has("budget_trim")) {
+      // Fine-tuning overshot and the indices were trimmed into the budget: the report says from where.
+      JsonObject trim = report.getAsJsonObject("budget_trim");
+      assertTrue(trim.get("fine_tuned").getAsDouble() > target, trim.toString());
+      assertEquals(reached, trim.get("trimmed").getAsDouble(), 0.01 * target, trim.toString());
+    }
   }
 
   /** {@code smaller}'s Huffman-coded weights and zipped .tflite are smaller than {@code larger}'s. */

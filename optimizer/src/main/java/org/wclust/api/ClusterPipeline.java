@@ -263,6 +263,13 @@ final class ClusterPipeline {
       if (trimmed.multiplier() > 0) {
         progress.accept(String.format("fine-tuning left the model over %s; trimmed to %.6g (multiplier %.4g)",
             rate.target(), trimmed.reached(), trimmed.multiplier()));
+        // In the report, so that a user sees the exported indices were moved after fine-tuning (the
+        // fine-tuned accuracy is measured on the trimmed model).
+        JsonObject trim = new JsonObject();
+        trim.addProperty("fine_tuned", RateControl.measure(t.clustered().layers(), kind, size));
+        trim.addProperty("trimmed", trimmed.reached());
+        trim.addProperty("multiplier", trimmed.multiplier());
+        extraReport.add("budget_trim", trim);
         t = new Tuned(t.result(), trimmed.model());
       }
     }
