@@ -266,7 +266,7 @@ final class ClusterPipeline {
         // In the report, so that a user sees the exported indices were moved after fine-tuning (the
         // fine-tuned accuracy is measured on the trimmed model).
         JsonObject trim = new JsonObject();
-        trim.addProperty("fine_tuned", RateControl.measure(t.clustered().layers(), kind, size));
+        trim.addProperty("fine_tuned", trimmed.before());
         trim.addProperty("trimmed", trimmed.reached());
         trim.addProperty("multiplier", trimmed.multiplier());
         extraReport.add("budget_trim", trim);

@@ -33,8 +33,8 @@ public final class BudgetTrim {
 
   private BudgetTrim() {}
 
-  /** The trimmed model and the budget's measure it reaches. */
-  public record Result(ClusteredModel model, double reached, double multiplier) {}
+  /** The trimmed model, the budget's measure of the model handed in ({@code before}) and of the trimmed one. */
+  public record Result(ClusteredModel model, double before, double reached, double multiplier) {}
 
   /**
    * @param model the fine-tuned clustered model (its variables hold the trained latent weights)
@@ -46,7 +46,7 @@ public final class BudgetTrim {
       ToDoubleFunction<List<ClusteredLayer>> measure, double budget) {
     double now = measure.applyAsDouble(model.layers());
     if (now <= budget) {
-      return new Result(model, now, 0);
+      return new Result(model, now, now, 0);
     }
     List<LayerTrim> layers = new ArrayList<>();
     long largest = ClusterRewriter.LARGE_TENSOR;
@@ -62,7 +62,7 @@ public final class BudgetTrim {
           List<ClusteredLayer> at = at(layers, mu);
           return new FallingSearch.Point<>(mu, measure.applyAsDouble(at), at);
         });
-    return new Result(withLayers(model, trimmed.at(), original), trimmed.value(), trimmed.multiplier());
+    return new Result(withLayers(model, trimmed.at(), original), now, trimmed.value(), trimmed.multiplier());
   }
 
   private static List<ClusteredLayer> at(List<LayerTrim> layers, double mu) {

@@ -73,6 +73,7 @@ class BudgetTrimTest {
     ClusteredLayer after = r.model().layers().get(0);
     double reached = bits(after);
     assertEquals(reached, r.reached(), 1e-9);
+    assertEquals(bits(before), r.before(), 1e-9);
     assertTrue(reached <= budget && reached >= 0.99 * budget, reached + " bits for a budget of " + budget);
     assertArrayEquals(before.clustering().codebook(), after.clustering().codebook());
     assertArrayEquals(after.clustering().indices(),
