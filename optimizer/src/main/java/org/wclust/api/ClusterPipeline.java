@@ -53,6 +53,8 @@ import org.wclust.internal.train.ModelInputs;
  * one pipeline object holds one model's run and is not reused.
  */
 final class ClusterPipeline {
+  /** How many training examples the budget trim measures the Fisher on, when no calibration data is given. */
+  private static final int TRIM_FISHER_EXAMPLES = 256;
   static final String KERAS_TRAINING_MODE =
       "Keras training mode (BatchNorm batch statistics and moving averages, active dropout)";
   static final String KERAS_TRAINING_MODE_FOLDED =
@@ -258,7 +260,7 @@ final class ClusterPipeline {
       }
       // Over budget (at once, or after aiming off): move border weights to cheaper neighbouring
       // centroids of the fine-tuned codebooks until the model is within it (BudgetTrim).
-      BudgetTrim.Result trimmed = BudgetTrim.trim(t.clustered(), rateInputs.values(),
+      BudgetTrim.Result trimmed = BudgetTrim.trim(t.clustered(), rateInputs.values(), trimImportance(t.clustered(), kind),
           layers -> RateControl.measure(layers, kind, size), rate.target().value());
       if (trimmed.multiplier() > 0) {
         progress.accept(String.format("fine-tuning left the model over %s; trimmed to %.6g (multiplier %.4g)",
@@ -275,6 +277,30 @@ final class ClusterPipeline {
     }
     tuned = t.result();
     clustered = t.clustered();
+  }
+
+  /**
+   * What a budget trim weights each squared error with: the diagonal Fisher (floored), from the
+   * calibration data when given, else measured on {@link #TRIM_FISHER_EXAMPLES} evenly spaced
+   * training examples, only when the fine-tuned model is over its budget (so a trim will run). Null
+   * (every error alike) for a model with several inputs, which the Fisher does not handle.
+   */
+  private Map<String, float[]> trimImportance(ClusteredModel tuned, RateControl.Kind kind) {
+    if (fisher != null) {
+      return Calibration.floored(fisher);
+    }
+    if (model.signature().inputs().size() != 1
+        || RateControl.measure(tuned.layers(), kind, sizePredictor) <= rate.target().value()) {
+      return null;
+    }
+    int n = Math.min(TRIM_FISHER_EXAMPLES, train.size());
+    int[] spread = new int[n];
+    for (int i = 0; i < n; i++) {
+      spread[i] = (int) ((long) i * train.size() / n);
+    }
+    progress.accept("measuring weight importance on " + n + " training examples for the budget trim");
+    Dataset sample = Dataset.unlabeled(train.exampleShape(), train.batchInputs(spread).toFloats());
+    return Calibration.floored(Calibration.fisher(model, rateInputs.targets(), sample, outputKey()));
   }
 
   /**

@@ -137,6 +137,27 @@ public final class Calibration {
   }
 
   /**
+   * The Fisher as loss per squared error, kept comparable across tensors (unlike {@link #weights}),
+   * plus {@link #FLOOR} times its tensor's mean: a weight no example moved still costs a little to move.
+   */
+  public static Map<String, float[]> floored(Map<String, float[]> fisher) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    fisher.forEach((name, f) -> {
+      double mean = 0;
+      for (float v : f) {
+        mean += v;
+      }
+      mean /= Math.max(1, f.length);
+      float[] w = new float[f.length];
+      for (int i = 0; i < f.length; i++) {
+        w[i] = (float) (f[i] + FLOOR * mean);
+      }
+      out.put(name, w);
+    });
+    return out;
+  }
+
+  /**
    * The importance the clustering is weighted with: the Fisher divided by its tensor's mean (so that
    * float32 keeps it whatever its scale), plus {@link #FLOOR}.
    */

@@ -139,4 +139,59 @@ class BudgetTrimTest {
       assertEquals(indices[i] == pinned, after[i] == pinned, "weight " + i);
     }
   }
+
+  @Test
+  void withImportancesTheMovesGoToTheWeightsThatMatterLeast() {
+    ClusteredModel tuned = model(null);
+    ClusteredLayer before = tuned.layers().get(0);
+    // A random fifth of the weights matter 1,000 times less (as weights that no example's gradient
+    // reaches, a dead unit's, do in a diagonal Fisher).
+    Random random = new Random(11);
+    float[] importance = new float[N];
+    int unimportant = 0;
+    for (int i = 0; i < N; i++) {
+      boolean low = random.nextInt(5) == 0;
+      importance[i] = low ? 1e-3f : 1f;
+      unimportant += low ? 1 : 0;
+    }
+    double budget = 0.85 * bits(before);
+    float[] x = latent(tuned);
+    BudgetTrim.Result weighted = BudgetTrim.trim(tuned, List.of(x), Map.of("dense/kernel", importance),
+        layers -> RateControl.measure(layers, RateControl.Kind.BITS_PER_WEIGHT, null), budget);
+    BudgetTrim.Result plain = BudgetTrim.trim(tuned, List.of(x),
+        layers -> RateControl.measure(layers, RateControl.Kind.BITS_PER_WEIGHT, null), budget);
+    double reached = bits(weighted.model().layers().get(0));
+    assertTrue(reached <= budget && reached >= 0.99 * budget, reached + " bits for a budget of " + budget);
+
+    int[] was = before.clustering().indices();
+    int[] now = weighted.model().layers().get(0).clustering().indices();
+    int moved = 0;
+    int movedUnimportant = 0;
+    for (int i = 0; i < N; i++) {
+      if (was[i] != now[i]) {
+        moved++;
+        movedUnimportant += importance[i] < 1 ? 1 : 0;
+      }
+    }
+    assertTrue(moved > 0);
+    // Important weights on a border still move (to either side costs them about the same), but the
+    // unimportant ones move at least three times as often as their share.
+    assertTrue(movedUnimportant / (double) moved > 3 * unimportant / (double) N,
+        movedUnimportant + " of " + moved + " moved weights are of the " + unimportant + " unimportant ones");
+    // The point of the weights: the same budget at a smaller importance-weighted error than the plain trim's.
+    double weightedAdded = weightedSse(x, importance, weighted.model().layers().get(0).clustering())
+        - weightedSse(x, importance, before.clustering());
+    double plainAdded = weightedSse(x, importance, plain.model().layers().get(0).clustering())
+        - weightedSse(x, importance, before.clustering());
+    assertTrue(weightedAdded < 0.5 * plainAdded, "weighted trim added " + weightedAdded + ", plain " + plainAdded);
+  }
+
+  private static double weightedSse(float[] x, float[] w, TensorClustering c) {
+    double s = 0;
+    for (int i = 0; i < x.length; i++) {
+      double d = x[i] - c.codebook()[c.indices()[i]];
+      s += w[i] * d * d;
+    }
+    return s;
+  }
 }
