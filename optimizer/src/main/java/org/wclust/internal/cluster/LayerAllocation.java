@@ -28,7 +28,10 @@ import org.wclust.internal.graph.WeightTensor;
  * with calibration data, the loss increase its clustering predicts to second order,
  * {@code ½ Σ F_i (w_i − ŵ_i)²} with the diagonal Fisher F of {@code Calibration}; without, a
  * data-free proxy, the squared error relative to the layer's weight energy ({@code SSE / Σ w²}: a
- * layer's output moves by about its relative weight error, whatever its scale or size).
+ * layer's output moves by about its relative weight error, whatever its scale or size). With
+ * fine-tuning to follow ({@code --data}), the pipeline measures the Fisher on a few training examples
+ * when no calibration data is given, and each candidate counts only the part of its error that
+ * fine-tuning is expected to leave ({@link #KNEE_EXCESS_AFTER_FINE_TUNING}).
  *
  * <p>For a multiplier μ each layer takes the candidate minimising {@code D_l + μ R_l}; as μ grows from
  * 0 the allocations form a path from the most accurate to the smallest, one layer stepping down at a
@@ -48,6 +51,17 @@ public final class LayerAllocation {
    * quarter fewer zipped bytes again at k = 8).
    */
   static final double[] RATE_SCALES = {0, 1, 4};
+
+  /**
+   * With fine-tuning to follow, the share of a knee clustering's error above the minimum-squared-error
+   * clustering at the same k that it still counts: fine-tuning recovers most of it. Measured on the
+   * benchmark CNN (seed 5, Dense kernel, k = 8): the default knee's squared error is 12 times the
+   * minimum's (its output error 4.5 % against 0.57 %), yet after one epoch of fine-tuning both are
+   * as accurate (five-seed means at k = 8 / 16 / 32: 89.39 / 89.58 / 89.52 % against
+   * 89.29 / 89.44 / 89.53 %). Counted whole, the excess made the allocation prefer a smaller k with a
+   * weak knee (the Dense kernel at k = 4) to a larger k with a strong one.
+   */
+  static final double KNEE_EXCESS_AFTER_FINE_TUNING = 0.1;
 
   /** The range of a stepping layer's continuous knee scale ({@link #fillTheStep}), and when it is close enough. */
   private static final double MIN_FILL_SCALE = 1.0 / 64;
@@ -92,6 +106,18 @@ public final class LayerAllocation {
    */
   public static Result allocate(List<WeightTensor> targets, List<float[]> values, int maxK, ClusterSettings settings,
       LayerHints hints, Map<String, float[]> fisher, RateControl.Target target, ZippedSizePredictor size) {
+    return allocate(targets, values, maxK, settings, hints, fisher, target, size, false);
+  }
+
+  /**
+   * As {@link #allocate(List, List, int, ClusterSettings, LayerHints, Map, RateControl.Target,
+   * ZippedSizePredictor)}, and with {@code fineTuned} each candidate's error is what fine-tuning is
+   * expected to leave of it: the minimum-squared-error error at its k plus
+   * {@link #KNEE_EXCESS_AFTER_FINE_TUNING} of its knee's excess over that.
+   */
+  public static Result allocate(List<WeightTensor> targets, List<float[]> values, int maxK, ClusterSettings settings,
+      LayerHints hints, Map<String, float[]> fisher, RateControl.Target target, ZippedSizePredictor size,
+      boolean fineTuned) {
     checkArgument(maxK >= 2, "--clusters must be at least 2, got %s", maxK);
     boolean bits = target.kind() == RateControl.Kind.BITS_PER_WEIGHT;
     checkArgument(bits || size != null, "a zipped-size budget needs the size predictor");
@@ -132,6 +158,18 @@ public final class LayerAllocation {
       rate[l][c] = bits ? RateControl.indexBits(clustering, w, candidates[l][c])
           : RateControl.deflatedBytes(reconstructed);
     });
+    double[][] minimumAtK = new double[layers][perLayer];
+    for (int l = 0; l < layers; l++) {
+      for (int c = 0; c < perLayer; c++) {
+        // RATE_SCALES[0] is 0: each k's first candidate is its minimum-squared-error clustering.
+        minimumAtK[l][c] = error[l][c - c % RATE_SCALES.length];
+      }
+      if (fineTuned) {
+        for (int c = 0; c < perLayer; c++) {
+          error[l][c] = afterFineTuning(minimumAtK[l][c], error[l][c]);
+        }
+      }
+    }
     long n = weights;
     // The zipped measure needs the clustered values; cluster again only what the search looks at.
     Map<Long, float[]> reconstructed = new HashMap<>();
@@ -164,7 +202,7 @@ public final class LayerAllocation {
     }
     Result within = result(targets, candidates, path.get(hi), atHi, true);
     Result filled = fillTheStep(targets, values, clusteringHints, fisher, candidates, path.get(lo), path.get(hi),
-        target, bits ? null : size);
+        target, bits ? null : size, fineTuned ? minimumAtK : null);
     return filled != null && filled.reached() > within.reached() ? filled : within;
   }
 
@@ -180,7 +218,7 @@ public final class LayerAllocation {
    */
   private static Result fillTheStep(List<WeightTensor> targets, List<float[]> values, LayerHints hints,
       Map<String, float[]> fisher, ClusterSettings[][] candidates, int[] over, int[] within, RateControl.Target target,
-      ZippedSizePredictor size) {
+      ZippedSizePredictor size, double[][] minimumAtK) {
     int layers = targets.size();
     // The layer that stepped (of several, at a tie, the largest: the others take their step).
     int stepped = -1;
@@ -227,6 +265,9 @@ public final class LayerAllocation {
         continue;
       }
       double error = error(w, values.get(l), filled.at().reconstruct(), fisher);
+      if (minimumAtK != null) {
+        error = afterFineTuning(minimumAtK[l][atK], error);
+      }
       if (error < bestError) {
         bestError = error;
         Result r = result(targets, candidates, within, filled.value(), true);
@@ -244,6 +285,11 @@ public final class LayerAllocation {
   private static double error(WeightTensor w, float[] values, float[] clustered, Map<String, float[]> fisher) {
     return fisher != null && fisher.containsKey(w.name()) ? lossIncrease(values, clustered, fisher.get(w.name()))
         : relativeError(values, clustered);
+  }
+
+  /** What fine-tuning is expected to leave of a clustering's error, given the minimum at its k. */
+  static double afterFineTuning(double minimumAtK, double error) {
+    return minimumAtK + KNEE_EXCESS_AFTER_FINE_TUNING * Math.max(0, error - minimumAtK);
   }
 
   /** The knee at the default weight, with the granularity, sparsity and seed of {@code like}. */

@@ -136,6 +136,32 @@ class LayerAllocationTest {
     assertTrue(calibrated.reached() <= 2.5 && dataFree.reached() <= 2.5);
   }
 
+  /**
+   * With fine-tuning to follow, most of a knee's extra squared error counts as recovered: the budget is
+   * met more by a stronger knee at the same k and less by halving k, so no layer gets a smaller k than
+   * without fine-tuning, some get a larger one, and the budget is met as closely.
+   */
+  @Test
+  void withFineTuningToFollowLayersKeepTheirKAndTakeAStrongerKnee() {
+    List<float[]> values = values();
+    int larger = 0;
+    for (double budget : new double[] {1.2, 1.6, 2.0, 2.7}) {
+      RateControl.Target target = new RateControl.Target(RateControl.Kind.BITS_PER_WEIGHT, budget, true);
+      LayerAllocation.Result plain = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+          LayerHints.NONE, null, target, null, false);
+      LayerAllocation.Result tuned = LayerAllocation.allocate(TARGETS, values, 32, ClusterSettings.of(32, 0),
+          LayerHints.NONE, null, target, null, true);
+      double bits = bitsPerWeight(tuned, values);
+      assertTrue(bits <= budget && bits >= 0.97 * budget, bits + " bits for " + budget + ": " + tuned);
+      for (WeightTensor w : TARGETS) {
+        int k = tuned.clusters().get(w.name());
+        assertTrue(k >= plain.clusters().get(w.name()), budget + ": " + plain + " vs " + tuned);
+        larger += k > plain.clusters().get(w.name()) ? 1 : 0;
+      }
+    }
+    assertTrue(larger > 0, "fine-tuning never gave a layer a larger k");
+  }
+
   @Test
   void anUnreachableBudgetGivesTwoClustersEverywhere() {
     LayerAllocation.Result r = LayerAllocation.allocate(TARGETS, values(), 16, ClusterSettings.of(16, 0),
