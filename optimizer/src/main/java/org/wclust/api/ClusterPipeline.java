@@ -54,7 +54,7 @@ import org.wclust.internal.train.ModelInputs;
  */
 final class ClusterPipeline {
   /** How many training examples a size budget measures the Fisher on, when no calibration data is given. */
-  private static final int TRIM_FISHER_EXAMPLES = 256;
+  private static final int BUDGET_FISHER_EXAMPLES = 256;
   /** How many times a fine-tuned model that missed its size budget is clustered and fine-tuned again, at most. */
   private static final int RETUNES = 2;
   static final String KERAS_TRAINING_MODE =
@@ -323,7 +323,7 @@ final class ClusterPipeline {
 
   /**
    * The diagonal Fisher that a size budget weighs errors with: from the calibration data when given,
-   * else measured once on {@link #TRIM_FISHER_EXAMPLES} evenly spaced training examples; null without
+   * else measured once on {@link #BUDGET_FISHER_EXAMPLES} evenly spaced training examples; null without
    * either, and for a model with several inputs, which the Fisher does not handle.
    */
   private Map<String, float[]> budgetFisher() {
@@ -332,7 +332,7 @@ final class ClusterPipeline {
     }
     if (trainingFisher == null && options.trainData() != null && model.signature().inputs().size() == 1) {
       Dataset data = fitToInput(options.trainData(), model);
-      int n = Math.min(TRIM_FISHER_EXAMPLES, data.size());
+      int n = Math.min(BUDGET_FISHER_EXAMPLES, data.size());
       int[] spread = new int[n];
       for (int i = 0; i < n; i++) {
         spread[i] = (int) ((long) i * data.size() / n);

@@ -136,6 +136,14 @@ public final class Calibration {
     }
   }
 
+  private static double mean(float[] values) {
+    double sum = 0;
+    for (float v : values) {
+      sum += v;
+    }
+    return sum / Math.max(1, values.length);
+  }
+
   /**
    * The Fisher as loss per squared error, kept comparable across tensors (unlike {@link #weights}),
    * plus {@link #FLOOR} times its tensor's mean: a weight no example moved still costs a little to move.
@@ -143,11 +151,7 @@ public final class Calibration {
   public static Map<String, float[]> floored(Map<String, float[]> fisher) {
     Map<String, float[]> out = new LinkedHashMap<>();
     fisher.forEach((name, f) -> {
-      double mean = 0;
-      for (float v : f) {
-        mean += v;
-      }
-      mean /= Math.max(1, f.length);
+      double mean = mean(f);
       float[] w = new float[f.length];
       for (int i = 0; i < f.length; i++) {
         w[i] = (float) (f[i] + FLOOR * mean);
@@ -164,11 +168,7 @@ public final class Calibration {
   public static Map<String, float[]> weights(Map<String, float[]> fisher) {
     Map<String, float[]> out = new LinkedHashMap<>();
     fisher.forEach((name, f) -> {
-      double mean = 0;
-      for (float v : f) {
-        mean += v;
-      }
-      mean /= f.length;
+      double mean = mean(f);
       float[] w = new float[f.length];
       for (int i = 0; i < f.length; i++) {
         w[i] = mean > 0 ? (float) (f[i] / mean + FLOOR) : 1f;
