@@ -283,7 +283,7 @@ final class ClusterPipeline {
       }
       // Over budget (at once, or after aiming off): move border weights to cheaper neighbouring
       // centroids of the fine-tuned codebooks until the model is within it (BudgetTrim).
-      BudgetTrim.Result trimmed = BudgetTrim.trim(t.clustered(), rateInputs.values(), trimImportance(t.clustered(), kind),
+      BudgetTrim.Result trimmed = BudgetTrim.trim(t.clustered(), rateInputs.values(), trimImportance(reached),
           layers -> RateControl.measure(layers, kind, size), rate.target().value());
       if (trimmed.multiplier() > 0) {
         progress.accept(String.format("fine-tuning left the model over %s; trimmed to %.6g (multiplier %.4g)",
@@ -312,9 +312,11 @@ final class ClusterPipeline {
   /**
    * What a budget trim weights each squared error with: the diagonal Fisher (floored), only when the
    * fine-tuned model is over its budget (so a trim will run); null (every error alike) without one.
+   *
+   * @param reached the budget's measure of the fine-tuned model, as the retune loop last measured it
    */
-  private Map<String, float[]> trimImportance(ClusteredModel tuned, RateControl.Kind kind) {
-    if (RateControl.measure(tuned.layers(), kind, sizePredictor) <= rate.target().value()) {
+  private Map<String, float[]> trimImportance(double reached) {
+    if (reached <= rate.target().value()) {
       return null;
     }
     Map<String, float[]> f = budgetFisher();
