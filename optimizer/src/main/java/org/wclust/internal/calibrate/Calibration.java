@@ -29,6 +29,7 @@ import org.wclust.internal.graph.ModelSession;
 import org.wclust.internal.graph.WeightDiscovery;
 import org.wclust.internal.graph.WeightTensor;
 import org.wclust.internal.train.Evaluation;
+import org.wclust.internal.train.ModelInputs;
 
 /**
  * Data-aware clustering without labels. On a few hundred calibration inputs, each weight's
@@ -58,6 +59,7 @@ public final class Calibration {
     TensorSpec output = Evaluation.output(model, outputKey);
     int[] topOne = topOne(model, data, output);
     String inputTensor = model.signature().inputs().get(0).tensorName();
+    String inputKey = model.signature().inputs().get(0).key();
     try (ModelSession session = new ModelSession(model)) {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);
@@ -86,7 +88,8 @@ public final class Calibration {
         Session.Runner runner = s.runner();
         List<Tensor> fed = new ArrayList<>();
         try {
-          Tensor x = data.batchInputs(new int[] {e}).toTensor();
+          // In the dtype the model's input declares (uint8 pixels, int64 ids), as fine-tuning feeds it.
+          Tensor x = ModelInputs.feeds(data, new int[] {e}, model).get(inputKey).toTensor();
           fed.add(x);
           Tensor y = HostTensor.ofInts(new long[] {1}, new int[] {topOne[e]}).toTensor();
           fed.add(y);
