@@ -10,7 +10,12 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat16;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TUint8;
+import org.tensorflow.types.family.TNumber;
 
 /**
  * A TF1-style dense layer {@code y = x·W + b} built and exported with TF Java's own API: placeholder
@@ -46,6 +51,18 @@ public final class TfJavaModels {
           .withFunction(SessionFunction.create(sig, s)).export();
     }
     return dir;
+  }
+
+  /** The TF Java type of an input named as NumPy names it: float32, float64, float16, uint8 or int64. */
+  public static Class<? extends TNumber> inputType(String name) {
+    return switch (name) {
+      case "float32" -> TFloat32.class;
+      case "float64" -> TFloat64.class;
+      case "float16" -> TFloat16.class;
+      case "uint8" -> TUint8.class;
+      case "int64" -> TInt64.class;
+      default -> throw new IllegalArgumentException("no input type " + name);
+    };
   }
 
   /**
@@ -102,7 +119,7 @@ public final class TfJavaModels {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       var pixels = tf.withName("pixels").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
-      var ids = tf.withName("ids").placeholder(org.tensorflow.types.TInt64.class, Placeholder.shape(Shape.of(-1, 2)));
+      var ids = tf.withName("ids").placeholder(TInt64.class, Placeholder.shape(Shape.of(-1, 2)));
       var w = tf.withSubScope("dense").withName("kernel").variable(tf.constant(KERNEL));
       var v = tf.withSubScope("ids").withName("kernel").variable(tf.constant(idsKernel));
       var b = tf.withSubScope("dense").withName("bias").variable(tf.constant(BIAS));

@@ -58,8 +58,7 @@ public final class Calibration {
       String outputKey) {
     TensorSpec output = Evaluation.output(model, outputKey);
     int[] topOne = topOne(model, data, output);
-    String inputTensor = model.signature().inputs().get(0).tensorName();
-    String inputKey = model.signature().inputs().get(0).key();
+    TensorSpec input = model.signature().inputs().get(0);
     try (ModelSession session = new ModelSession(model)) {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);
@@ -89,11 +88,11 @@ public final class Calibration {
         List<Tensor> fed = new ArrayList<>();
         try {
           // In the dtype the model's input declares (uint8 pixels, int64 ids), as fine-tuning feeds it.
-          Tensor x = ModelInputs.feeds(data, new int[] {e}, model).get(inputKey).toTensor();
+          Tensor x = ModelInputs.feeds(data, new int[] {e}, model).get(input.key()).toTensor();
           fed.add(x);
           Tensor y = HostTensor.ofInts(new long[] {1}, new int[] {topOne[e]}).toTensor();
           fed.add(y);
-          runner.feed(inputTensor, x).feed(label.asOutput(), y);
+          runner.feed(input.tensorName(), x).feed(label.asOutput(), y);
           List<Integer> fetched = new ArrayList<>();
           for (int g = 0; g < grads.length; g++) {
             if (grads[g] != null) {

@@ -9,11 +9,6 @@ import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TInt64;
-import org.tensorflow.types.TUint8;
-import org.tensorflow.types.family.TNumber;
 import org.wclust.TfJavaModels;
 import org.wclust.internal.data.Dataset;
 import org.wclust.internal.graph.FlatModel;
@@ -35,13 +30,8 @@ class CalibrationFisherTest {
   @ParameterizedTest
   @ValueSource(strings = {"float32", "float64", "uint8", "int64"})
   void theFisherOfADenseLayerIsTheClosedFormWhateverTheInputType(String type) throws Exception {
-    Class<? extends TNumber> inputType = switch (type) {
-      case "float32" -> TFloat32.class;
-      case "float64" -> TFloat64.class;
-      case "uint8" -> TUint8.class;
-      default -> TInt64.class;
-    };
-    FlatModel model = ModelLoader.load(TfJavaModels.exportDense(tmp.resolve(type), inputType), "serving_default");
+    FlatModel model = ModelLoader.load(TfJavaModels.exportDense(tmp.resolve(type), TfJavaModels.inputType(type)),
+        "serving_default");
     List<WeightTensor> kernel = WeightDiscovery.discoverForClustering(model).stream()
         .filter(w -> w.name().equals("dense/kernel")).toList();
     Random random = new Random(5);

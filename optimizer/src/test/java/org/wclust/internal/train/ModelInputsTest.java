@@ -18,11 +18,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorShapeProto;
-import org.tensorflow.types.TFloat16;
-import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TInt64;
-import org.tensorflow.types.TUint8;
-import org.tensorflow.types.family.TNumber;
 import org.wclust.TfJavaModels;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.ServingSignature;
@@ -122,13 +117,8 @@ class ModelInputsTest {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"float64", "float16", "uint8", "int64"})
   void aModelWithANonFloat32InputFineTunes(String type) throws Exception {
-    Class<? extends TNumber> inputType = switch (type) {
-      case "float64" -> TFloat64.class;
-      case "float16" -> TFloat16.class;
-      case "uint8" -> TUint8.class;
-      default -> TInt64.class;
-    };
-    FlatModel model = ModelLoader.load(TfJavaModels.exportDense(tmp.resolve(type), inputType), "serving_default");
+    FlatModel model = ModelLoader.load(TfJavaModels.exportDense(tmp.resolve(type), TfJavaModels.inputType(type)),
+        "serving_default");
     ClusteredModel clustered = ClusterRewriter.cluster(model, Map.of("dense/kernel", 3), ClusterSettings.of(3, 0));
     List<Double> losses = new ArrayList<>();
     FineTuner.fineTune(model, clustered, pixels(), new FineTuneOptions(3, 32, TrainingOptimizer.Adam.DEFAULT, 0.01f,
