@@ -53,6 +53,29 @@ public final class TfJavaModels {
     return dir;
   }
 
+  /**
+   * A two-layer perceptron {@code y = relu(x·W1 + b1)·W2 + b2}: placeholder {@code x} [-1, rows of W1],
+   * VariableV2s {@code hidden/kernel}, {@code hidden/bias}, {@code out/kernel}, {@code out/bias}, signature
+   * {@code serving_default} (x → y).
+   */
+  public static Path exportMlp(Path dir, float[][] w1, float[] b1, float[][] w2, float[] b2) throws IOException {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, w1.length)));
+      Ops hidden = tf.withSubScope("hidden");
+      var h = tf.nn.relu(tf.math.add(tf.linalg.matMul(x, hidden.withName("kernel").variable(tf.constant(w1))),
+          hidden.withName("bias").variable(tf.constant(b1))));
+      Ops out = tf.withSubScope("out");
+      var y = tf.withName("y").math.add(tf.linalg.matMul(h, out.withName("kernel").variable(tf.constant(w2))),
+          out.withName("bias").variable(tf.constant(b2)));
+      s.initialize();
+      Signature sig = Signature.builder().key("serving_default").input("x", x).output("y", y).build();
+      SavedModelBundle.exporter(dir.toString()).withSession(s)
+          .withFunction(SessionFunction.create(sig, s)).export();
+    }
+    return dir;
+  }
+
   /** The TF Java type of an input named as NumPy names it: float32, float64, float16, uint8 or int64. */
   public static Class<? extends TNumber> inputType(String name) {
     return switch (name) {

@@ -45,6 +45,8 @@ public final class Calibration {
   private static final String SCOPE = "wclust_calibration";
   /** Added to every importance, as a fraction of the tensor's mean: a weight no example moved still counts a little. */
   static final double FLOOR = 1e-3;
+  /** Examples per backward pass of {@link #reach}. */
+  private static final int REACH_BATCH = 64;
 
   private Calibration() {}
 
@@ -133,6 +135,108 @@ public final class Calibration {
           f[i] = (float) (sum[t][i] / data.size());
         }
         out.put(targets.get(t).name(), f);
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Which weights of {@code targets} some example's gradient reaches, by weight name: per weight, the sum
+   * over batches of |∂ Σ_e r_e · CE(e) / ∂w| with random example weights r_e in [0.5, 1.5) (CE against the
+   * model's own top-1 class, as for the Fisher). It is zero exactly where every example's gradient is
+   * zero (that random weights make non-zero gradients cancel has probability zero), as the Fisher is, at
+   * one backward pass per batch instead of per example.
+   *
+   * @param seed the example weights' seed
+   */
+  public static Map<String, float[]> reach(FlatModel model, List<WeightTensor> targets, Dataset data,
+      String outputKey, long seed) {
+    TensorSpec output = Evaluation.output(model, outputKey);
+    int[] topOne = topOne(model, data, output);
+    java.util.Random random = new java.util.Random(seed);
+    float[] exampleWeights = new float[data.size()];
+    for (int e = 0; e < exampleWeights.length; e++) {
+      exampleWeights[e] = 0.5f + random.nextFloat();
+    }
+    TensorSpec input = model.signature().inputs().get(0);
+    try (ModelSession session = new ModelSession(model)) {
+      Graph graph = session.graph();
+      Ops tf = Ops.create(graph).withSubScope(SCOPE);
+      Operand<TFloat32> logits = logits(model, graph, tf, output.tensorName());
+      Placeholder<TInt32> label = tf.withName("label").placeholder(TInt32.class);
+      Placeholder<TFloat32> weight = tf.withName("example_weight").placeholder(TFloat32.class);
+      int classes = (int) logits.shape().get(logits.shape().numDimensions() - 1);
+      Operand<TFloat32> oneHot = tf.oneHot(label, tf.constant(classes), tf.constant(1f), tf.constant(0f));
+      Operand<TFloat32> loss = tf.sum(tf.math.mul(tf.nn.softmaxCrossEntropyWithLogits(logits, oneHot).loss(), weight),
+          tf.constant(0));
+      List<Output<?>> xs = new ArrayList<>();
+      List<Integer> owner = new ArrayList<>();
+      for (int t = 0; t < targets.size(); t++) {
+        for (NodeDef read : WeightDiscovery.reads(model, targets.get(t).handleNode())) {
+          xs.add(graph.operationOrThrow(read.getName()).output(0));
+          owner.add(t);
+        }
+      }
+      Output<?>[] grads = graph.addGradients(SCOPE + "_gradients", new Output<?>[] {loss.asOutput()},
+          xs.toArray(new Output<?>[0]), null);
+      float[][] sum = new float[targets.size()][];
+      for (int t = 0; t < targets.size(); t++) {
+        sum[t] = new float[(int) targets.get(t).params()];
+      }
+      for (int from = 0; from < data.size(); from += REACH_BATCH) {
+        int[] batch = java.util.stream.IntStream.range(from, Math.min(data.size(), from + REACH_BATCH)).toArray();
+        int[] labels = new int[batch.length];
+        float[] weights = new float[batch.length];
+        for (int j = 0; j < batch.length; j++) {
+          labels[j] = topOne[batch[j]];
+          weights[j] = exampleWeights[batch[j]];
+        }
+        Session.Runner runner = session.session().runner();
+        List<Tensor> fed = new ArrayList<>();
+        try {
+          Tensor x = ModelInputs.feeds(data, batch, model).get(input.key()).toTensor();
+          fed.add(x);
+          Tensor y = HostTensor.ofInts(new long[] {batch.length}, labels).toTensor();
+          fed.add(y);
+          Tensor w = HostTensor.ofFloats(new long[] {batch.length}, weights).toTensor();
+          fed.add(w);
+          runner.feed(input.tensorName(), x).feed(label.asOutput(), y).feed(weight.asOutput(), w);
+          List<Integer> fetched = new ArrayList<>();
+          for (int g = 0; g < grads.length; g++) {
+            if (grads[g] != null) {
+              runner.fetch(grads[g]);
+              fetched.add(g);
+            }
+          }
+          try (Result result = runner.run()) {
+            // Reads of one weight add up before the absolute value, as the model's gradient does.
+            float[][] perWeight = new float[targets.size()][];
+            for (int f = 0; f < fetched.size(); f++) {
+              float[] g = HostTensor.copyOf(result.get(f)).toFloats();
+              int t = owner.get(fetched.get(f));
+              if (perWeight[t] == null) {
+                perWeight[t] = g;
+              } else {
+                for (int i = 0; i < g.length; i++) {
+                  perWeight[t][i] += g[i];
+                }
+              }
+            }
+            for (int t = 0; t < targets.size(); t++) {
+              if (perWeight[t] != null) {
+                for (int i = 0; i < perWeight[t].length; i++) {
+                  sum[t][i] += Math.abs(perWeight[t][i]);
+                }
+              }
+            }
+          }
+        } finally {
+          fed.forEach(Tensor::close);
+        }
+      }
+      Map<String, float[]> out = new LinkedHashMap<>();
+      for (int t = 0; t < targets.size(); t++) {
+        out.put(targets.get(t).name(), sum[t]);
       }
       return out;
     }

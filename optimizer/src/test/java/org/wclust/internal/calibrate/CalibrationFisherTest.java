@@ -73,4 +73,40 @@ class CalibrationFisherTest {
       assertEquals(expected[i], measured[i], 1e-4 * Math.max(1, expected[i]), type + ": weight " + i);
     }
   }
+
+  /**
+   * On a ReLU perceptron whose hidden unit 2 never fires and whose input 3 is always zero, the weights
+   * that {@link Calibration#reach} finds unreached are exactly those of zero Fisher: unit 2's incoming
+   * weights (column 2 of the hidden kernel), input 3's (row 3), and the output kernel's row 2.
+   */
+  @org.junit.jupiter.api.Test
+  void theReachIsZeroExactlyWhereTheFisherIs() throws Exception {
+    float[][] hidden = {{1f, -0.5f, 0.3f}, {-1f, 1f, -0.2f}, {0.5f, 0.5f, 0.4f}, {0.7f, -0.3f, 0.1f}};
+    float[][] out = {{1f, -1f}, {-0.5f, 1f}, {0.8f, 0.2f}};
+    FlatModel model = ModelLoader.load(TfJavaModels.exportMlp(tmp.resolve("mlp"), hidden,
+        new float[] {0.1f, 0.2f, -50f}, out, new float[] {0f, 0.1f}), "serving_default");
+    List<WeightTensor> kernels = WeightDiscovery.discoverForClustering(model).stream()
+        .filter(w -> w.name().endsWith("kernel")).toList();
+    Random random = new Random(9);
+    float[] x = new float[200 * 4];
+    for (int e = 0; e < 200; e++) {
+      for (int i = 0; i < 3; i++) {
+        x[e * 4 + i] = (float) random.nextGaussian();
+      }
+    }
+    Dataset data = Dataset.unlabeled(new long[] {4}, x);
+    Map<String, float[]> fisher = Calibration.fisher(model, kernels, data, null);
+    Map<String, float[]> reach = Calibration.reach(model, kernels, data, null, 1);
+    assertEquals(2, fisher.size());
+    int unreached = 0;
+    for (String name : fisher.keySet()) {
+      float[] f = fisher.get(name);
+      float[] r = reach.get(name);
+      for (int i = 0; i < f.length; i++) {
+        assertEquals(f[i] == 0, r[i] == 0, name + ", weight " + i + ": Fisher " + f[i] + ", reach " + r[i]);
+        unreached += f[i] == 0 ? 1 : 0;
+      }
+    }
+    assertEquals(4 + 3 - 1 + 2, unreached, "column 2 and row 3 of the hidden kernel, row 2 of the output kernel");
+  }
 }
