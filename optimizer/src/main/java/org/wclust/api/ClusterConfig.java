@@ -98,6 +98,7 @@ public final class ClusterConfig {
     private boolean plainFold;
     private boolean depthwisePerChannel;
     private Boolean correctBias; // null: on with calibration data and folded BatchNorm, else off
+    private boolean squeeze = true;
     private double bnSafeSpread = FoldedCodebooks.DEFAULT_SPREAD;
     private boolean int8Aware;
     private Double targetBits;
@@ -219,6 +220,17 @@ public final class ClusterConfig {
       return this;
     }
 
+    /**
+     * After fine-tuning (with training data, without a size budget), put the weights of each dead unit (one
+     * that no gradient of 1024 training examples reaches) onto one centroid, where the outputs on those
+     * examples stay the same: its indices code shorter and the file zips smaller. On by default; {@code
+     * false} leaves every weight where fine-tuning put it.
+     */
+    public Builder squeeze(boolean s) {
+      squeeze = s;
+      return this;
+    }
+
     /** Snap centroids onto each output channel's int8 grid, so int8 quantization keeps the clusters. */
     public Builder int8Aware(boolean a) {
       int8Aware = a;
@@ -308,7 +320,8 @@ public final class ClusterConfig {
           .withBnSafeSpread(plainFold ? Double.POSITIVE_INFINITY : bnSafeSpread)
           .withCalibration(Examples.orNull(calibration))
           .withBiasCorrection(correctBias != null ? correctBias : calibration != null && foldBatchNorm)
-          .withDepthwisePerChannel(depthwisePerChannel);
+          .withDepthwisePerChannel(depthwisePerChannel)
+          .withSqueeze(squeeze);
       if (Boolean.TRUE.equals(correctBias) && !foldBatchNorm) {
         throw new IllegalArgumentException("--correct-bias needs folded BatchNorm (no --no-fold-bn)");
       }

@@ -35,17 +35,19 @@ import org.wclust.internal.train.FineTuneOptions;
  *     ({@link org.wclust.internal.calibrate.BiasCorrection})
  * @param depthwisePerChannel with {@code foldBatchNorm}, one codebook per channel for folded depthwise
  *     kernels asked per tensor (more accurate on BatchNorm-heavy networks, larger files)
+ * @param squeeze after fine-tuning without a size budget, put each dead unit's weights onto one centroid
+ *     ({@link org.wclust.internal.cluster.DeadUnitSqueeze})
  */
 record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature,
     boolean foldBatchNorm, boolean int8Aware, Dataset trainData, FineTuneOptions fineTune,
     Dataset validationData, RateControl.Target rateTarget, double bnSafeSpread, Dataset calibration,
-    boolean correctBias, boolean depthwisePerChannel) {
+    boolean correctBias, boolean depthwisePerChannel, boolean squeeze) {
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
       boolean int8Aware, Dataset trainData, FineTuneOptions fineTune, Dataset validationData,
       RateControl.Target rateTarget) {
     this(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validationData, rateTarget,
-        org.wclust.internal.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false, false);
+        org.wclust.internal.fold.FoldedCodebooks.DEFAULT_SPREAD, null, false, false, true);
   }
 
   public ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signature, boolean foldBatchNorm,
@@ -77,48 +79,55 @@ record ClusterOptions(ClusterPlan plan, ClusterSettings settings, String signatu
   /** These options with fine-tuning on {@code train} and evaluation on {@code validation} (may be null). */
   public ClusterOptions withFineTuning(Dataset train, FineTuneOptions options, Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, train, options, validation,
-        rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
+        rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel, squeeze);
   }
 
   /** These options with evaluation (no fine-tuning) on {@code validation}. */
   public ClusterOptions withValidation(Dataset validation) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune, validation,
-        rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
+        rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel, squeeze);
   }
 
   /** These options with a size budget (null for none). */
   public ClusterOptions withRateTarget(RateControl.Target target) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, target, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
+        validationData, target, bnSafeSpread, calibration, correctBias, depthwisePerChannel, squeeze);
   }
 
   /** These options with other clustering settings. */
   public ClusterOptions withSettings(ClusterSettings newSettings) {
     return new ClusterOptions(plan, newSettings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel);
+        validationData, rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel, squeeze);
   }
 
   /** These options with BatchNorm-safe codebooks from this factor spread (infinite: never). */
   public ClusterOptions withBnSafeSpread(double spread) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, spread, calibration, correctBias, depthwisePerChannel);
+        validationData, rateTarget, spread, calibration, correctBias, depthwisePerChannel, squeeze);
   }
 
   /** These options with calibration inputs (null for none). */
   public ClusterOptions withCalibration(Dataset data) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, data, correctBias, depthwisePerChannel);
+        validationData, rateTarget, bnSafeSpread, data, correctBias, depthwisePerChannel, squeeze);
   }
 
   /** These options with bias correction on the calibration inputs after clustering, or without. */
   public ClusterOptions withBiasCorrection(boolean correct) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, calibration, correct, depthwisePerChannel);
+        validationData, rateTarget, bnSafeSpread, calibration, correct, depthwisePerChannel, squeeze);
   }
 
   /** These options with one codebook per channel for folded depthwise kernels, or without. */
   ClusterOptions withDepthwisePerChannel(boolean perChannel) {
     return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
-        validationData, rateTarget, bnSafeSpread, calibration, correctBias, perChannel);
+        validationData, rateTarget, bnSafeSpread, calibration, correctBias, perChannel, squeeze);
+  }
+
+  /** These options with the squeeze after fine-tuning, or without. */
+  ClusterOptions withSqueeze(boolean squeezeAfterFineTuning) {
+    return new ClusterOptions(plan, settings, signature, foldBatchNorm, int8Aware, trainData, fineTune,
+        validationData, rateTarget, bnSafeSpread, calibration, correctBias, depthwisePerChannel,
+        squeezeAfterFineTuning);
   }
 }

@@ -3,11 +3,13 @@ package org.wclust.api;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import org.tensorflow.proto.DataType;
 import org.wclust.internal.bridge.AtomicOutputDirectory;
 import org.wclust.internal.bridge.HostTensor;
 import org.wclust.internal.bridge.PythonTensorFlow;
@@ -24,6 +26,7 @@ import org.wclust.internal.cluster.ClusterRewriter;
 import org.wclust.internal.cluster.ClusterSettings;
 import org.wclust.internal.cluster.ClusteredLayer;
 import org.wclust.internal.cluster.ClusteredModel;
+import org.wclust.internal.cluster.DeadUnitSqueeze;
 import org.wclust.internal.cluster.LayerAllocation;
 import org.wclust.internal.cluster.LayerHints;
 import org.wclust.internal.cluster.RateControl;
@@ -32,6 +35,7 @@ import org.wclust.internal.data.Dataset;
 import org.wclust.internal.fold.BatchNormFolder;
 import org.wclust.internal.fold.FoldedCodebooks;
 import org.wclust.internal.graph.FlatModel;
+import org.wclust.internal.graph.ModelVariable;
 import org.wclust.internal.graph.WeightDiscovery;
 import org.wclust.internal.graph.WeightTensor;
 import org.wclust.internal.load.ModelLoadException;
@@ -55,6 +59,8 @@ import org.wclust.internal.train.ModelInputs;
 final class ClusterPipeline {
   /** How many training examples a size budget measures the Fisher on, when no calibration data is given. */
   private static final int BUDGET_FISHER_EXAMPLES = 256;
+  /** How many training examples the squeeze finds dead units on, and keeps the outputs of. */
+  private static final int SQUEEZE_EXAMPLES = 1024;
   /** How many times a fine-tuned model that missed its size budget is clustered and fine-tuned again, at most. */
   private static final int RETUNES = 2;
   static final String KERAS_TRAINING_MODE =
@@ -179,7 +185,7 @@ final class ClusterPipeline {
       hints = hints.withImportance(Calibration.weights(fisher));
     }
     // The planned weights and their values, read once for every search of a size budget.
-    rateInputs = options.rateTarget() == null ? null : RateInputs.of(model, planned);
+    rateInputs = options.rateTarget() == null && !squeezes() ? null : RateInputs.of(model, planned);
     if (options.rateTarget() != null) {
       progress.accept((options.rateTarget().perLayer() ? "choosing k per layer for " : "searching the multiplier for ")
           + options.rateTarget());
@@ -298,8 +304,70 @@ final class ClusterPipeline {
         t = new Tuned(t.result(), trimmed.model());
       }
     }
+    if (rate == null && squeezes()) {
+      t = squeeze(t);
+    }
     tuned = t.result();
     clustered = t.clustered();
+  }
+
+  /** Whether the fine-tuned model gets squeezed: asked, with training data, and without a size budget. */
+  private boolean squeezes() {
+    return options.squeeze() && options.trainData() != null && options.rateTarget() == null;
+  }
+
+  /**
+   * Puts each dead unit's weights on one centroid ({@link DeadUnitSqueeze}): the units that no gradient of
+   * {@link #SQUEEZE_EXAMPLES} training examples reaches on the fine-tuned model ({@link Calibration#reach}),
+   * kept where the outputs on those examples stay. The model as it is for one with several inputs, or whose
+   * output is not a float score per class: with one class the cross-entropy against the model's own top-1
+   * class is always 0, and every unit would look dead.
+   */
+  private Tuned squeeze(Tuned t) {
+    Dataset sample = trainingSample(SQUEEZE_EXAMPLES);
+    TensorSpec output = Evaluation.output(model, outputKey());
+    var dims = output.shape().getDimList();
+    if (sample == null || output.dtype() != DataType.DT_FLOAT || dims.isEmpty()
+        || dims.get(dims.size() - 1).getSize() < 2) {
+      return t;
+    }
+    progress.accept("looking for units that no gradient of " + sample.size() + " training examples reaches");
+    long started = System.nanoTime();
+    ClusteredModel tunedModel = t.clustered();
+    Map<String, float[]> reach = Calibration.reach(withClusteredValues(tunedModel, tunedModel.layers()),
+        rateInputs.targets(), sample, outputKey(), options.fineTune().seed());
+    DeadUnitSqueeze.Result s = DeadUnitSqueeze.squeeze(tunedModel, rateInputs.values(), reach,
+        layers -> OutputAgreement.outputs(withClusteredValues(tunedModel, layers), sample, output));
+    progress.accept("put " + s.collapsedUnits() + " of " + s.deadUnits() + " dead units on one centroid each ("
+        + s.weightsMoved() + " weights moved)");
+    JsonObject report = new JsonObject();
+    report.addProperty("dead_units", s.deadUnits());
+    report.addProperty("collapsed_units", s.collapsedUnits());
+    report.addProperty("weights_moved", s.weightsMoved());
+    report.addProperty("clustered_weights", rateInputs.values().stream().mapToLong(v -> v.length).sum());
+    report.addProperty("examples", sample.size());
+    report.addProperty("evaluations", s.evaluations());
+    report.addProperty("seconds", (System.nanoTime() - started) / 1e9);
+    extraReport.add("squeeze", report);
+    return new Tuned(t.result(), s.model());
+  }
+
+  /**
+   * The (folded) model with fine-tuned values: each weight of {@code layers} as its centroids gathered by
+   * its indices (what the export holds), every other variable as fine-tuning left it in {@code tuned}.
+   */
+  private FlatModel withClusteredValues(ClusteredModel tuned, List<ClusteredLayer> layers) {
+    Map<String, ModelVariable> variables = new LinkedHashMap<>(model.variables());
+    variables.replaceAll((handle, v) -> {
+      ModelVariable trained = tuned.model().variables().get(handle);
+      return trained == null ? v : v.withValue(trained.value());
+    });
+    for (ClusteredLayer l : layers) {
+      float[] values = l.clustering().reconstruct();
+      String handle = l.weight().handleNode();
+      variables.put(handle, variables.get(handle).withValue(HostTensor.ofFloats(l.weight().shape(), values)));
+    }
+    return FlatModel.of(model.graph(), model.signature(), variables);
   }
 
   private static JsonObject fineTuning(double aimedAt, double reached) {
@@ -332,19 +400,32 @@ final class ClusterPipeline {
     if (fisher != null) {
       return fisher;
     }
-    if (trainingFisher == null && options.trainData() != null && model.signature().inputs().size() == 1) {
-      Dataset data = fitToInput(options.trainData(), model);
-      int n = Math.min(BUDGET_FISHER_EXAMPLES, data.size());
-      int[] spread = new int[n];
-      for (int i = 0; i < n; i++) {
-        spread[i] = (int) ((long) i * data.size() / n);
+    if (trainingFisher == null) {
+      Dataset sample = trainingSample(BUDGET_FISHER_EXAMPLES);
+      if (sample != null) {
+        progress.accept("measuring weight importance on " + sample.size() + " training examples for the size budget");
+        trainingFisher = Calibration.fisher(model, rateInputs.targets(), sample, outputKey());
+        extraReport.addProperty("budget_fisher_examples", sample.size());
       }
-      progress.accept("measuring weight importance on " + n + " training examples for the size budget");
-      Dataset sample = Dataset.unlabeled(data.exampleShape(), data.batchInputs(spread).toFloats());
-      trainingFisher = Calibration.fisher(model, rateInputs.targets(), sample, outputKey());
-      extraReport.addProperty("budget_fisher_examples", n);
     }
     return trainingFisher;
+  }
+
+  /**
+   * {@code examples} evenly spaced training examples, unlabeled; null without training data, and for a
+   * model with several inputs, which the Fisher does not handle.
+   */
+  private Dataset trainingSample(int examples) {
+    if (options.trainData() == null || model.signature().inputs().size() != 1) {
+      return null;
+    }
+    Dataset data = fitToInput(options.trainData(), model);
+    int n = Math.min(examples, data.size());
+    int[] spread = new int[n];
+    for (int i = 0; i < n; i++) {
+      spread[i] = (int) ((long) i * data.size() / n);
+    }
+    return Dataset.unlabeled(data.exampleShape(), data.batchInputs(spread).toFloats());
   }
 
   /**

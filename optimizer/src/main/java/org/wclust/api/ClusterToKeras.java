@@ -80,9 +80,11 @@ final class ClusterToKeras {
       StageClock clock = new StageClock();
       KerasGraphBuilder.KerasGraph graph = KerasGraphBuilder.build(file, options.signature(), false);
       clock.lap("load");
-      // The .keras file keeps its per-tensor codebooks: BatchNorm-safe ones are for SavedModel outputs.
+      // The .keras file keeps its per-tensor codebooks: BatchNorm-safe ones are for SavedModel outputs, and so is
+      // the squeeze of dead units (not measured on the .keras training-mode graph).
       ClusterPipeline pipeline = new ClusterPipeline(input, graph.model(),
-          options.withBnSafeSpread(Double.POSITIVE_INFINITY), stage -> {}, listener, clock, started);
+          options.withBnSafeSpread(Double.POSITIVE_INFINITY).withSqueeze(false), stage -> {}, listener, clock,
+          started);
       pipeline.fold().plan().cluster();
       boolean tuned = options.trainData() != null;
       if (tuned) {

@@ -188,6 +188,13 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "with --calibration, leave the folded biases as folding made them (no bias correction)")
   boolean noCorrectBias;
 
+  @Option(names = "--no-squeeze",
+      description = "after fine-tuning, leave dead units as they are; by default the weights of each unit that no "
+          + "gradient of 1024 training examples reaches (e.g. a ReLU unit that never fires) go onto one centroid, "
+          + "kept only where the outputs on those examples stay the same: a smaller file (report: squeeze). Only "
+          + "with --data, one model input, a float output of 2+ classes and no size budget")
+  boolean noSqueeze;
+
   @Option(names = "--no-size",
       description = "skip the .tflite size measurement of wclust-report.json (two TFLite conversions "
           + "with Python TensorFlow); the packed and Huffman sizes are still reported")
@@ -213,7 +220,7 @@ public final class ClusterCommand implements Callable<Integer> {
         .rateWeight(rateWeight).granularity(granularity).preserveSparsity(preserveSparsity).seed(seed)
         .foldBatchNorm(!noFoldBatchNorm).bnSafeSpread(bnSafeSpread).plainFold(plainFold).int8Aware(int8Aware)
         .budgetPerLayer(budget).signature(signature).measureTfliteSize(!noSize)
-        .depthwisePerChannel(depthwisePerChannel);
+        .depthwisePerChannel(depthwisePerChannel).squeeze(!noSqueeze);
     if (correctBias && noCorrectBias) {
       throw new IllegalArgumentException("give --correct-bias or --no-correct-bias, not both");
     }

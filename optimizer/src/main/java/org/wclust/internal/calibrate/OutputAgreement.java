@@ -65,7 +65,7 @@ public record OutputAgreement(int examples, double topOneAgreement, double meanR
   }
 
   /** The output for every example, example after example. */
-  static float[] outputs(FlatModel model, Dataset data, TensorSpec output) {
+  public static float[] outputs(FlatModel model, Dataset data, TensorSpec output) {
     float[] all = null;
     try (ModelSession session = new ModelSession(model)) {
       for (int from = 0; from < data.size(); from += BATCH) {

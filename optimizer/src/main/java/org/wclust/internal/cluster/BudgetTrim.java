@@ -93,7 +93,7 @@ public final class BudgetTrim {
   }
 
   /** The model with each layer's indices (variables and clustering) replaced, SSE against the original. */
-  private static ClusteredModel withLayers(ClusteredModel model, List<ClusteredLayer> layers, List<float[]> original) {
+  static ClusteredModel withLayers(ClusteredModel model, List<ClusteredLayer> layers, List<float[]> original) {
     Map<String, ModelVariable> variables = new LinkedHashMap<>(model.model().variables());
     ImmutableList.Builder<ClusteredLayer> out = ImmutableList.builder();
     for (int t = 0; t < layers.size(); t++) {
@@ -115,7 +115,7 @@ public final class BudgetTrim {
     return new ClusteredModel(m, out.build());
   }
 
-  private static ClusteredLayer withClustering(ClusteredLayer l, TensorClustering c) {
+  static ClusteredLayer withClustering(ClusteredLayer l, TensorClustering c) {
     return new ClusteredLayer(l.weight(), l.settings(), c, l.centroidsHandle(), l.indicesHandle(),
         l.gradientScaleHandle(), l.trainableEntries(), l.sparsityMasked(), l.layout(), l.weightTensor(),
         l.gatheredTensor());
