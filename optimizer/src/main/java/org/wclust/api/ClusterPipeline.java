@@ -34,6 +34,7 @@ import org.wclust.internal.cluster.ZippedSizePredictor;
 import org.wclust.internal.data.Dataset;
 import org.wclust.internal.fold.BatchNormFolder;
 import org.wclust.internal.fold.FoldedCodebooks;
+import org.wclust.internal.graph.DilatedConvolutions;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelVariable;
 import org.wclust.internal.graph.WeightDiscovery;
@@ -327,15 +328,28 @@ final class ClusterPipeline {
     Dataset sample = trainingSample(SQUEEZE_EXAMPLES);
     TensorSpec output = Evaluation.output(model, outputKey());
     var dims = output.shape().getDimList();
+    // The gradients are taken on the inference graph, where a dilated convolution's would crash the JVM
+    // (a Keras file fine-tunes in its training-mode twin, which rewrites them).
     if (sample == null || output.dtype() != DataType.DT_FLOAT || dims.isEmpty()
-        || dims.get(dims.size() - 1).getSize() < 2) {
+        || dims.get(dims.size() - 1).getSize() < 2 || DilatedConvolutions.first(model, n -> true) != null) {
       return t;
     }
     progress.accept("looking for units that no gradient of " + sample.size() + " training examples reaches");
     long started = System.nanoTime();
     ClusteredModel tunedModel = t.clustered();
-    Map<String, float[]> reach = Calibration.reach(withClusteredValues(tunedModel, tunedModel.layers()),
-        rateInputs.targets(), sample, outputKey(), options.fineTune().seed());
+    Map<String, float[]> reach;
+    try {
+      reach = Calibration.reach(withClusteredValues(tunedModel, tunedModel.layers()), rateInputs.targets(), sample,
+          outputKey(), options.fineTune().seed());
+    } catch (RuntimeException e) {
+      // An op without a gradient in the inference graph (fine-tuning may have used a training graph): the
+      // squeeze only makes the file smaller, so the model goes out as fine-tuning left it.
+      progress.accept("no dead units looked for: " + e.getMessage());
+      JsonObject skipped = new JsonObject();
+      skipped.addProperty("skipped", String.valueOf(e.getMessage()));
+      extraReport.add("squeeze", skipped);
+      return t;
+    }
     DeadUnitSqueeze.Result s = DeadUnitSqueeze.squeeze(tunedModel, rateInputs.values(), reach,
         layers -> OutputAgreement.outputs(withClusteredValues(tunedModel, layers), sample, output));
     progress.accept("put " + s.collapsedUnits() + " of " + s.deadUnits() + " dead units on one centroid each ("

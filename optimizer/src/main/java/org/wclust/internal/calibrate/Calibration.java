@@ -58,86 +58,31 @@ public final class Calibration {
    */
   public static Map<String, float[]> fisher(FlatModel model, List<WeightTensor> targets, Dataset data,
       String outputKey) {
-    TensorSpec output = Evaluation.output(model, outputKey);
-    int[] topOne = topOne(model, data, output);
-    TensorSpec input = model.signature().inputs().get(0);
-    try (ModelSession session = new ModelSession(model)) {
-      Graph graph = session.graph();
-      Ops tf = Ops.create(graph).withSubScope(SCOPE);
-      Operand<TFloat32> logits = logits(model, graph, tf, output.tensorName());
-      Placeholder<TInt32> label = tf.withName("label").placeholder(TInt32.class);
-      int classes = (int) logits.shape().get(logits.shape().numDimensions() - 1);
-      Operand<TFloat32> oneHot = tf.oneHot(label, tf.constant(classes), tf.constant(1f), tf.constant(0f));
-      Operand<TFloat32> loss = tf.sum(tf.nn.softmaxCrossEntropyWithLogits(logits, oneHot).loss(), tf.constant(0));
-
-      List<Output<?>> xs = new ArrayList<>();
-      List<Integer> owner = new ArrayList<>();
-      for (int t = 0; t < targets.size(); t++) {
-        for (NodeDef read : WeightDiscovery.reads(model, targets.get(t).handleNode())) {
-          xs.add(graph.operationOrThrow(read.getName()).output(0));
-          owner.add(t);
-        }
-      }
-      Output<?>[] grads = graph.addGradients(SCOPE + "_gradients", new Output<?>[] {loss.asOutput()},
-          xs.toArray(new Output<?>[0]), null);
-      double[][] sum = new double[targets.size()][];
-      for (int t = 0; t < targets.size(); t++) {
-        sum[t] = new double[(int) targets.get(t).params()];
-      }
-      Session s = session.session();
-      for (int e = 0; e < data.size(); e++) {
-        Session.Runner runner = s.runner();
-        List<Tensor> fed = new ArrayList<>();
-        try {
-          // In the dtype the model's input declares (uint8 pixels, int64 ids), as fine-tuning feeds it.
-          Tensor x = ModelInputs.feeds(data, new int[] {e}, model).get(input.key()).toTensor();
-          fed.add(x);
-          Tensor y = HostTensor.ofInts(new long[] {1}, new int[] {topOne[e]}).toTensor();
-          fed.add(y);
-          runner.feed(input.tensorName(), x).feed(label.asOutput(), y);
-          List<Integer> fetched = new ArrayList<>();
-          for (int g = 0; g < grads.length; g++) {
-            if (grads[g] != null) {
-              runner.fetch(grads[g]);
-              fetched.add(g);
-            }
-          }
-          // Reads of one weight add up before squaring.
-          float[][] perWeight = new float[targets.size()][];
-          try (Result result = runner.run()) {
-            for (int f = 0; f < fetched.size(); f++) {
-              float[] g = HostTensor.copyOf(result.get(f)).toFloats();
-              int t = owner.get(fetched.get(f));
-              if (perWeight[t] == null) {
-                perWeight[t] = g;
-              } else {
-                for (int i = 0; i < g.length; i++) {
-                  perWeight[t][i] += g[i];
-                }
-              }
-            }
-          }
-          for (int t = 0; t < targets.size(); t++) {
-            if (perWeight[t] != null) {
-              for (int i = 0; i < perWeight[t].length; i++) {
-                sum[t][i] += perWeight[t][i] * (double) perWeight[t][i];
-              }
-            }
-          }
-        } finally {
-          fed.forEach(Tensor::close);
-        }
-      }
-      Map<String, float[]> out = new LinkedHashMap<>();
-      for (int t = 0; t < targets.size(); t++) {
-        float[] f = new float[sum[t].length];
-        for (int i = 0; i < f.length; i++) {
-          f[i] = (float) (sum[t][i] / data.size());
-        }
-        out.put(targets.get(t).name(), f);
-      }
-      return out;
+    double[][] sum = new double[targets.size()][];
+    for (int t = 0; t < targets.size(); t++) {
+      sum[t] = new double[(int) targets.get(t).params()];
     }
+    float[] ones = new float[data.size()];
+    java.util.Arrays.fill(ones, 1f);
+    // One example at a time: a batch gradient would square sums, not sum squares.
+    lossGradients(model, targets, data, outputKey, ones, 1, perWeight -> {
+      for (int t = 0; t < targets.size(); t++) {
+        if (perWeight[t] != null) {
+          for (int i = 0; i < perWeight[t].length; i++) {
+            sum[t][i] += perWeight[t][i] * (double) perWeight[t][i];
+          }
+        }
+      }
+    });
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (int t = 0; t < targets.size(); t++) {
+      float[] f = new float[sum[t].length];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = (float) (sum[t][i] / data.size());
+      }
+      out.put(targets.get(t).name(), f);
+    }
+    return out;
   }
 
   /**
@@ -151,13 +96,41 @@ public final class Calibration {
    */
   public static Map<String, float[]> reach(FlatModel model, List<WeightTensor> targets, Dataset data,
       String outputKey, long seed) {
-    TensorSpec output = Evaluation.output(model, outputKey);
-    int[] topOne = topOne(model, data, output);
     java.util.Random random = new java.util.Random(seed);
     float[] exampleWeights = new float[data.size()];
     for (int e = 0; e < exampleWeights.length; e++) {
       exampleWeights[e] = 0.5f + random.nextFloat();
     }
+    float[][] sum = new float[targets.size()][];
+    for (int t = 0; t < targets.size(); t++) {
+      sum[t] = new float[(int) targets.get(t).params()];
+    }
+    lossGradients(model, targets, data, outputKey, exampleWeights, REACH_BATCH, perWeight -> {
+      for (int t = 0; t < targets.size(); t++) {
+        if (perWeight[t] != null) {
+          for (int i = 0; i < perWeight[t].length; i++) {
+            sum[t][i] += Math.abs(perWeight[t][i]);
+          }
+        }
+      }
+    });
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (int t = 0; t < targets.size(); t++) {
+      out.put(targets.get(t).name(), sum[t]);
+    }
+    return out;
+  }
+
+  /**
+   * For each batch of {@code batchSize} examples in order, the gradient of {@code Σ_e weight_e · CE(e)}
+   * (the cross-entropy against the model's own top-1 class) with respect to each weight of {@code targets},
+   * handed to {@code perBatch} per target in element order (null where no gradient reaches the tensor;
+   * reads of one weight added up).
+   */
+  private static void lossGradients(FlatModel model, List<WeightTensor> targets, Dataset data, String outputKey,
+      float[] exampleWeights, int batchSize, java.util.function.Consumer<float[][]> perBatch) {
+    TensorSpec output = Evaluation.output(model, outputKey);
+    int[] topOne = topOne(model, data, output);
     TensorSpec input = model.signature().inputs().get(0);
     try (ModelSession session = new ModelSession(model)) {
       Graph graph = session.graph();
@@ -179,12 +152,8 @@ public final class Calibration {
       }
       Output<?>[] grads = graph.addGradients(SCOPE + "_gradients", new Output<?>[] {loss.asOutput()},
           xs.toArray(new Output<?>[0]), null);
-      float[][] sum = new float[targets.size()][];
-      for (int t = 0; t < targets.size(); t++) {
-        sum[t] = new float[(int) targets.get(t).params()];
-      }
-      for (int from = 0; from < data.size(); from += REACH_BATCH) {
-        int[] batch = java.util.stream.IntStream.range(from, Math.min(data.size(), from + REACH_BATCH)).toArray();
+      for (int from = 0; from < data.size(); from += batchSize) {
+        int[] batch = java.util.stream.IntStream.range(from, Math.min(data.size(), from + batchSize)).toArray();
         int[] labels = new int[batch.length];
         float[] weights = new float[batch.length];
         for (int j = 0; j < batch.length; j++) {
@@ -194,6 +163,7 @@ public final class Calibration {
         Session.Runner runner = session.session().runner();
         List<Tensor> fed = new ArrayList<>();
         try {
+          // In the dtype the model's input declares (uint8 pixels, int64 ids), as fine-tuning feeds it.
           Tensor x = ModelInputs.feeds(data, batch, model).get(input.key()).toTensor();
           fed.add(x);
           Tensor y = HostTensor.ofInts(new long[] {batch.length}, labels).toTensor();
@@ -208,9 +178,8 @@ public final class Calibration {
               fetched.add(g);
             }
           }
+          float[][] perWeight = new float[targets.size()][];
           try (Result result = runner.run()) {
-            // Reads of one weight add up before the absolute value, as the model's gradient does.
-            float[][] perWeight = new float[targets.size()][];
             for (int f = 0; f < fetched.size(); f++) {
               float[] g = HostTensor.copyOf(result.get(f)).toFloats();
               int t = owner.get(fetched.get(f));
@@ -222,23 +191,12 @@ public final class Calibration {
                 }
               }
             }
-            for (int t = 0; t < targets.size(); t++) {
-              if (perWeight[t] != null) {
-                for (int i = 0; i < perWeight[t].length; i++) {
-                  sum[t][i] += Math.abs(perWeight[t][i]);
-                }
-              }
-            }
           }
+          perBatch.accept(perWeight);
         } finally {
           fed.forEach(Tensor::close);
         }
       }
-      Map<String, float[]> out = new LinkedHashMap<>();
-      for (int t = 0; t < targets.size(); t++) {
-        out.put(targets.get(t).name(), sum[t]);
-      }
-      return out;
     }
   }
 

@@ -31,6 +31,7 @@ import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredLayer;
 import org.wclust.internal.cluster.ClusteredModel;
 import org.wclust.internal.cluster.ClusteredWeight;
+import org.wclust.internal.graph.DilatedConvolutions;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
 import org.wclust.internal.graph.ModelVariable;
@@ -294,17 +295,11 @@ final class TrainingGraph implements TrainingSteps {
    * Java's natives crash the JVM on them: refuse with a message rather than die.
    */
   private static void refuseDilatedConvolutions(FlatModel model, Set<String> needed) {
-    for (NodeDef node : model.graph().getNodeList()) {
-      boolean conv = node.getOp().startsWith("Conv2D") || node.getOp().startsWith("DepthwiseConv2dNative");
-      if (!conv || !needed.contains(node.getName())) {
-        continue;
-      }
-      org.tensorflow.proto.AttrValue dilations = node.getAttrMap().get("dilations");
-      if (dilations != null && dilations.getList().getIList().stream().anyMatch(d -> d > 1)) {
-        throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a dilated "
-            + node.getOp() + ", whose gradient TensorFlow's CPU kernels do not compute (a Keras file "
-            + "with --no-fold-bn is trained in its training-mode graph, which handles dilations)");
-      }
+    NodeDef node = DilatedConvolutions.first(model, needed::contains);
+    if (node != null) {
+      throw new IllegalArgumentException("cannot fine-tune: " + node.getName() + " is a dilated "
+          + node.getOp() + ", whose gradient TensorFlow's CPU kernels do not compute (a Keras file "
+          + "with --no-fold-bn is trained in its training-mode graph, which handles dilations)");
     }
   }
 
