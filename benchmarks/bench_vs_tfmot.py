@@ -15,6 +15,8 @@ missing); the seeds are then the tools' fine-tuning seeds. Then for every k it r
   tfmot-kmeans++   tfmot cluster_weights, CentroidInitialization.KMEANS_PLUS_PLUS
   tfmot-linear     tfmot cluster_weights, CentroidInitialization.LINEAR
   wclust-default   wclust cluster --clusters K                 (no other clustering flag)
+  wclust-no-squeeze  wclust cluster --clusters K --no-squeeze  (the default without putting dead units'
+                   weights on one centroid after fine-tuning)
   wclust-optimal   wclust cluster --clusters K --init optimal  (minimum squared error)
   wclust-budget    wclust cluster --clusters K --target-size B, B = tfmot-linear's zipped size at k
   wclust-budget-layers  wclust cluster --clusters K --target-size B --budget (the same B; a clustering
@@ -53,10 +55,11 @@ PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
 SCALE = 1.0 / 255.0
 FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
 ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget",
-               "wclust-depthwise-channel", "wclust-budget-layers"]
+               "wclust-depthwise-channel", "wclust-budget-layers", "wclust-no-squeeze"]
 BUDGET_METHODS = {"wclust-budget": [], "wclust-budget-layers": ["--budget"]}  # plus --target-size B
 WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
-                "wclust-depthwise-channel": ["--depthwise-per-channel"]}  # wclust-budget: --target-size B
+                "wclust-depthwise-channel": ["--depthwise-per-channel"],
+                "wclust-no-squeeze": ["--no-squeeze"]}  # wclust-budget: --target-size B
 MODELS = {
     "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
                           "methods": ALL_METHODS[:5] + ["wclust-budget-layers"]},
