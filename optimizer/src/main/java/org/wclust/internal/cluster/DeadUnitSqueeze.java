@@ -9,13 +9,13 @@ import java.util.stream.IntStream;
 /**
  * After fine-tuning, puts every weight of each dead unit on one centroid. A unit (one output channel of
  * a clustered kernel: its slice along the last axis) is dead when no example's gradient reaches any of
- * its weights, e.g. a ReLU unit that never fires. Its weights
- * then spend bits on nothing; all on the tensor's most frequent centroid, they take the shortest code,
- * and, being contiguous in TFLite's output-channel-major kernels, deflate to almost nothing.
+ * its weights, e.g. a ReLU unit that never fires. Its weights then spend bits on nothing; all on the
+ * tensor's most frequent centroid, they take the shortest code, and, being contiguous in TFLite's
+ * output-channel-major kernels, deflate to almost nothing.
  *
  * <p>A collapse can revive the unit: its pre-activation moves with its weights. Moving weights that no
- * gradient reaches one by one to shorter codes, in both directions and on both sides of dead units, took the
- * benchmark CNN from 89.7 % to 54.4 % (k = 16, seed 1). So every collapse is kept only when the model's
+ * gradient reaches one by one to shorter codes, in both directions and on both sides of dead units,
+ * took the benchmark CNN from 89.7 % to 54.4 % (k = 16, seed 1). So every collapse is kept only when the model's
  * outputs on the check examples stay what they were (a unit that stays dead contributes exactly zero),
  * tried for a tensor's dead units all together, then each half, on each of its {@link #CANDIDATES} most
  * frequent centroids in turn, at most {@link #MAX_EVALUATIONS} times in all; a dead unit that no try
