@@ -350,8 +350,11 @@ final class ClusterPipeline {
       extraReport.add("squeeze", skipped);
       return t;
     }
+    // Its output passes cost at most a fifth of the examples fine-tuning went through (at least 2 passes).
+    long fineTuned = (long) options.fineTune().epochs() * options.trainData().size();
+    int passes = (int) Math.max(2, Math.min(DeadUnitSqueeze.MAX_EVALUATIONS, fineTuned / 5 / sample.size()));
     DeadUnitSqueeze.Result s = DeadUnitSqueeze.squeeze(tunedModel, rateInputs.values(), reach,
-        layers -> OutputAgreement.outputs(withClusteredValues(tunedModel, layers), sample, output));
+        layers -> OutputAgreement.outputs(withClusteredValues(tunedModel, layers), sample, output), passes);
     progress.accept("put " + s.collapsedUnits() + " of " + s.deadUnits() + " dead units on one centroid each ("
         + s.weightsMoved() + " weights moved)");
     JsonObject report = new JsonObject();

@@ -18,17 +18,18 @@ import java.util.stream.IntStream;
  * took the benchmark CNN from 89.7 % to 54.4 % (k = 16, seed 1). So every collapse is kept only when the model's
  * outputs on the check examples stay what they were (a unit that stays dead contributes exactly zero),
  * tried for a tensor's dead units all together, then each half, on each of its {@link #CANDIDATES} most
- * frequent centroids in turn, at most {@link #MAX_EVALUATIONS} times in all; a dead unit that no try
- * keeps stays as fine-tuning left it.
+ * frequent centroids in turn, as many times in all as the caller allows (at most {@link
+ * #MAX_EVALUATIONS}); a dead unit that no try keeps stays as fine-tuning left it.
  */
 public final class DeadUnitSqueeze {
   /** How many of a tensor's most frequent centroids its dead units are tried on. */
   static final int CANDIDATES = 4;
   /**
-   * The most times the outputs are computed (each a pass over the check examples): a model with dead units
-   * in many tensors keeps the collapses found within them, the rest of its dead units stay.
+   * The most times the outputs are computed (each a pass over the check examples), whatever the caller
+   * allows: a model with dead units in many tensors keeps the collapses found within them, the rest of its
+   * dead units stay.
    */
-  static final int MAX_EVALUATIONS = 40;
+  public static final int MAX_EVALUATIONS = 40;
   /** The largest change of an output, relative to its size (at least 1), that still counts as none. */
   static final double TOLERANCE = 1e-6;
 
@@ -51,10 +52,12 @@ public final class DeadUnitSqueeze {
   private final Outputs outputs;
   private final float[] reference;
   private final List<ClusteredLayer> layers;
+  private final int maxEvaluations;
   private int evaluations;
 
-  private DeadUnitSqueeze(ClusteredModel model, Outputs outputs) {
+  private DeadUnitSqueeze(ClusteredModel model, Outputs outputs, int maxEvaluations) {
     this.outputs = outputs;
+    this.maxEvaluations = Math.min(maxEvaluations, MAX_EVALUATIONS);
     this.layers = new ArrayList<>(model.layers());
     this.reference = outputs.of(layers);
     this.evaluations = 1;
@@ -64,10 +67,11 @@ public final class DeadUnitSqueeze {
    * @param original per clustered layer, its weights before clustering (the SSE the result reports)
    * @param reach per weight name, per weight zero where no example's gradient reaches it on the
    *     fine-tuned model (e.g. {@link org.wclust.internal.calibrate.Calibration#reach}, or the Fisher)
+   * @param maxEvaluations the most times {@code outputs} may be computed, the reference included
    */
   public static Result squeeze(ClusteredModel model, List<float[]> original, Map<String, float[]> reach,
-      Outputs outputs) {
-    DeadUnitSqueeze s = new DeadUnitSqueeze(model, outputs);
+      Outputs outputs, int maxEvaluations) {
+    DeadUnitSqueeze s = new DeadUnitSqueeze(model, outputs, maxEvaluations);
     int dead = 0;
     int collapsed = 0;
     long moved = 0;
@@ -89,7 +93,7 @@ public final class DeadUnitSqueeze {
       int[] indices = before.clone();
       List<Integer> remaining = new ArrayList<>(units);
       for (int c : mostFrequent(indices, l.clustering().codebook().length)) {
-        if (remaining.isEmpty() || s.evaluations >= MAX_EVALUATIONS) {
+        if (remaining.isEmpty() || s.evaluations >= s.maxEvaluations) {
           break;
         }
         List<Integer> kept = s.collapse(t, indices, remaining, c);
@@ -148,7 +152,7 @@ public final class DeadUnitSqueeze {
 
   /** Whether the outputs stay with {@code units} on centroid {@code c}; if so, the collapse is made. */
   private boolean keeps(int t, int[] indices, List<Integer> units, int c) {
-    if (evaluations >= MAX_EVALUATIONS) {
+    if (evaluations >= maxEvaluations) {
       return false;
     }
     int[] trial = indices.clone();

@@ -105,7 +105,7 @@ class DeadUnitSqueezeTest {
   private static DeadUnitSqueeze.Result squeeze(ClusteredModel tuned) {
     float[] w = tuned.layers().get(0).clustering().reconstruct();
     return DeadUnitSqueeze.squeeze(tuned, List.of(w), Map.of("dense/kernel", fisher(w)),
-        layers -> relu(layers.get(0).clustering().reconstruct()));
+        layers -> relu(layers.get(0).clustering().reconstruct()), DeadUnitSqueeze.MAX_EVALUATIONS);
   }
 
   @Test
@@ -138,11 +138,33 @@ class DeadUnitSqueezeTest {
     assertArrayEquals(CODEBOOK, r.model().layers().get(0).clustering().codebook());
   }
 
+  /**
+   * With 4 output passes, the reference takes one, units 3 and 4 together on the most frequent centroid a
+   * second (unit 3 fires: refused), unit 3 alone a third (refused) and unit 4 alone the last (kept): unit 3
+   * has no pass left for the next centroid.
+   */
+  @Test
+  void theCallersPassesBoundTheTries() {
+    int[] before = indices();
+    float[] w = model(before).layers().get(0).clustering().reconstruct();
+    DeadUnitSqueeze.Result r = DeadUnitSqueeze.squeeze(model(before), List.of(w), Map.of("dense/kernel", fisher(w)),
+        layers -> relu(layers.get(0).clustering().reconstruct()), 4);
+    assertEquals(4, r.evaluations());
+    assertEquals(1, r.collapsedUnits());
+    int[] after = r.model().layers().get(0).clustering().indices();
+    for (int i = 0; i < IN; i++) {
+      assertEquals(2, after[i * OUT + 4], "unit 4 on the most frequent centroid");
+      assertEquals(before[i * OUT + 3], after[i * OUT + 3], "unit 3 as it was");
+    }
+    assertArrayEquals(relu(w), relu(r.model().layers().get(0).clustering().reconstruct()), "outputs unchanged");
+  }
+
   @Test
   void aTensorThatNoExampleReachesStaysAsItIs() {
     ClusteredModel tuned = model(indices());
     DeadUnitSqueeze.Result r = DeadUnitSqueeze.squeeze(tuned, List.of(new float[IN * OUT]),
-        Map.of("dense/kernel", new float[IN * OUT]), layers -> relu(layers.get(0).clustering().reconstruct()));
+        Map.of("dense/kernel", new float[IN * OUT]), layers -> relu(layers.get(0).clustering().reconstruct()),
+        DeadUnitSqueeze.MAX_EVALUATIONS);
     assertEquals(0, r.deadUnits());
     assertEquals(0, r.weightsMoved());
     assertSame(tuned.layers().get(0).clustering().indices(), r.model().layers().get(0).clustering().indices());
