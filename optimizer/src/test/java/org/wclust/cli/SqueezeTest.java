@@ -10,8 +10,6 @@ import static org.wclust.internal.data.TestFiles.npy;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +27,6 @@ import org.tensorflow.types.TFloat32;
 import org.wclust.TfJavaModels;
 import org.wclust.api.Wclust;
 import org.wclust.internal.data.TestFiles;
-import picocli.CommandLine;
 
 /**
  * After fine-tuning, a dead unit's weights go onto one centroid: here hidden unit 4 of a ReLU perceptron,
@@ -103,11 +100,7 @@ class SqueezeTest {
         "--init", "optimal", "--data", data.toString(), "--loss", "mse", "--epochs", "2", "--batch-size", "32",
         "--learning-rate", "0.01", "--seed", "3", "--no-size"));
     args.addAll(List.of(more));
-    CommandLine cli = WclustCommand.commandLine();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(new StringWriter(), true));
-    cli.setErr(new PrintWriter(err, true));
-    assertEquals(0, cli.execute(args.toArray(new String[0])), err.toString());
+    CliRuns.succeed(args);
     return out;
   }
 

@@ -9,8 +9,6 @@ import static org.wclust.internal.data.TestFiles.u1;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +22,6 @@ import org.tensorflow.types.TUint8;
 import org.wclust.TfJavaModels;
 import org.wclust.api.Wclust;
 import org.wclust.internal.data.TestFiles;
-import picocli.CommandLine;
 
 /**
  * A model that takes raw uint8 pixels gets what measures the diagonal Fisher: a per-layer size budget with
@@ -66,11 +63,7 @@ class Uint8InputFisherTest {
     List<String> args = new ArrayList<>(List.of("cluster", model.toString(), "-o", out.toString(), "--clusters", "4",
         "--seed", "1", "--no-size"));
     args.addAll(List.of(more));
-    CommandLine cli = WclustCommand.commandLine();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(new StringWriter(), true));
-    cli.setErr(new PrintWriter(err, true));
-    assertEquals(0, cli.execute(args.toArray(new String[0])), err.toString());
+    CliRuns.succeed(args);
     return JsonParser.parseString(Files.readString(out.resolve(Wclust.REPORT_FILE))).getAsJsonObject();
   }
 }
