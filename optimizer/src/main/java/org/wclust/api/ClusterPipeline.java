@@ -305,7 +305,7 @@ final class ClusterPipeline {
         t = new Tuned(t.result(), trimmed.model());
       }
     }
-    if (rate == null && squeezes()) {
+    if (squeezes()) {
       t = squeeze(t);
     }
     tuned = t.result();
