@@ -204,7 +204,7 @@ public final class RateDistortion {
     long c = cnt[j] - cnt[i];
     double s = s1[j] - s1[i];
     double sse = Math.max(0, (s2[j] - s2[i]) - s * s / c);
-    return sse + lambda * c * (log2n - log2(c));
+    return sse + lambda * c * (log2n - log2OfCount(c));
   }
 
   /**
@@ -309,5 +309,25 @@ public final class RateDistortion {
 
   private static double log2(double x) {
     return Math.log(x) / Math.log(2);
+  }
+
+  /**
+   * {@link #log2} of the population counts up to {@link #COUNT_TABLE}, computed once: the dynamic program
+   * takes one per cost-table entry (atoms² / 2 per codebook, most of its time for small codebooks), and a
+   * count's log is the same number whichever codebook asks.
+   */
+  private static final int COUNT_TABLE = 1 << 18;
+
+  private static final double[] LOG2_OF_COUNT = new double[COUNT_TABLE];
+
+  static {
+    for (int c = 1; c < COUNT_TABLE; c++) {
+      LOG2_OF_COUNT[c] = log2(c);
+    }
+  }
+
+  /** {@code log2(c)} of a count (c >= 1), from the table where it holds it: the same value as {@link #log2}. */
+  private static double log2OfCount(long c) {
+    return c < COUNT_TABLE ? LOG2_OF_COUNT[(int) c] : log2(c);
   }
 }
