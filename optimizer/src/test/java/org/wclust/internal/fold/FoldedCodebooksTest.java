@@ -103,6 +103,69 @@ class FoldedCodebooksTest {
     }
   }
 
+  @Test
+  void groupingsRuledOutByTheLowerBoundWouldHaveFailedAndTheChoiceIsTheExhaustiveSearchs() {
+    // A large folded kernel (3x3x256 inputs, 64 output channels): uniform weights, factors spread up to 9x, as
+    // in a network with random BatchNorm statistics. At k = 4 the groupings of 2 to 32 codebooks have
+    // enough values per group to be bounded.
+    int channels = 64;
+    int k = 4;
+    OutputChannels layout = new OutputChannels(channels, 1);
+    Random r = new Random(5);
+    double[] factor = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      factor[c] = 0.3 + 2.4 * r.nextDouble();
+    }
+    float[] folded = new float[3 * 3 * 256 * channels];
+    for (int i = 0; i < folded.length; i++) {
+      folded[i] = (float) ((r.nextDouble() * 2 - 1) * factor[i % channels]);
+    }
+    ClusterSettings settings = optimal(k);
+    // The reference as the rule defines it: the unfolded kernel clustered, its error measured folded.
+    float[] unfolded = new float[folded.length];
+    for (int i = 0; i < folded.length; i++) {
+      unfolded[i] = (float) (folded[i] / factor[i % channels]);
+    }
+    TensorClustering u = WeightClusterer.cluster(unfolded, layout, settings);
+    double reference = 0;
+    for (int i = 0; i < folded.length; i++) {
+      double e = factor[i % channels] * (unfolded[i] - (double) u.codebook()[u.indices()[i]]);
+      reference += e * e;
+    }
+    assertTrue(WeightClusterer.cluster(folded, layout, settings).sse()
+        > FoldedCodebooks.OUTPUT_ERROR_RATIO * reference, "one folded codebook must not qualify here");
+
+    // Every grouping solved, as the rule did before the bound: the first no worse than the reference.
+    Granularity expected = Granularity.CHANNEL;
+    double expectedRatio = Double.NaN;
+    for (int groups = 2; groups < channels; groups *= 2) {
+      Granularity g = Granularity.byChannel(FoldedCodebooks.factorGroups(factor, groups));
+      double ratio = WeightClusterer.cluster(folded, layout, settings.withGranularity(g)).sse() / reference;
+      if (ratio <= 1) {
+        expected = g;
+        expectedRatio = ratio;
+        break;
+      }
+    }
+    double spread = java.util.Arrays.stream(factor).max().getAsDouble() / java.util.Arrays.stream(factor).min().getAsDouble();
+    FoldedCodebooks.Choice choice = FoldedCodebooks.againstUnfolded("k", folded, factor, layout, settings, spread,
+        FoldedCodebooks.DEFAULT_SPREAD, new HashMap<>());
+    assertEquals(expected, choice.granularity(), choice.toString());
+    assertEquals(expectedRatio, choice.errorRatio(), choice.toString());
+
+    // The bound did rule groupings out, and only ones whose solved error is above the reference.
+    FoldedCodebooks.GroupingBound bound = new FoldedCodebooks.GroupingBound(folded, null, layout, k, reference);
+    for (int groups = 2; groups < channels; groups *= 2) {
+      Granularity g = Granularity.byChannel(FoldedCodebooks.factorGroups(factor, groups));
+      if (!bound.exceeded(g)) {
+        break;
+      }
+      assertTrue(WeightClusterer.cluster(folded, layout, settings.withGranularity(g)).sse() > reference,
+          groups + " groups ruled out");
+    }
+    assertTrue(bound.ruledOut() >= 2, bound.ruledOut() + " groupings ruled out");
+  }
+
   /** Squared error of the optimal clustering into 16 values per codebook of the folded kernel. */
   private static double foldedError(float[] w, OutputChannels layout, Granularity g) {
     return WeightClusterer.cluster(w, layout, optimal(16).withGranularity(g)).sse();
