@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntUnaryOperator;
 import java.util.stream.IntStream;
 import org.wclust.internal.cluster.ClusteringLowerBound;
 import org.wclust.internal.cluster.Clusterer1D;
@@ -345,18 +346,23 @@ public final class FoldedCodebooks {
     }
     // Each optimal clustering of the folded kernel records its partitions; the chosen codebooks' are kept
     // for the kernel's clustering, which needs the same optima.
+    // One codebook whose lower bound already exceeds the limit fails without being solved; the report then
+    // gives the bound.
+    double oneAtLeast = reference == 0 ? Double.NaN
+        : GroupingBound.lowerBound(folded, null, i -> 0, 1, k);
+    boolean oneFails = GroupingBound.above(oneAtLeast, OUTPUT_ERROR_RATIO * reference);
     OptimalPartitions onePartition = new OptimalPartitions(Granularity.TENSOR, k, 1);
-    double one = WeightClusterer.cluster(folded, channels, optimal, onePartition).sse();
-    if (reference == 0 || one <= OUTPUT_ERROR_RATIO * reference) {
+    double one = oneFails ? Double.NaN : WeightClusterer.cluster(folded, channels, optimal, onePartition).sse();
+    if (!oneFails && (reference == 0 || one <= OUTPUT_ERROR_RATIO * reference)) {
       partitionsOut.put(name, onePartition);
       double ratio = reference == 0 ? 1 : one / reference;
       return new Choice(name, k, spread, Granularity.TENSOR, ratio, String.format("factors spread %.3gx, less than"
           + " %.3gx; one folded codebook has %.3gx the output error of clustering without folding (at most %.3gx):"
           + " one codebook", spread, minSpread, ratio, OUTPUT_ERROR_RATIO));
     }
-    String why = String.format("factors spread %.3gx, less than %.3gx; one folded codebook has %.3gx the output"
-        + " error of clustering without folding (more than %.3gx)", spread, minSpread, one / reference,
-        OUTPUT_ERROR_RATIO);
+    String why = String.format("factors spread %.3gx, less than %.3gx; one folded codebook has %s%.3gx the output"
+        + " error of clustering without folding (more than %.3gx)", spread, minSpread, oneFails ? "at least " : "",
+        (oneFails ? oneAtLeast : one) / reference, OUTPUT_ERROR_RATIO);
     int count = factor.length;
     GroupingBound bound = new GroupingBound(folded, null, channels, k, reference);
     for (int groups = 2; groups < count; groups *= 2) {
@@ -462,8 +468,7 @@ public final class FoldedCodebooks {
      */
     boolean exceeded(Granularity grouping) {
       int groups = grouping.groups(channels);
-      int bins = BINS_PER_CLUSTER * k;
-      if (!bounding || !(limit > 0) || values.length / groups < (long) VALUES_PER_BIN * bins) {
+      if (!bounding || !(limit > 0) || !worthBounding(values.length, groups, k)) {
         return false;
       }
       if (channelOf == null) {
@@ -473,14 +478,31 @@ public final class FoldedCodebooks {
         }
       }
       int[] channelOf = this.channelOf;
-      double lower = ClusteringLowerBound.sum(values, weights, i -> grouping.groupOf(channelOf[i]), groups, k,
-          bins);
-      if (lower > limit * (1 + ROUNDING)) {
+      if (above(lowerBound(values, weights, i -> grouping.groupOf(channelOf[i]), groups, k), limit)) {
         ruledOut++;
         return true;
       }
       bounding = false;
       return false;
+    }
+
+    /** Whether groups of this many values on average are worth bounding ({@link #VALUES_PER_BIN}). */
+    private static boolean worthBounding(int values, int groups, int k) {
+      return values / groups >= (long) VALUES_PER_BIN * BINS_PER_CLUSTER * k;
+    }
+
+    /**
+     * {@link ClusteringLowerBound#sum} at {@link #BINS_PER_CLUSTER}, or NaN where the groups are too small
+     * to be worth bounding.
+     */
+    static double lowerBound(float[] values, float[] weights, IntUnaryOperator groupOf, int groups, int k) {
+      return worthBounding(values.length, groups, k)
+          ? ClusteringLowerBound.sum(values, weights, groupOf, groups, k, BINS_PER_CLUSTER * k) : Double.NaN;
+    }
+
+    /** Whether a lower bound (NaN: none) proves the optimum above {@code limit}, rounding allowed for. */
+    static boolean above(double lowerBound, double limit) {
+      return lowerBound > limit * (1 + ROUNDING);
     }
 
     /** How many groupings were ruled out. */

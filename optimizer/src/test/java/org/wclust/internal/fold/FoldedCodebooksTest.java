@@ -152,6 +152,12 @@ class FoldedCodebooksTest {
         FoldedCodebooks.DEFAULT_SPREAD, new HashMap<>());
     assertEquals(expected, choice.granularity(), choice.toString());
     assertEquals(expectedRatio, choice.errorRatio(), choice.toString());
+    // One codebook was ruled out by its bound too, which the reason gives.
+    double oneExact = WeightClusterer.cluster(folded, layout, settings).sse() / reference;
+    double oneBound = FoldedCodebooks.GroupingBound.lowerBound(folded, null, i -> 0, 1, k) / reference;
+    assertTrue(oneBound > FoldedCodebooks.OUTPUT_ERROR_RATIO && oneBound <= oneExact, oneBound + " vs " + oneExact);
+    assertTrue(choice.reason().contains(String.format("one folded codebook has at least %.3gx", oneBound)),
+        choice.reason());
 
     // The bound did rule groupings out, and only ones whose solved error is above the reference.
     FoldedCodebooks.GroupingBound bound = new FoldedCodebooks.GroupingBound(folded, null, layout, k, reference);
