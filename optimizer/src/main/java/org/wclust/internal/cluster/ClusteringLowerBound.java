@@ -41,19 +41,14 @@ public final class ClusteringLowerBound {
    */
   public static double sum(float[] values, float[] weights, IntUnaryOperator groupOf, int groups, int k,
       int bins) {
-    checkArgument(k >= 1 && bins >= 1 && groups >= 1, "k %s, bins %s, groups %s", k, bins, groups);
-    checkArgument(weights == null || weights.length == values.length, "%s weights for %s values",
-        weights == null ? 0 : weights.length, values.length);
-    int n = values.length;
-    int[] group = new int[n];
+    checkArgument(groups >= 1, "groups %s", groups);
     double[] min = new double[groups];
     double[] max = new double[groups];
     java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
     java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
     boolean[] unusable = new boolean[groups];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < values.length; i++) {
       int g = groupOf.applyAsInt(i);
-      group[i] = g;
       float v = values[i];
       if (!Float.isFinite(v)) {
         unusable[g] = true;
@@ -61,6 +56,26 @@ public final class ClusteringLowerBound {
       min[g] = Math.min(min[g], v);
       max[g] = Math.max(max[g], v);
     }
+    for (int g = 0; g < groups; g++) {
+      if (unusable[g]) {
+        max[g] = min[g] = 0; // bounds at 0
+      }
+    }
+    return sum(values, weights, groupOf, min, max, k, bins);
+  }
+
+  /**
+   * As {@link #sum(float[], float[], IntUnaryOperator, int, int, int)}, given each group's smallest and
+   * largest value (finite; a group whose two are equal bounds at 0), so the values are read once.
+   */
+  public static double sum(float[] values, float[] weights, IntUnaryOperator groupOf, double[] min, double[] max,
+      int k, int bins) {
+    int groups = min.length;
+    checkArgument(k >= 1 && bins >= 1 && groups >= 1 && max.length == groups, "k %s, bins %s, groups %s", k,
+        bins, groups);
+    checkArgument(weights == null || weights.length == values.length, "%s weights for %s values",
+        weights == null ? 0 : weights.length, values.length);
+    int n = values.length;
     // Bin sums about each group's midpoint, which keeps the cancellation in x² - (x)²/w small.
     double[] w = new double[groups * bins];
     double[] s1 = new double[groups * bins];
@@ -73,8 +88,8 @@ public final class ClusteringLowerBound {
       centre[g] = (min[g] + max[g]) / 2;
     }
     for (int i = 0; i < n; i++) {
-      int g = group[i];
-      if (unusable[g]) {
+      int g = groupOf.applyAsInt(i);
+      if (!(scale[g] > 0)) {
         continue;
       }
       double x = values[i];
@@ -89,7 +104,7 @@ public final class ClusteringLowerBound {
     }
     double total = 0;
     for (int g = 0; g < groups; g++) {
-      if (!unusable[g] && max[g] > min[g]) {
+      if (scale[g] > 0) {
         total += relaxedOptimum(w, s1, s2, g * bins, bins, k);
       }
     }

@@ -48,10 +48,25 @@ public final class WeightClusterer {
     // Members of each group, in element order.
     int[] groupOf = new int[values.length];
     int[] sizes = new int[groups];
-    for (int i = 0; i < values.length; i++) {
-      int g = groups == 1 ? 0 : granularity.groupOf(channels.channelOf(i));
-      groupOf[i] = g;
-      sizes[g]++;
+    if (groups == 1) {
+      sizes[0] = values.length;
+    } else {
+      // Element i is in channel (i / stride) % count: counted along instead of divided per element.
+      long stride = channels.stride();
+      int count = channels.count();
+      int channel = 0;
+      long inStride = 0;
+      for (int i = 0; i < values.length; i++) {
+        int g = granularity.groupOf(channel);
+        groupOf[i] = g;
+        sizes[g]++;
+        if (++inStride == stride) {
+          inStride = 0;
+          if (++channel == count) {
+            channel = 0;
+          }
+        }
+      }
     }
     float[][] members = new float[groups][];
     float[][] memberWeights = importance == null ? null : new float[groups][];

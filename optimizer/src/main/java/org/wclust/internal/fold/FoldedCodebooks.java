@@ -438,14 +438,22 @@ public final class FoldedCodebooks {
     static final int BINS_PER_CLUSTER = 64;
     /** Bounded only with at least this many values per bin (per group, on average). */
     static final int VALUES_PER_BIN = 16;
+    /**
+     * A grouping ruled out by less than this factor over the limit stops the bounding: the next grouping's
+     * error is lower (on ResNet50 the 8 groups ruled out at 1.02-1.04 × the reference by a bound 0.94 of
+     * their optimum, the 16 that follow have 1.00-1.02 × and a bound well below).
+     */
+    static final double NEXT_MARGIN = 1.1;
     /** Relative allowance for rounding in the bound's and the solver's sums. */
     private static final double ROUNDING = 1e-9;
 
     private final float[] values;
     private final float[] weights;
     private final OutputChannels outputChannels;
-    /** Each value's output channel, made on first use. */
+    /** Each value's output channel and each channel's smallest and largest value, made on first use. */
     private int[] channelOf;
+    private double[] channelMin;
+    private double[] channelMax;
     private final int channels;
     private final int k;
     private final double limit;
@@ -471,19 +479,58 @@ public final class FoldedCodebooks {
       if (!bounding || !(limit > 0) || !worthBounding(values.length, groups, k)) {
         return false;
       }
-      if (channelOf == null) {
-        channelOf = new int[values.length];
-        for (int i = 0; i < values.length; i++) {
-          channelOf[i] = outputChannels.channelOf(i);
-        }
+      if (channelOf == null && !readChannels()) {
+        bounding = false; // a non-finite value: the solver refuses the kernel anyway
+        return false;
+      }
+      double[] min = new double[groups];
+      double[] max = new double[groups];
+      java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+      java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+      for (int c = 0; c < channels; c++) {
+        int g = grouping.groupOf(c);
+        min[g] = Math.min(min[g], channelMin[c]);
+        max[g] = Math.max(max[g], channelMax[c]);
       }
       int[] channelOf = this.channelOf;
-      if (above(lowerBound(values, weights, i -> grouping.groupOf(channelOf[i]), groups, k), limit)) {
+      double lower = ClusteringLowerBound.sum(values, weights, i -> grouping.groupOf(channelOf[i]), min, max, k,
+          BINS_PER_CLUSTER * k);
+      if (above(lower, limit)) {
         ruledOut++;
+        // Finer groupings have less error: one ruled out by a small margin leaves the next little chance.
+        bounding = lower > NEXT_MARGIN * limit;
         return true;
       }
       bounding = false;
       return false;
+    }
+
+    /** Each value's channel and each channel's range, once per kernel; false if a value is not finite. */
+    private boolean readChannels() {
+      channelOf = new int[values.length];
+      channelMin = new double[channels];
+      channelMax = new double[channels];
+      java.util.Arrays.fill(channelMin, Double.POSITIVE_INFINITY);
+      java.util.Arrays.fill(channelMax, Double.NEGATIVE_INFINITY);
+      long stride = outputChannels.stride();
+      int channel = 0;
+      long inStride = 0;
+      for (int i = 0; i < values.length; i++) {
+        float v = values[i];
+        if (!Float.isFinite(v)) {
+          return false;
+        }
+        channelOf[i] = channel;
+        channelMin[channel] = Math.min(channelMin[channel], v);
+        channelMax[channel] = Math.max(channelMax[channel], v);
+        if (++inStride == stride) {
+          inStride = 0;
+          if (++channel == channels) {
+            channel = 0;
+          }
+        }
+      }
+      return true;
     }
 
     /** Whether groups of this many values on average are worth bounding ({@link #VALUES_PER_BIN}). */
