@@ -46,26 +46,17 @@ public final class WeightClusterer {
     Granularity granularity = settings.granularity();
     int groups = granularity.groups(channels.count());
     // Members of each group, in element order.
-    int[] groupOf = new int[values.length];
     int[] sizes = new int[groups];
+    int[] groupOf;
     if (groups == 1) {
+      groupOf = new int[values.length];
       sizes[0] = values.length;
     } else {
-      // Element i is in channel (i / stride) % count: counted along instead of divided per element.
-      long stride = channels.stride();
-      int count = channels.count();
-      int channel = 0;
-      long inStride = 0;
+      groupOf = channels.channelOfEach(values.length);
       for (int i = 0; i < values.length; i++) {
-        int g = granularity.groupOf(channel);
+        int g = granularity.groupOf(groupOf[i]);
         groupOf[i] = g;
         sizes[g]++;
-        if (++inStride == stride) {
-          inStride = 0;
-          if (++channel == count) {
-            channel = 0;
-          }
-        }
       }
     }
     float[][] members = new float[groups][];

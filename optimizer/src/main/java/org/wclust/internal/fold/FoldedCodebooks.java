@@ -507,28 +507,19 @@ public final class FoldedCodebooks {
 
     /** Each value's channel and each channel's range, once per kernel; false if a value is not finite. */
     private boolean readChannels() {
-      channelOf = new int[values.length];
+      channelOf = outputChannels.channelOfEach(values.length);
       channelMin = new double[channels];
       channelMax = new double[channels];
       java.util.Arrays.fill(channelMin, Double.POSITIVE_INFINITY);
       java.util.Arrays.fill(channelMax, Double.NEGATIVE_INFINITY);
-      long stride = outputChannels.stride();
-      int channel = 0;
-      long inStride = 0;
       for (int i = 0; i < values.length; i++) {
         float v = values[i];
         if (!Float.isFinite(v)) {
           return false;
         }
-        channelOf[i] = channel;
-        channelMin[channel] = Math.min(channelMin[channel], v);
-        channelMax[channel] = Math.max(channelMax[channel], v);
-        if (++inStride == stride) {
-          inStride = 0;
-          if (++channel == channels) {
-            channel = 0;
-          }
-        }
+        int c = channelOf[i];
+        channelMin[c] = Math.min(channelMin[c], v);
+        channelMax[c] = Math.max(channelMax[c], v);
       }
       return true;
     }

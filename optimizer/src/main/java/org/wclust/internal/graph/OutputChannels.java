@@ -18,6 +18,26 @@ public record OutputChannels(int count, long stride) {
     return (int) ((flatIndex / stride) % count);
   }
 
+  /**
+   * {@link #channelOf} of every element of a tensor of {@code length} elements, counted along the layout
+   * (a long division per element costs more than the clustering's per-element work).
+   */
+  public int[] channelOfEach(int length) {
+    int[] out = new int[length];
+    int channel = 0;
+    long inStride = 0;
+    for (int i = 0; i < length; i++) {
+      out[i] = channel;
+      if (++inStride == stride) {
+        inStride = 0;
+        if (++channel == count) {
+          channel = 0;
+        }
+      }
+    }
+    return out;
+  }
+
   /** The whole tensor as one channel. */
   public static OutputChannels single(long size) {
     return new OutputChannels(1, Math.max(1, size));
