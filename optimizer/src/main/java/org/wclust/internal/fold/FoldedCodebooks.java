@@ -344,13 +344,13 @@ public final class FoldedCodebooks {
       double e = factor[channels.channelOf(i)] * (unfolded[i] - (double) u.codebook()[u.indices()[i]]);
       reference += e * e;
     }
-    // Each optimal clustering of the folded kernel records its partitions; the chosen codebooks' are kept
-    // for the kernel's clustering, which needs the same optima.
     // One codebook whose lower bound already exceeds the limit fails without being solved; the report then
     // gives the bound.
     double oneAtLeast = reference == 0 ? Double.NaN
         : GroupingBound.lowerBound(folded, null, i -> 0, 1, k);
     boolean oneFails = GroupingBound.above(oneAtLeast, OUTPUT_ERROR_RATIO * reference);
+    // Each optimal clustering of the folded kernel records its partitions; the chosen codebooks' are kept
+    // for the kernel's clustering, which needs the same optima.
     OptimalPartitions onePartition = new OptimalPartitions(Granularity.TENSOR, k, 1);
     double one = oneFails ? Double.NaN : WeightClusterer.cluster(folded, channels, optimal, onePartition).sse();
     if (!oneFails && (reference == 0 || one <= OUTPUT_ERROR_RATIO * reference)) {
