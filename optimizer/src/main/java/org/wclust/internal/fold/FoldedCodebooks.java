@@ -436,8 +436,13 @@ public final class FoldedCodebooks {
      * the groupings that fail before the chosen one have 1.08-1.6 × the reference (1.00-1.02 just before it).
      */
     static final int BINS_PER_CLUSTER = 64;
-    /** Bounded only with at least this many values per bin (per group, on average). */
+    /**
+     * At least this many values per bin (per group, on average): below, the bound's own dynamic program
+     * over the bins costs about as much as solving the groups. Smaller groups get fewer bins, down to
+     * {@link #MIN_BINS_PER_CLUSTER} (a bound about 0.8 of the optimum, still enough for the coarsest groupings).
+     */
     static final int VALUES_PER_BIN = 16;
+    static final int MIN_BINS_PER_CLUSTER = 16;
     /**
      * A grouping ruled out by less than this factor over the limit stops the bounding: the next grouping's
      * error is lower (on ResNet50 the 8 groups ruled out at 1.02-1.04 × the reference by a bound 0.94 of
@@ -470,13 +475,13 @@ public final class FoldedCodebooks {
     }
 
     /**
-     * Whether {@code grouping}'s optimal error certainly exceeds the limit. Only groupings of at least
-     * {@link #VALUES_PER_BIN} values per bin on average are bounded: on fewer the bound's own dynamic
-     * program over the bins costs about as much as solving the groups.
+     * Whether {@code grouping}'s optimal error certainly exceeds the limit; groupings too small for
+     * {@link #bins} are not bounded.
      */
     boolean exceeded(Granularity grouping) {
       int groups = grouping.groups(channels);
-      if (!bounding || !(limit > 0) || !worthBounding(values.length, groups, k)) {
+      int bins = bins(values.length, groups, k);
+      if (!bounding || !(limit > 0) || bins == 0) {
         return false;
       }
       if (channelOf == null && !readChannels()) {
@@ -494,7 +499,7 @@ public final class FoldedCodebooks {
       }
       int[] channelOf = this.channelOf;
       double lower = ClusteringLowerBound.sum(values, weights, i -> grouping.groupOf(channelOf[i]), min, max, k,
-          BINS_PER_CLUSTER * k);
+          bins);
       if (above(lower, limit)) {
         ruledOut++;
         // Finer groupings have less error: one ruled out by a small margin leaves the next little chance.
@@ -524,18 +529,19 @@ public final class FoldedCodebooks {
       return true;
     }
 
-    /** Whether groups of this many values on average are worth bounding ({@link #VALUES_PER_BIN}). */
-    private static boolean worthBounding(int values, int groups, int k) {
-      return values / groups >= (long) VALUES_PER_BIN * BINS_PER_CLUSTER * k;
+    /**
+     * Bins per group for groups of this many values on average: {@link #BINS_PER_CLUSTER} per cluster, fewer
+     * for small groups ({@link #VALUES_PER_BIN}), 0 (not worth bounding) below {@link #MIN_BINS_PER_CLUSTER}.
+     */
+    static int bins(int values, int groups, int k) {
+      long bins = Math.min((long) BINS_PER_CLUSTER * k, values / groups / VALUES_PER_BIN);
+      return bins < (long) MIN_BINS_PER_CLUSTER * k ? 0 : (int) bins;
     }
 
-    /**
-     * {@link ClusteringLowerBound#sum} at {@link #BINS_PER_CLUSTER}, or NaN where the groups are too small
-     * to be worth bounding.
-     */
+    /** {@link ClusteringLowerBound#sum} at {@link #bins}, or NaN where the groups are too small to bound. */
     static double lowerBound(float[] values, float[] weights, IntUnaryOperator groupOf, int groups, int k) {
-      return worthBounding(values.length, groups, k)
-          ? ClusteringLowerBound.sum(values, weights, groupOf, groups, k, BINS_PER_CLUSTER * k) : Double.NaN;
+      int bins = bins(values.length, groups, k);
+      return bins == 0 ? Double.NaN : ClusteringLowerBound.sum(values, weights, groupOf, groups, k, bins);
     }
 
     /** Whether a lower bound (NaN: none) proves the optimum above {@code limit}, rounding allowed for. */
