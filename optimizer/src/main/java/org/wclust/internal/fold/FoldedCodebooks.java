@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.IntUnaryOperator;
 import java.util.stream.IntStream;
 import org.wclust.internal.cluster.ClusteringLowerBound;
 import org.wclust.internal.cluster.Clusterer1D;
@@ -346,8 +345,8 @@ public final class FoldedCodebooks {
     }
     // One codebook whose lower bound already exceeds the limit fails without being solved; the report then
     // gives the bound.
-    double oneAtLeast = reference == 0 ? Double.NaN
-        : GroupingBound.lowerBound(folded, null, i -> 0, 1, k);
+    GroupingBound bound = new GroupingBound(folded, null, channels, k, reference);
+    double oneAtLeast = reference == 0 ? Double.NaN : bound.lowerBound(Granularity.TENSOR);
     boolean oneFails = GroupingBound.above(oneAtLeast, OUTPUT_ERROR_RATIO * reference);
     // Each optimal clustering of the folded kernel records its partitions; the chosen codebooks' are kept
     // for the kernel's clustering, which needs the same optima.
@@ -364,7 +363,6 @@ public final class FoldedCodebooks {
         + " error of clustering without folding (more than %.3gx)", spread, minSpread, oneFails ? "at least " : "",
         (oneFails ? oneAtLeast : one) / reference, OUTPUT_ERROR_RATIO);
     int count = factor.length;
-    GroupingBound bound = new GroupingBound(folded, null, channels, k, reference);
     for (int groups = 2; groups < count; groups *= 2) {
       Granularity g = Granularity.byChannel(factorGroups(factor, groups));
       if (g.groups(count) < groups) {
@@ -459,6 +457,8 @@ public final class FoldedCodebooks {
     private int[] channelOf;
     private double[] channelMin;
     private double[] channelMax;
+    /** Whether a value was found not finite. */
+    private boolean notFinite;
     private final int channels;
     private final int k;
     private final double limit;
@@ -479,14 +479,30 @@ public final class FoldedCodebooks {
      * {@link #bins} are not bounded.
      */
     boolean exceeded(Granularity grouping) {
-      int groups = grouping.groups(channels);
-      int bins = bins(values.length, groups, k);
-      if (!bounding || !(limit > 0) || bins == 0) {
+      if (!bounding || !(limit > 0)) {
         return false;
       }
-      if (channelOf == null && !readChannels()) {
-        bounding = false; // a non-finite value: the solver refuses the kernel anyway
-        return false;
+      double lower = lowerBound(grouping);
+      if (above(lower, limit)) {
+        ruledOut++;
+        // Finer groupings have less error: one ruled out by a small margin leaves the next little chance.
+        bounding = lower > NEXT_MARGIN * limit;
+        return true;
+      }
+      // Not ruled out, too small to bound, or not finite: the finer groupings will not be either.
+      bounding = false;
+      return false;
+    }
+
+    /**
+     * {@link ClusteringLowerBound#sum} of {@code grouping}'s codebooks at {@link #bins}, or NaN where they are
+     * too small to bound or a value is not finite (the solver refuses such a kernel anyway).
+     */
+    double lowerBound(Granularity grouping) {
+      int groups = grouping.groups(channels);
+      int bins = bins(values.length, groups, k);
+      if (bins == 0 || notFinite || (channelOf == null && !readChannels())) {
+        return Double.NaN;
       }
       double[] min = new double[groups];
       double[] max = new double[groups];
@@ -498,16 +514,7 @@ public final class FoldedCodebooks {
         max[g] = Math.max(max[g], channelMax[c]);
       }
       int[] channelOf = this.channelOf;
-      double lower = ClusteringLowerBound.sum(values, weights, i -> grouping.groupOf(channelOf[i]), min, max, k,
-          bins);
-      if (above(lower, limit)) {
-        ruledOut++;
-        // Finer groupings have less error: one ruled out by a small margin leaves the next little chance.
-        bounding = lower > NEXT_MARGIN * limit;
-        return true;
-      }
-      bounding = false;
-      return false;
+      return ClusteringLowerBound.sum(values, weights, i -> grouping.groupOf(channelOf[i]), min, max, k, bins);
     }
 
     /** Each value's channel and each channel's range, once per kernel; false if a value is not finite. */
@@ -520,6 +527,8 @@ public final class FoldedCodebooks {
       for (int i = 0; i < values.length; i++) {
         float v = values[i];
         if (!Float.isFinite(v)) {
+          channelOf = null;
+          notFinite = true;
           return false;
         }
         int c = channelOf[i];
@@ -536,12 +545,6 @@ public final class FoldedCodebooks {
     static int bins(int values, int groups, int k) {
       long bins = Math.min((long) BINS_PER_CLUSTER * k, values / groups / VALUES_PER_BIN);
       return bins < (long) MIN_BINS_PER_CLUSTER * k ? 0 : (int) bins;
-    }
-
-    /** {@link ClusteringLowerBound#sum} at {@link #bins}, or NaN where the groups are too small to bound. */
-    static double lowerBound(float[] values, float[] weights, IntUnaryOperator groupOf, int groups, int k) {
-      int bins = bins(values.length, groups, k);
-      return bins == 0 ? Double.NaN : ClusteringLowerBound.sum(values, weights, groupOf, groups, k, bins);
     }
 
     /** Whether a lower bound (NaN: none) proves the optimum above {@code limit}, rounding allowed for. */

@@ -154,7 +154,8 @@ class FoldedCodebooksTest {
     assertEquals(expectedRatio, choice.errorRatio(), choice.toString());
     // One codebook was ruled out by its bound too, which the reason gives.
     double oneExact = WeightClusterer.cluster(folded, layout, settings).sse() / reference;
-    double oneBound = FoldedCodebooks.GroupingBound.lowerBound(folded, null, i -> 0, 1, k) / reference;
+    double oneBound = new FoldedCodebooks.GroupingBound(folded, null, layout, k, reference)
+        .lowerBound(Granularity.TENSOR) / reference;
     assertTrue(oneBound > FoldedCodebooks.OUTPUT_ERROR_RATIO && oneBound <= oneExact, oneBound + " vs " + oneExact);
     assertTrue(choice.reason().contains(String.format("one folded codebook has at least %.3gx", oneBound)),
         choice.reason());
