@@ -117,7 +117,7 @@ public final class BudgetTrim {
 
   static ClusteredLayer withClustering(ClusteredLayer l, TensorClustering c) {
     return new ClusteredLayer(l.weight(), l.settings(), c, l.centroidsHandle(), l.indicesHandle(),
-        l.gradientScaleHandle(), l.trainableEntries(), l.sparsityMasked(), l.layout(), l.weightTensor(),
+        l.gradientScaleHandle(), l.trainableEntries(), l.sparsityMasked(), l.layoutSource(), l.weightTensor(),
         l.gatheredTensor());
   }
 

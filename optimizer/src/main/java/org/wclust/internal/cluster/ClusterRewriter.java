@@ -203,9 +203,9 @@ public final class ClusterRewriter {
         rewire.put(TensorRef.of(original.op().name(), 0).toString(),
             TensorRef.of(reads.get(0).getName(), 0).toString());
         Granularity layoutGranularity = int8Aware ? Granularity.CHANNEL : layerSettings.granularity();
-        CodebookLayout layout = CodebookLayout.of(clustering.indices(), layoutGranularity, weight.channels());
         layers.add(new ClusteredLayer(weight, layerSettings, clustering, centroids.op().name(),
-            indices.op().name(), scale.op().name(), trainable, mask != null, layout, outTensor,
+            indices.op().name(), scale.op().name(), trainable, mask != null,
+            ClusteredLayer.layoutOf(clustering.indices(), layoutGranularity, weight), outTensor,
             TensorRef.of(parts.gathered().op().name(), 0).toString()));
       }
       subgraphs = scratch.toGraphDef();

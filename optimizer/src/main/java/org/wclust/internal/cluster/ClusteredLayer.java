@@ -1,5 +1,7 @@
 package org.wclust.internal.cluster;
 
+import com.google.common.base.Suppliers;
+import java.util.function.Supplier;
 import org.wclust.internal.graph.WeightTensor;
 
 /**
@@ -13,14 +15,37 @@ import org.wclust.internal.graph.WeightTensor;
  * @param gradientScaleHandle the VarHandleOp of the per-centroid gradient scale (float[K])
  * @param trainableEntries per centroid, 1 if fine-tuning may move it, 0 if it is pinned at zero
  * @param sparsityMasked whether a zero mask keeps the original zeros at zero
- * @param layout which centroids each element may be re-assigned to
+ * @param layoutSource which centroids each element may be re-assigned to ({@link #layout()}), made when
+ *     first asked for: only re-assignment needs it, and for grouped codebooks it holds two ints per weight
+ *     (200 MB on ResNet50) that a run without fine-tuning would carry to its end for nothing
  * @param weightTensor the graph tensor that now computes the weight ({@code centroids[indices]})
  * @param gatheredTensor the gathered centroids inside it, before the sparsity mask (see
  *     {@link ClusteredWeight.Parts})
  */
 public record ClusteredLayer(WeightTensor weight, ClusterSettings settings, TensorClustering clustering,
     String centroidsHandle, String indicesHandle, String gradientScaleHandle, float[] trainableEntries,
-    boolean sparsityMasked, CodebookLayout layout, String weightTensor, String gatheredTensor) {
+    boolean sparsityMasked, Supplier<CodebookLayout> layoutSource, String weightTensor, String gatheredTensor) {
+
+  /** A layer whose layout is at hand. */
+  public ClusteredLayer(WeightTensor weight, ClusterSettings settings, TensorClustering clustering,
+      String centroidsHandle, String indicesHandle, String gradientScaleHandle, float[] trainableEntries,
+      boolean sparsityMasked, CodebookLayout layout, String weightTensor, String gatheredTensor) {
+    this(weight, settings, clustering, centroidsHandle, indicesHandle, gradientScaleHandle, trainableEntries,
+        sparsityMasked, Suppliers.ofInstance(layout), weightTensor, gatheredTensor);
+  }
+
+  /**
+   * The layout of {@code indices} (never changed afterwards) at {@code granularity}, made once when first
+   * asked for.
+   */
+  public static Supplier<CodebookLayout> layoutOf(int[] indices, Granularity granularity, WeightTensor weight) {
+    return Suppliers.memoize(() -> CodebookLayout.of(indices, granularity, weight.channels()));
+  }
+
+  /** Which centroids each element may be re-assigned to. */
+  public CodebookLayout layout() {
+    return layoutSource.get();
+  }
 
   /** Bits of a packed codebook format: ⌈log2 k⌉ per weight plus a float32 per centroid. */
   public long packedBits() {

@@ -49,7 +49,7 @@ public record ClusteredModel(FlatModel model, ImmutableList<ClusteredLayer> laye
           was.maxDistinctPerGroup(), was.keptOriginalValues(), empty);
       updated.add(new ClusteredLayer(layer.weight(), layer.settings(), now, layer.centroidsHandle(),
           layer.indicesHandle(), layer.gradientScaleHandle(), layer.trainableEntries(), layer.sparsityMasked(),
-          layer.layout(), layer.weightTensor(), layer.gatheredTensor()));
+          layer.layoutSource(), layer.weightTensor(), layer.gatheredTensor()));
     }
     return new ClusteredModel(FlatModel.of(trained.graph(), trained.signature(), variables), updated.build());
   }

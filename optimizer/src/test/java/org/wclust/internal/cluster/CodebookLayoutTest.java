@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.wclust.internal.graph.OutputChannels;
+import org.wclust.internal.graph.WeightTensor;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
@@ -75,5 +77,28 @@ class CodebookLayoutTest {
     assertFalse(CodebookLayout.of(indices, 2, e -> (e % channels) / 3).strided(), "groups of unequal size");
     assertFalse(CodebookLayout.of(indices, 1, e -> 0).strided(), "one codebook");
     assertFalse(CodebookLayout.of(indices, rows, e -> e / channels).strided(), "groups along the first axis");
+  }
+
+  @Test
+  void aLayersLazyLayoutIsTheLayoutOfItsClusteringMadeOnce() {
+    int rows = 4;
+    int channels = 6;
+    int[] indices = new int[rows * channels];
+    for (int e = 0; e < indices.length; e++) {
+      indices[e] = (e % channels) / 2 * 4 + e % 3; // three groups of two channels, entries 0-2 of four each
+    }
+    OutputChannels out = new OutputChannels(channels, 1);
+    WeightTensor w = new WeightTensor("dense/kernel", "dense/kernel_handle", "MatMul", new long[] {rows, channels},
+        indices.length, 12, "DT_FLOAT", true, "clusterable", out);
+    Granularity grouped = Granularity.byChannel(new int[] {0, 0, 1, 1, 2, 2});
+    java.util.function.Supplier<CodebookLayout> lazy = ClusteredLayer.layoutOf(indices, grouped, w);
+    CodebookLayout eager = CodebookLayout.of(indices, grouped, out);
+    CodebookLayout first = lazy.get();
+    assertEquals(eager.groups(), first.groups());
+    assertEquals(3, first.groups());
+    assertArrayEquals(eager.order(), first.order());
+    assertArrayEquals(eager.position(), first.position());
+    assertArrayEquals(eager.entryTable(), first.entryTable());
+    assertTrue(first == lazy.get(), "made once");
   }
 }
