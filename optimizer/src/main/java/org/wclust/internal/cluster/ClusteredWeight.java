@@ -129,8 +129,9 @@ public final class ClusteredWeight {
   /**
    * Each element's nearest centroid within its own codebook: the centroids of every group are
    * sorted (TopK), the midpoints between neighbours bound the cells, and a batched lower-bound
-   * search (or, for one small codebook, a count of the midpoints below) finds each value's cell.
-   * Ties at a midpoint go to the smaller centroid.
+   * search (or, for codebooks of at most {@value #COUNTED_ENTRIES} centroids, a count of the midpoints
+   * below) finds each value's cell, whose codebook index a table lookup gives ({@link PackedSlotTable}
+   * where the table packs into a word, gathers otherwise). Ties at a midpoint go to the smaller centroid.
    *
    * @return int32 indices into {@code centroids}, shaped as {@code original}
    */
@@ -139,11 +140,17 @@ public final class ClusteredWeight {
     int g = layout.groups();
     int k = layout.entries();
     int m = layout.members();
+    boolean counted = k >= 2 && k <= COUNTED_ENTRIES;
+    PackedSlotTable packedTable = counted ? PackedSlotTable.of(layout) : null;
+    // One codebook per channel of the last axis, counted and looked up in packed tables: compared in the
+    // weight's own [m, g] layout, against rows of midpoints, so that no transpose is needed either way.
+    boolean columns = packedTable != null && layout.strided();
     Operand<TFloat32> flatWeights = tf.reshape(original, tf.constant(new int[] {-1}));
     Operand<TInt32> swap = tf.constant(new int[] {1, 0});
     // One codebook per channel of the last axis: the [g, m] layout is a transpose, cheaper than a gather.
     Operand<TFloat32> values = layout.identity()
         ? tf.reshape(flatWeights, tf.constant(new int[] {1, m}))
+        : columns ? tf.reshape(flatWeights, tf.constant(new int[] {m, g}))
         : layout.strided() ? tf.linalg.transpose(tf.reshape(flatWeights, tf.constant(new int[] {m, g})), swap)
         : tf.reshape(tf.gather(flatWeights, tf.constant(layout.order()), tf.constant(0)),
             tf.constant(new int[] {g, m}));
@@ -152,21 +159,45 @@ public final class ClusteredWeight {
     // TopK of the negated centroids sorts each row ascending; indices are positions in the row.
     TopK<TFloat32, TInt32> top = tf.nn.topK(tf.math.neg(groupCentroids), tf.constant(k), new TopK.Options[0]);
     Operand<TFloat32> sorted = tf.math.neg(top.values());
-    Operand<TInt32> lowerBound;
+    Operand<TInt32> flatIndex;
     if (k == 1) {
-      lowerBound = tf.zerosLike(tf.dtypes.cast(values, TInt32.class));
+      flatIndex = gathered(tf, layout, top.indices(), tf.zerosLike(tf.dtypes.cast(values, TInt32.class)));
     } else {
       Operand<TFloat32> below = tf.slice(sorted, tf.constant(new int[] {0, 0}), tf.constant(new int[] {g, k - 1}));
       Operand<TFloat32> above = tf.slice(sorted, tf.constant(new int[] {0, 1}), tf.constant(new int[] {g, k - 1}));
       Operand<TFloat32> midpoints = tf.math.mul(tf.math.add(below, above), tf.constant(0.5f));
-      // The number of midpoints below a value is the rank of its nearest centroid.
-      lowerBound = k <= COUNTED_ENTRIES ? countBelow(tf, midpoints, values, g, k - 1)
-          : tf.lowerBound(midpoints, values);
+      // The number of midpoints below a value is the rank of its nearest centroid (its slot).
+      if (packedTable != null) {
+        Operand<TUint8> slots = countBelow(tf, midpoints, values, g, k - 1, columns);
+        flatIndex = tf.reshape(packedTable.lookup(tf, top.indices(), slots, columns), tf.constant(new int[] {-1}));
+      } else {
+        Operand<TInt32> lowerBound = counted
+            ? tf.dtypes.cast(countBelow(tf, midpoints, values, g, k - 1, false), TInt32.class)
+            : tf.lowerBound(midpoints, values);
+        flatIndex = gathered(tf, layout, top.indices(), lowerBound);
+      }
     }
+    if (layout.strided() && !columns) {
+      flatIndex = tf.reshape(tf.linalg.transpose(tf.reshape(flatIndex, tf.constant(new int[] {g, m})), swap),
+          tf.constant(new int[] {-1}));
+    } else if (!layout.identity() && !layout.strided()) {
+      flatIndex = tf.gather(flatIndex, tf.constant(layout.position()), tf.constant(0));
+    }
+    return tf.withName("reassigned").reshape(flatIndex, tf.constant(toInts(shape)));
+  }
+
+  /**
+   * Each slot's codebook index by gathers (for tables too wide to pack, and k = 1), flattened in the
+   * [g, m] layout.
+   */
+  private static Operand<TInt32> gathered(Ops tf, CodebookLayout layout, Operand<TInt32> perm,
+      Operand<TInt32> lowerBound) {
+    int g = layout.groups();
+    int k = layout.entries();
     // With one group every row offset is 0, so the offsets are not added; and when that group's
     // entry table is the identity (every centroid in use, in order), a slot is its codebook index,
     // so the table gather over all n elements is skipped.
-    Operand<TInt32> flatPermutation = tf.reshape(top.indices(), tf.constant(new int[] {-1}));
+    Operand<TInt32> flatPermutation = tf.reshape(perm, tf.constant(new int[] {-1}));
     Operand<TInt32> codebookIndex;
     if (g == 1) {
       Operand<TInt32> slot = tf.gather(flatPermutation, lowerBound, tf.constant(0));
@@ -181,14 +212,7 @@ public final class ClusteredWeight {
       Operand<TInt32> slot = tf.gather(flatPermutation, tf.math.add(lowerBound, rowStart), tf.constant(0));
       codebookIndex = tf.gather(tf.constant(layout.entryTable()), tf.math.add(slot, rowStart), tf.constant(0));
     }
-    Operand<TInt32> flatIndex = tf.reshape(codebookIndex, tf.constant(new int[] {-1}));
-    if (layout.strided()) {
-      flatIndex = tf.reshape(tf.linalg.transpose(tf.reshape(flatIndex, tf.constant(new int[] {g, m})), swap),
-          tf.constant(new int[] {-1}));
-    } else if (!layout.identity()) {
-      flatIndex = tf.gather(flatIndex, tf.constant(layout.position()), tf.constant(0));
-    }
-    return tf.withName("reassigned").reshape(flatIndex, tf.constant(toInts(shape)));
+    return tf.reshape(codebookIndex, tf.constant(new int[] {-1}));
   }
 
   /**
@@ -213,23 +237,28 @@ public final class ClusteredWeight {
   static final int COUNTED_ENTRIES = 16;
 
   /**
-   * For sorted rows of {@code midpoints} [groups, count] and {@code values} [groups, m]: how many
-   * midpoints of its own row are strictly below each value, i.e. exactly {@code lowerBound(midpoints, values)} (a NaN value is
-   * below nothing and gets 0, as there). The counts are summed as uint8 (at most
-   * {@value #COUNTED_ENTRIES} - 1), so each comparison in flight takes a byte per value.
+   * For sorted rows of {@code midpoints} [groups, count] and {@code values} [groups, m] (or, with
+   * {@code columns}, [m, groups]: group j's values in column j): how many midpoints of its own group are
+   * strictly below each value, i.e. exactly {@code lowerBound(midpoints, values)} (a NaN value is below
+   * nothing and gets 0, as there). The counts are summed as uint8 (at most {@value #COUNTED_ENTRIES} - 1),
+   * so each comparison in flight takes a byte per value.
    */
-  private static Operand<TInt32> countBelow(Ops tf, Operand<TFloat32> midpoints, Operand<TFloat32> values,
-      int groups, int count) {
+  private static Operand<TUint8> countBelow(Ops tf, Operand<TFloat32> midpoints, Operand<TFloat32> values,
+      int groups, int count, boolean columns) {
     Operand<TFloat32> flat = tf.reshape(midpoints, tf.constant(new int[] {-1}));
+    Operand<TFloat32> byColumn = columns && groups > 1 ? tf.linalg.transpose(midpoints, tf.constant(new int[] {1, 0}))
+        : null;
     List<Operand<TUint8>> below = new ArrayList<>();
     for (int j = 0; j < count; j++) {
-      // One codebook: its j-th midpoint as a scalar; several: column j of [groups, count], a [groups, 1]
-      // that each group's row of values is compared with.
+      // One codebook: its j-th midpoint as a scalar; several: the j-th midpoint of every group, as a
+      // [groups, 1] column that each group's row of values is compared with (or a [1, groups] row for
+      // values in columns).
       Operand<TFloat32> midpoint = groups == 1 ? tf.gather(flat, tf.constant(j), tf.constant(0))
+          : columns ? tf.slice(byColumn, tf.constant(new int[] {j, 0}), tf.constant(new int[] {1, groups}))
           : tf.slice(midpoints, tf.constant(new int[] {0, j}), tf.constant(new int[] {groups, 1}));
       below.add(tf.dtypes.cast(tf.math.less(midpoint, values), TUint8.class));
     }
-    return tf.dtypes.cast(below.size() == 1 ? below.get(0) : tf.math.addN(below), TInt32.class);
+    return below.size() == 1 ? below.get(0) : tf.math.addN(below);
   }
 
   private static boolean isIdentity(int[] table) {

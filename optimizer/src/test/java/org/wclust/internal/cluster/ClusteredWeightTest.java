@@ -171,19 +171,22 @@ class ClusteredWeightTest {
 
   /**
    * Per-group codebooks (group:G over the last axis), shuffled entries, groups of unequal size; k = 4
-   * counts the midpoints below each value, k = 20 (above {@link ClusteredWeight#COUNTED_ENTRIES})
-   * searches them with LowerBound.
+   * and 16 count the midpoints below each value, k = 20 (above {@link ClusteredWeight#COUNTED_ENTRIES})
+   * searches them with LowerBound. A group's entries lie scattered over the codebook (too wide a table to
+   * pack at k = 16) or together (k = 16 packs into 64 bits).
    */
-  @ParameterizedTest(name = "groupSize={0}, k={1}")
-  @CsvSource({"0, 4", "1, 4", "3, 4", "1, 20", "3, 20"})
-  void reassignFindsTheNearestCentroidOfEachElementsOwnCodebook(int groupSize, int k) {
+  @ParameterizedTest(name = "groupSize={0}, k={1}, scattered={2}")
+  @CsvSource({"0, 4, true", "1, 4, true", "3, 4, true", "0, 16, true", "0, 16, false", "3, 16, false",
+      "1, 20, true", "3, 20, true"})
+  void reassignFindsTheNearestCentroidOfEachElementsOwnCodebook(int groupSize, int k, boolean scattered) {
     Random random = new Random(7 + groupSize);
     int rows = Math.max(5, k); // every entry of every group is in use
     int channels = 7;
     Granularity granularity = new Granularity(groupSize);
     OutputChannels layout = new OutputChannels(channels, 1);
     int groups = granularity.groups(channels);
-    // Codebook of each group at scattered positions: group g owns entries {g, g + groups, ...}.
+    // Codebook of each group at scattered positions (group g owns entries {g, g + groups, ...}) or together
+    // ({g k, g k + 1, ...}).
     float[] codebook = new float[groups * k];
     for (int i = 0; i < codebook.length; i++) {
       codebook[i] = (float) random.nextGaussian();
@@ -193,14 +196,14 @@ class ClusteredWeightTest {
     for (int e = 0; e < weights.length; e++) {
       weights[e] = (float) (random.nextGaussian() * 1.5);
       int g = granularity.groupOf(layout.channelOf(e));
-      initial[e] = g + groups * (e % k); // every entry of the group is in use
+      initial[e] = entry(g, e % k, groups, k, scattered); // every entry of the group is in use
     }
     int[] expected = new int[weights.length];
     for (int e = 0; e < weights.length; e++) {
       int g = granularity.groupOf(layout.channelOf(e));
       int best = -1;
       for (int j = 0; j < k; j++) {
-        int entry = g + groups * j;
+        int entry = entry(g, j, groups, k, scattered);
         if (best < 0 || Math.abs(weights[e] - codebook[entry]) < Math.abs(weights[e] - codebook[best])) {
           best = entry;
         }
@@ -224,6 +227,10 @@ class ClusteredWeightTest {
         assertArrayEquals(expected, ints((TInt32) r.get(0)));
       }
     }
+  }
+
+  private static int entry(int group, int j, int groups, int k, boolean scattered) {
+    return scattered ? group + groups * j : group * k + j;
   }
 
   /**
