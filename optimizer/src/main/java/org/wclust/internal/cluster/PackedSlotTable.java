@@ -102,14 +102,14 @@ final class PackedSlotTable {
       offsets[0][s] = s * bits;
     }
     // The entries' bits do not overlap, so their sum is their bitwise or.
-    Operand<T> packed = tf.sum(tf.bitwise.leftShift(tf.dtypes.cast(bySlot, word), tf.dtypes.cast(tf.constant(offsets), word)),
-        tf.constant(1), Sum.keepDims(true));
+    Operand<T> shifted = tf.bitwise.leftShift(tf.dtypes.cast(bySlot, word), tf.dtypes.cast(tf.constant(offsets), word));
+    Operand<T> packed = tf.sum(shifted, tf.constant(1), Sum.keepDims(true));
     int[] along = columns ? new int[] {1, groups} : new int[] {groups, 1};
     if (columns) {
       packed = tf.reshape(packed, tf.constant(along));
     }
     Operand<T> shift = tf.math.mul(tf.dtypes.cast(slots, word), tf.dtypes.cast(tf.constant(bits), word));
-    Operand<T> mask = tf.dtypes.cast(tf.constant((1 << bits) - 1), word);
+    Operand<T> mask = tf.dtypes.cast(tf.constant((int) ((1L << bits) - 1)), word); // bits <= 31
     Operand<TInt32> index = tf.dtypes.cast(tf.bitwise.bitwiseAnd(tf.bitwise.rightShift(packed, shift), mask),
         TInt32.class);
     return zeroBase ? index : tf.math.add(index, tf.reshape(tf.constant(base), tf.constant(along)));
