@@ -204,11 +204,7 @@ public final class ClusteredWeight {
       codebookIndex = isIdentity(layout.entryTable()) ? slot
           : tf.gather(tf.constant(layout.entryTable()), slot, tf.constant(0));
     } else {
-      int[][] rowStarts = new int[g][1];
-      for (int r = 0; r < g; r++) {
-        rowStarts[r][0] = r * k;
-      }
-      Operand<TInt32> rowStart = tf.constant(rowStarts);
+      Operand<TInt32> rowStart = rowStarts(tf, g, k);
       Operand<TInt32> slot = tf.gather(flatPermutation, tf.math.add(lowerBound, rowStart), tf.constant(0));
       codebookIndex = tf.gather(tf.constant(layout.entryTable()), tf.math.add(slot, rowStart), tf.constant(0));
     }
@@ -261,7 +257,17 @@ public final class ClusteredWeight {
     return below.size() == 1 ? below.get(0) : tf.math.addN(below);
   }
 
-  private static boolean isIdentity(int[] table) {
+  /** The [groups, 1] column of each row's first position in a row-major [groups, entries] table. */
+  static Operand<TInt32> rowStarts(Ops tf, int groups, int entries) {
+    int[][] starts = new int[groups][1];
+    for (int r = 0; r < groups; r++) {
+      starts[r][0] = r * entries;
+    }
+    return tf.constant(starts);
+  }
+
+  /** Whether {@code table[i] == i} for every i. */
+  static boolean isIdentity(int[] table) {
     for (int i = 0; i < table.length; i++) {
       if (table[i] != i) {
         return false;

@@ -90,12 +90,10 @@ final class PackedSlotTable {
     int groups = base.length;
     // Each group's table by slot: local[group, perm[group, s]] ([groups, k], a few small ops).
     Operand<TInt32> bySlot = perm;
-    if (!isIdentity()) {
-      int[][] rowStarts = new int[groups][1];
-      for (int g = 0; g < groups; g++) {
-        rowStarts[g][0] = g * entries;
-      }
-      bySlot = tf.gather(tf.constant(local), tf.math.add(perm, tf.constant(rowStarts)), tf.constant(0));
+    // One group whose local table is the identity: its slot's entry is perm itself.
+    if (groups != 1 || !ClusteredWeight.isIdentity(local)) {
+      bySlot = tf.gather(tf.constant(local), tf.math.add(perm, ClusteredWeight.rowStarts(tf, groups, entries)),
+          tf.constant(0));
     }
     int[][] offsets = new int[1][entries];
     for (int s = 0; s < entries; s++) {
@@ -113,18 +111,5 @@ final class PackedSlotTable {
     Operand<TInt32> index = tf.dtypes.cast(tf.bitwise.bitwiseAnd(tf.bitwise.rightShift(packed, shift), mask),
         TInt32.class);
     return zeroBase ? index : tf.math.add(index, tf.reshape(tf.constant(base), tf.constant(along)));
-  }
-
-  /** Whether one group's local table is the identity (its slot's entry is {@code perm} itself). */
-  private boolean isIdentity() {
-    if (base.length != 1) {
-      return false;
-    }
-    for (int s = 0; s < local.length; s++) {
-      if (local[s] != s) {
-        return false;
-      }
-    }
-    return true;
   }
 }
