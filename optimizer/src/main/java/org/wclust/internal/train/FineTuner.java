@@ -157,16 +157,22 @@ public final class FineTuner {
           for (int s = 0; s < stepsPerEpoch; s++) {
             Batch b = batches.next();
             float lr = options.schedule().at(options.learningRate(), step, stepsPerEpoch, totalSteps);
-            TrainingGraph.StepResult r = b.inputs() == null ? graph.step(b.examples(), b.targets(), lr, step)
-                : graph.step(b.inputs(), b.targets(), lr, step);
+            boolean reassign = options.reassignEvery() > 0 && (step + 1) % options.reassignEvery() == 0;
+            TrainingGraph.StepResult r;
+            if (b.inputs() == null) {
+              r = graph.step(b.examples(), b.targets(), lr, step);
+              if (reassign) {
+                graph.reassign();
+              }
+            } else {
+              r = reassign ? graph.stepAndReassign(b.inputs(), b.targets(), lr, step)
+                  : graph.step(b.inputs(), b.targets(), lr, step);
+            }
             if (!Float.isFinite(r.loss())) {
               throw new IllegalStateException("fine-tuning diverged at step " + (step + 1) + " (loss "
                   + r.loss() + "); lower --learning-rate");
             }
             step++;
-            if (options.reassignEvery() > 0 && step % options.reassignEvery() == 0) {
-              graph.reassign();
-            }
             lossSum += r.loss() * b.size();
             right += Math.max(0, r.correct());
             seen += b.size();

@@ -61,6 +61,8 @@ final class TrainingGraph implements TrainingSteps {
   private final Operand<TFloat32> correct;
   private final List<Op> updates = new ArrayList<>();
   private final List<Op> reassignments = new ArrayList<>();
+  /** The same re-assignments, made to wait for the step's updates: run in the step's own session run. */
+  private final List<Op> reassignmentsAfterUpdates = new ArrayList<>();
   private final ImmutableList<String> trainable;
 
   /** What the loss compares the output with. */
@@ -98,6 +100,10 @@ final class TrainingGraph implements TrainingSteps {
       beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       this.trainable = addUpdates(tf, graph, clustered, output.tensorName());
       reassignments.addAll(reassignments(tf, graph, clustered, options.aggregation()));
+      if (!reassignments.isEmpty()) {
+        reassignmentsAfterUpdates.addAll(reassignments(tf.withSubScope("after_step").withControlDependencies(updates),
+            graph, clustered, options.aggregation()));
+      }
       List<Op> meanScales = meanScaleInitializers(tf, graph, clustered, options.aggregation());
       if (!meanScales.isEmpty()) {
         Session.Runner runner = session.session().runner();
@@ -123,6 +129,20 @@ final class TrainingGraph implements TrainingSteps {
    */
   @Override
   public StepResult step(List<HostTensor> inputs, HostTensor target, float lr, long step) {
+    return step(inputs, target, lr, step, List.of());
+  }
+
+  /**
+   * The step, then the re-assignment, in one session run (saves a run per step): the re-assign ops wait
+   * for every update, and every read of the indices feeds the loss or a centroid update, so they see what
+   * {@link #reassign()} after {@link #step} would see.
+   */
+  @Override
+  public StepResult stepAndReassign(List<HostTensor> inputs, HostTensor target, float lr, long step) {
+    return step(inputs, target, lr, step, reassignmentsAfterUpdates);
+  }
+
+  private StepResult step(List<HostTensor> inputs, HostTensor target, float lr, long step, List<Op> after) {
     Session.Runner runner = session.session().runner();
     List<Tensor> xs = new ArrayList<>();
     try (Tensor y = target.toTensor();
@@ -136,6 +156,7 @@ final class TrainingGraph implements TrainingSteps {
       runner.feed(this.target, y).feed(learningRate, rate).feed(beta1Power, b1)
           .feed(beta2Power, b2);
       updates.forEach(runner::addTarget);
+      after.forEach(runner::addTarget);
       runner.fetch(loss);
       if (correct != null) {
         runner.fetch(correct);

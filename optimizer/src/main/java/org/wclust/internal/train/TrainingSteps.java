@@ -36,6 +36,13 @@ interface TrainingSteps extends AutoCloseable {
     throw new UnsupportedOperationException("this training graph is fed the inputs");
   }
 
+  /** {@link #step(List, HostTensor, float, long)}, then {@link #reassign()}. */
+  default TrainingGraph.StepResult stepAndReassign(List<HostTensor> inputs, HostTensor target, float lr, long step) {
+    TrainingGraph.StepResult result = step(inputs, target, lr, step);
+    reassign();
+    return result;
+  }
+
   /** Re-assigns every clustered weight to its nearest centroid and refreshes the gradient scales. */
   void reassign();
 
