@@ -76,6 +76,47 @@ public final class TfJavaModels {
     return dir;
   }
 
+  /**
+   * A residual block whose hidden activation feeds three ops: {@code h = relu(x·W1 + b1)} (x [-1, 16], h
+   * [-1, 64]), {@code y = (h + relu(h·W2 + b2) + h·W3 + b3)·W4 + b4} (y [-1, 10]); VariableV2s
+   * {@code hidden/kernel}, {@code hidden/bias}, {@code branch/kernel}, {@code branch/bias},
+   * {@code shortcut/kernel}, {@code shortcut/bias}, {@code out/kernel}, {@code out/bias}, Gaussian
+   * weights of seed 1; signature {@code serving_default} (x → y).
+   */
+  public static Path exportResidual(Path dir) throws IOException {
+    java.util.Random random = new java.util.Random(1);
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 16)));
+      var h = tf.nn.relu(dense(tf, "hidden", x, 16, 256, random));
+      var branch = tf.nn.relu(dense(tf, "branch", h, 256, 256, random));
+      var shortcut = dense(tf, "shortcut", h, 256, 256, random);
+      var y = tf.withName("y").identity(dense(tf, "out", tf.math.add(tf.math.add(h, branch), shortcut), 256, 10, random));
+      s.initialize();
+      Signature sig = Signature.builder().key("serving_default").input("x", x).output("y", y).build();
+      SavedModelBundle.exporter(dir.toString()).withSession(s)
+          .withFunction(SessionFunction.create(sig, s)).export();
+    }
+    return dir;
+  }
+
+  private static org.tensorflow.Operand<TFloat32> dense(Ops tf, String name, org.tensorflow.Operand<TFloat32> in,
+      int rows, int columns, java.util.Random random) {
+    float[][] kernel = new float[rows][columns];
+    for (float[] row : kernel) {
+      for (int c = 0; c < columns; c++) {
+        row[c] = (float) (random.nextGaussian() / Math.sqrt(rows));
+      }
+    }
+    float[] bias = new float[columns];
+    for (int c = 0; c < columns; c++) {
+      bias[c] = (float) (0.1 * random.nextGaussian());
+    }
+    Ops scope = tf.withSubScope(name);
+    return tf.math.add(tf.linalg.matMul(in, scope.withName("kernel").variable(tf.constant(kernel))),
+        scope.withName("bias").variable(tf.constant(bias)));
+  }
+
   /** The TF Java type of an input named as NumPy names it: float32, float64, float16, uint8 or int64. */
   public static Class<? extends TNumber> inputType(String name) {
     return switch (name) {

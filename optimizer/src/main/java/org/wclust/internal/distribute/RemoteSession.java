@@ -39,7 +39,12 @@ public final class RemoteSession {
    * never see each other's variables.
    */
   public static Session open(Graph graph, String target) {
-    ConfigProto config = ConfigProto.newBuilder().setIsolateSessionState(true)
+    return open(graph, target, ConfigProto.getDefaultInstance());
+  }
+
+  /** {@link #open(Graph, String)} with the options of {@code base} too (say, graph rewrites turned off). */
+  public static Session open(Graph graph, String target, ConfigProto base) {
+    ConfigProto config = base.toBuilder().setIsolateSessionState(true)
         .setOperationTimeoutInMs(OPERATION_TIMEOUT_MS).build();
     TF_SessionOptions options = TF_NewSessionOptions();
     TF_Status status = TF_NewStatus();

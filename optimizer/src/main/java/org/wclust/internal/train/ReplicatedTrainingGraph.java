@@ -91,7 +91,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     int capacity = Math.max(1, (options.batchSize() + n - 1) / n);
     GraphDef replicated;
     try (Graph g = new Graph()) {
-      g.importGraphDef(copies.graph());
+      g.importGraphDef(DeterministicSums.binaryFanOut(copies.graph()));
       List<List<Operand<TFloat32>>> gradients = new ArrayList<>();
       for (int r = 0; r < n; r++) {
         int replica = r;
@@ -124,7 +124,7 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
         for (List<Operand<TFloat32>> replica : gradients) {
           parts.add(replica.get(x));
         }
-        summed.add(parts.size() == 1 ? parts.get(0) : tf.withSubScope("average_" + x).math.addN(parts));
+        summed.add(DeterministicSums.sum(tf.withSubScope("average_" + x), parts));
       }
       Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class,
           Placeholder.shape(Shape.scalar()));
@@ -153,7 +153,8 @@ final class ReplicatedTrainingGraph implements TrainingSteps {
     }
     cluster.requireReachable();
     try {
-      this.session = new ModelSession(model, replicated, graph -> RemoteSession.open(graph, cluster.target()));
+      this.session = new ModelSession(model, replicated, graph -> RemoteSession.open(graph, cluster.target(),
+          DeterministicSums.sessionConfig()));
     } catch (TensorFlowException e) {
       throw failure(e);
     }

@@ -84,7 +84,8 @@ final class TrainingGraph implements TrainingSteps {
   TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options) {
     this.model = clustered.model();
     this.optimizer = options.optimizer();
-    this.session = new ModelSession(model);
+    this.session = new ModelSession(model, DeterministicSums.binaryFanOut(model.graph()),
+        graph -> new Session(graph, DeterministicSums.sessionConfig()));
     try {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);
@@ -262,12 +263,9 @@ final class TrainingGraph implements TrainingSteps {
     Map<String, Operand<TFloat32>> gradients = new LinkedHashMap<>();
     int g = 0;
     for (Map.Entry<String, List<String>> e : trainables.readsByVariable().entrySet()) {
-      Operand<TFloat32> grad = null;
-      for (int r = 0; r < e.getValue().size(); r++) {
-        Operand<TFloat32> part = grads.get(g++);
-        grad = grad == null ? part : tf.math.add(grad, part);
-      }
-      gradients.put(e.getKey(), grad);
+      List<Operand<TFloat32>> parts = grads.subList(g, g + e.getValue().size());
+      g += parts.size();
+      gradients.put(e.getKey(), DeterministicSums.sum(tf, parts));
     }
     for (ClusteredLayer layer : trainables.layers()) {
       Ops scoped = tf.withSubScope("centroid_gradient_" + gradients.size());
