@@ -78,7 +78,7 @@ public final class TfJavaModels {
 
   /**
    * A residual block whose hidden activation feeds three ops: {@code h = relu(x·W1 + b1)} (x [-1, 16], h
-   * [-1, 64]), {@code y = (h + relu(h·W2 + b2) + h·W3 + b3)·W4 + b4} (y [-1, 10]); VariableV2s
+   * [-1, 256]), {@code y = (h + relu(h·W2 + b2) + h·W3 + b3)·W4 + b4} (y [-1, 10]); VariableV2s
    * {@code hidden/kernel}, {@code hidden/bias}, {@code branch/kernel}, {@code branch/bias},
    * {@code shortcut/kernel}, {@code shortcut/bias}, {@code out/kernel}, {@code out/bias}, Gaussian
    * weights of seed 1; signature {@code serving_default} (x → y).

@@ -76,6 +76,10 @@ class DeterministicSumsTest {
     assertSame(dense.graph(), DeterministicSums.binaryFanOut(dense.graph()));
   }
 
+  /**
+   * This small model rarely hits the scheduling race itself (it passed with the split turned off too);
+   * DeterminismTest's fine-tuning of the functional_residual fixture is the test that fails without it.
+   */
   @Test
   void fineTuningTheResidualModelGivesTheSameWeightsOnEveryRun() throws Exception {
     FlatModel model = residual();
