@@ -24,6 +24,7 @@ import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredLayer;
 import org.wclust.internal.cluster.LayerAllocation;
 import org.wclust.internal.data.Dataset;
+import org.wclust.internal.graph.DeterministicSums;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
 import org.wclust.internal.graph.WeightDiscovery;
@@ -132,7 +133,7 @@ public final class Calibration {
     TensorSpec output = Evaluation.output(model, outputKey);
     int[] topOne = topOne(model, data, output);
     TensorSpec input = model.signature().inputs().get(0);
-    try (ModelSession session = new ModelSession(model)) {
+    try (ModelSession session = DeterministicSums.session(model)) {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);
       Operand<TFloat32> logits = logits(model, graph, tf, output.tensorName());

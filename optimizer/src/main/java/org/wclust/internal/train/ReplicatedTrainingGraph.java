@@ -32,6 +32,7 @@ import org.wclust.internal.distribute.RemoteSession;
 import org.wclust.internal.distribute.StepWatchdog;
 import org.wclust.internal.distribute.WorkerCluster;
 import org.wclust.internal.distribute.WorkerFailure;
+import org.wclust.internal.graph.DeterministicSums;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
 

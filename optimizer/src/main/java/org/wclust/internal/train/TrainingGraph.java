@@ -31,6 +31,7 @@ import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusteredLayer;
 import org.wclust.internal.cluster.ClusteredModel;
 import org.wclust.internal.cluster.ClusteredWeight;
+import org.wclust.internal.graph.DeterministicSums;
 import org.wclust.internal.graph.DilatedConvolutions;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
@@ -84,8 +85,7 @@ final class TrainingGraph implements TrainingSteps {
   TrainingGraph(ClusteredModel clustered, TensorSpec output, Objective objective, FineTuneOptions options) {
     this.model = clustered.model();
     this.optimizer = options.optimizer();
-    this.session = new ModelSession(model, DeterministicSums.binaryFanOut(model.graph()),
-        graph -> new Session(graph, DeterministicSums.sessionConfig()));
+    this.session = DeterministicSums.session(model);
     try {
       Graph graph = session.graph();
       Ops tf = Ops.create(graph).withSubScope(SCOPE);

@@ -22,6 +22,7 @@ import org.wclust.internal.bridge.TensorSpec;
 import org.wclust.internal.cluster.ClusterRewriter;
 import org.wclust.internal.cluster.ClusterSettings;
 import org.wclust.internal.cluster.ClusteredModel;
+import org.wclust.internal.graph.DeterministicSums;
 import org.wclust.internal.graph.FlatModel;
 import org.wclust.internal.graph.ModelSession;
 import org.wclust.internal.graph.ModelVariable;

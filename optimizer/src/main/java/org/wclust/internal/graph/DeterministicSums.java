@@ -1,4 +1,4 @@
-package org.wclust.internal.train;
+package org.wclust.internal.graph;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,6 +8,7 @@ import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
+import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.ConfigProto;
@@ -31,9 +32,11 @@ import org.wclust.internal.bridge.TensorRef;
  * two is the same in either order, so {@link #binaryFanOut} hands every float tensor that feeds three or
  * more op inputs on through a chain of Identity nodes (free in the forward pass) before the graph is
  * differentiated, and {@link #sessionConfig} turns off Grappler's arithmetic optimizer, which would merge
- * the resulting sums of two (and chains of adds) back into one AddN.
+ * the resulting sums of two (and chains of adds) back into one AddN. Used wherever wclust differentiates a
+ * model: fine-tuning, and the calibration gradients (Fisher sensitivities, which decided codebooks
+ * differently from run to run on such a model).
  */
-final class DeterministicSums {
+public final class DeterministicSums {
   private static final String SCOPE = "wclust_fan_out";
 
   private static final Set<DataType> FLOATS =
@@ -42,14 +45,22 @@ final class DeterministicSums {
   private DeterministicSums() {}
 
   /** A session configuration that keeps the graph's adds as they are built (no arithmetic optimizer). */
-  static ConfigProto sessionConfig() {
+  public static ConfigProto sessionConfig() {
     ConfigProto.Builder config = ConfigProto.newBuilder();
     config.getGraphOptionsBuilder().getRewriteOptionsBuilder().setArithmeticOptimization(RewriterConfig.Toggle.OFF);
     return config.build();
   }
 
+  /**
+   * A session of {@code model} to differentiate: its graph with {@link #binaryFanOut}, run with
+   * {@link #sessionConfig}.
+   */
+  public static ModelSession session(FlatModel model) {
+    return new ModelSession(model, binaryFanOut(model.graph()), graph -> new Session(graph, sessionConfig()));
+  }
+
   /** {@code parts} added one after the other, in their order (never as one AddN). */
-  static Operand<TFloat32> sum(Ops tf, List<Operand<TFloat32>> parts) {
+  public static Operand<TFloat32> sum(Ops tf, List<Operand<TFloat32>> parts) {
     Operand<TFloat32> sum = parts.get(0);
     for (Operand<TFloat32> part : parts.subList(1, parts.size())) {
       sum = tf.math.add(sum, part);
@@ -58,7 +69,7 @@ final class DeterministicSums {
   }
 
   /** {@code graph} with every float tensor feeding at most two op inputs (the same graph when none feeds more). */
-  static GraphDef binaryFanOut(GraphDef graph) {
+  public static GraphDef binaryFanOut(GraphDef graph) {
     // Per tensor, its consumers as (node position, input position), in graph order.
     Map<String, List<int[]>> consumers = new LinkedHashMap<>();
     for (int n = 0; n < graph.getNodeCount(); n++) {
