@@ -10,7 +10,9 @@ Models: keras.applications with seeded random weights and randomised BatchNorm s
 with Keras 3 model.export() by benchmarks/make_pipeline_models.py (kept in WORK/models between runs).
 Runs per model: `cluster MODEL --clusters 16 --no-size` (the default init), for MobileNetV2 also
 `--clusters 32 --init optimal --no-size` and for ResNet50 `--clusters 16 --init optimal --no-size`
-(the per-tensor clustering the speed targets of issue #13 were set with). Stage
+(the per-tensor clustering the speed targets of issue #13 were set with). Each of these can also run
+with --plain-fold (no BatchNorm-safe codebooks) when --configs names it with "-plain-fold" appended
+(e.g. --configs k16,k16-plain-fold), to show what that rule costs. Stage
 times come from the report's timings (load_s, cluster_s, export_s and, when the build reports them,
 timings.stages); peak RSS is the java process's ru_maxrss (wait4). The java process runs with the
 launcher's JVM options (scripts/wclust-jvm.options) and MALLOC_ARENA_MAX=2, as ./wclust does, unless
@@ -33,6 +35,8 @@ MAIN = "org.wclust.models.WclustMain"
 # The JVM options and malloc setting ./wclust runs with, so that the measured process is the user's.
 LAUNCHER_JVM_OPTIONS = ["@" + os.path.join(ROOT, "scripts", "wclust-jvm.options")]
 LAUNCHER_ENV = {"MALLOC_ARENA_MAX": "2"}
+# Suffix of the opt-in configs that add --plain-fold (e.g. --configs k16,k16-plain-fold).
+PLAIN_FOLD_TAG = "-plain-fold"
 
 
 def default_classpath():
@@ -172,7 +176,7 @@ def main(argv):
     p.add_argument("--jvm-defaults", action="store_true",
                    help="run java with its default options and malloc settings instead of the launcher's "
                         "(scripts/wclust-jvm.options, MALLOC_ARENA_MAX=2), as builds before them were measured")
-    p.add_argument("--configs", help="only these runs, e.g. k16,k16-optimal")
+    p.add_argument("--configs", help="only these runs, e.g. k16,k16-optimal,k16-plain-fold")
     p.add_argument("--check", action="store_true", help="convert each output and compare TFLite with it")
     p.add_argument("--compare-with", metavar="LABEL",
                    help="compare each clustered SavedModel byte for byte with the one a run --label LABEL wrote")
@@ -192,8 +196,12 @@ def main(argv):
             configs.append(("k32-optimal", ["--clusters", "32", "--init", "optimal", "--no-size"]))
         if name == "ResNet50":
             configs.append(("k16-optimal", ["--clusters", "16", "--init", "optimal", "--no-size"]))
+        # Only when named in --configs: the same runs without the BatchNorm-safe codebooks, to show what
+        # that rule costs.
+        configs += [(tag + PLAIN_FOLD_TAG, extra + ["--plain-fold"]) for tag, extra in configs]
         for tag, extra in configs:
-            if args.configs and tag not in args.configs.split(","):
+            if args.configs and tag not in args.configs.split(",") \
+                    or not args.configs and tag.endswith(PLAIN_FOLD_TAG):
                 continue
             out_dir = os.path.join(work, label_dir, f"{name}-{tag}")
             best = None
