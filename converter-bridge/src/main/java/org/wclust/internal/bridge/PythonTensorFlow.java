@@ -2,16 +2,15 @@ package org.wclust.internal.bridge;
 
 import com.google.common.io.ByteStreams;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,8 +30,22 @@ public final class PythonTensorFlow {
   private static volatile Optional<PythonTensorFlow> cached;
 
   private final Path python;
+  /** The tool process calls share (written under this object's lock; read by the shutdown hook). */
+  private volatile ToolProcess tool;
+  /** The extracted tool script, once extracted; guarded by this. */
+  private Path toolScript;
+  /** Closes the tool process once no call came for {@link #IDLE_SECONDS}; guarded by this. */
+  private ScheduledFuture<?> idleClose;
 
-  private PythonTensorFlow(Path python) {
+  /**
+   * How long an unused tool process is kept: calls come in bursts (a model's two conversions for the
+   * size report), and a process with TensorFlow loaded holds hundreds of MB that, between bursts
+   * minutes apart (a size search's conversion, then clustering and fine-tuning), are better freed.
+   */
+  static final long IDLE_SECONDS = 60;
+
+  /** Normally made by {@link #find()}; tests make their own to start from no tool process. */
+  PythonTensorFlow(Path python) {
     this.python = python;
   }
 
@@ -64,38 +77,62 @@ public final class PythonTensorFlow {
 
   /**
    * Runs {@code tflite_tool.py} with the arguments and returns its JSON output. A failure of the tool
-   * becomes an exception carrying the tool's one-line error.
+   * becomes an exception carrying the tool's one-line error. Calls share one tool process
+   * ({@link ToolProcess}), started on first use and replaced every {@link ToolProcess#CALLS_PER_PROCESS}
+   * calls or when it died; they run one at a time.
    */
-  public JsonObject runTool(String... args) throws IOException {
-    Path script = extractTool();
-    List<String> command = new ArrayList<>(List.of(python.toString(), script.toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "3");
-    Path stderrFile = Files.createTempFile("wclust-tool", ".err");
-    pb.redirectError(stderrFile.toFile());
-    Process process = pb.start();
-    byte[] out;
-    try (InputStream in = process.getInputStream()) {
-      out = ByteStreams.toByteArray(in);
+  public synchronized JsonObject runTool(String... args) throws IOException {
+    if (idleClose != null) {
+      idleClose.cancel(false);
     }
     try {
-      if (!process.waitFor(30, TimeUnit.MINUTES)) {
-        process.destroyForcibly();
-        throw new IOException("tflite_tool.py timed out");
+      return toolProcess().call(List.of(args));
+    } finally {
+      idleClose = ToolProcess.WATCHDOG.schedule(this::closeIdleTool, IDLE_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The tool process for the next call: the current one, or a new one when it is spent or died. */
+  private ToolProcess toolProcess() throws IOException {
+    ToolProcess current = tool;
+    if (current == null || !current.usable()) {
+      if (current != null) {
+        tool = null;
+        current.close();
+      } else if (toolScript == null) {
+        // Once: a process still running when the JVM exits is ended with it.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          ToolProcess last = tool;
+          if (last != null) {
+            last.destroy();
+          }
+        }, "wclust-tool-shutdown"));
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-      throw new IOException("interrupted while waiting for tflite_tool.py", e);
+      if (toolScript == null || !Files.isRegularFile(toolScript)) {
+        toolScript = extractTool();
+      }
+      current = ToolProcess.start(python, toolScript);
+      tool = current;
     }
-    String err = Files.readString(stderrFile, StandardCharsets.UTF_8).strip();
-    Files.deleteIfExists(stderrFile);
-    if (process.exitValue() != 0) {
-      String[] lines = err.split("\n");
-      throw new IOException("TFLite tool failed: " + lines[lines.length - 1]);
+    return current;
+  }
+
+  private synchronized void closeIdleTool() {
+    ToolProcess current = tool;
+    tool = null;
+    if (current != null) {
+      try {
+        current.close();
+      } catch (IOException e) {
+        current.destroy();
+      }
     }
-    return JsonParser.parseString(new String(out, StandardCharsets.UTF_8)).getAsJsonObject();
+  }
+
+  /** The process id of the tool process the last call ran in (tests), or -1 before any. */
+  synchronized long toolProcessId() {
+    ToolProcess current = tool;
+    return current == null ? -1 : current.pid();
   }
 
   /**

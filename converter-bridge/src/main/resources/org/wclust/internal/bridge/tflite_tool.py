@@ -4,6 +4,12 @@
 Protocol: the result is one JSON object on stdout (nothing else is written there); on failure
 one line "tflite_tool: <message>" is the last line on stderr and the exit code is 2.
 
+  serve
+      Runs many commands in one process (importing TensorFlow takes seconds; a conversion of a
+      small model, one): reads one JSON array of a command's arguments per line of stdin and
+      answers each with one line on stdout, {"result": <the command's JSON object>} or
+      {"error": "tflite_tool: <message>"}, until stdin ends.
+
 Subcommands:
   convert SAVEDMODEL_DIR OUT.tflite [--signature KEY] [--allow-resource-variables]
       TFLiteConverter.from_saved_model(dir, signature_keys=[KEY]) (KEY defaults to
@@ -88,12 +94,12 @@ def _interpreter(path, inspect=False):
     return it
 
 
-_result_stream = sys.stdout  # replaced in main() by a private copy of the original stdout
+_result = None  # the running command's result, set by _emit
 
 
 def _emit(obj):
-    _result_stream.write(json.dumps(obj) + "\n")
-    _result_stream.flush()
+    global _result
+    _result = obj
 
 
 # ---------------------------------------------------------------------------------------- convert
@@ -335,7 +341,8 @@ def _verify_in_child(args, compressed_path):
                "--data-scale", str(args.data_scale)]
     if args.data:
         command += ["--data", args.data]
-    child = subprocess.run(command, capture_output=True, text=True)
+    # stdin: not the serve loop's requests.
+    child = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     lines = [l for l in child.stderr.splitlines() if l.strip()]
     if child.returncode == 0:
         return json.loads(child.stdout)
@@ -403,26 +410,63 @@ def _parser():
     return p
 
 
-def main(argv=None):
-    global _result_stream
+def _run(argv):
+    """Runs one command; returns its result object, or raises ToolError or another exception."""
+    global _result
     try:
         args = _parser().parse_args(argv)
-    except SystemExit as e:  # argparse printed usage to stderr; keep the exit-code contract
-        return 0 if e.code == 0 else 2
-    # Point file descriptor 1 at stderr so that anything TF, the converter or native code
-    # prints lands there; the JSON result goes to a private duplicate of the real stdout.
-    sys.stdout.flush()
-    _result_stream = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    try:
-        args.func(args)
-        return 0
-    except Exception as e:  # noqa: BLE001 - every failure becomes the one-line error
-        message = str(e) if isinstance(e, ToolError) else f"{type(e).__name__}: {e}"
+    except SystemExit as e:  # argparse printed usage (or the help asked for) to stderr
+        raise ToolError("bad arguments: " + " ".join(argv) if e.code else "help printed") from e
+    _result = None
+    args.func(args)
+    return _result
+
+
+def _error_line(e):
+    message = str(e) if isinstance(e, ToolError) else f"{type(e).__name__}: {e}"
+    return "tflite_tool: " + " ".join(message.split())
+
+
+def _serve(results):
+    """The serve loop: one command per line of stdin, one answer per line of results."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = {"result": _run(json.loads(line))}
+        except Exception as e:  # noqa: BLE001 - every failure becomes the one-line error
+            answer = {"error": _error_line(e)}
         sys.stdout.flush()
         sys.stderr.flush()
-        print("tflite_tool: " + " ".join(message.split()), file=sys.stderr, flush=True)
+        results.write(json.dumps(answer) + "\n")
+        results.flush()
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    # Point file descriptor 1 at stderr so that anything TF, the converter or native code
+    # prints lands there; results go to a private duplicate of the real stdout.
+    sys.stdout.flush()
+    results = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    if argv == ["serve"]:
+        return _serve(results)
+    try:
+        result = _run(argv)
+    except ToolError as e:
+        if isinstance(e.__cause__, SystemExit) and not e.__cause__.code:
+            return 0  # --help
+        print(_error_line(e), file=sys.stderr, flush=True)
         return 2
+    except Exception as e:  # noqa: BLE001 - every failure becomes the one-line error
+        sys.stdout.flush()
+        sys.stderr.flush()
+        print(_error_line(e), file=sys.stderr, flush=True)
+        return 2
+    results.write(json.dumps(result) + "\n")
+    results.flush()
+    return 0
 
 
 if __name__ == "__main__":
