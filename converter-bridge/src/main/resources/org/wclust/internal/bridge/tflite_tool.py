@@ -256,7 +256,9 @@ def cmd_weights(args):
 
 def _compression():
     """tflm_compression.py (beside this script) with tflite-micro importable."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:  # once per process (serve runs many commands)
+        sys.path.insert(0, here)
     import tflm_compression
     try:
         tflm_compression.require_tflm()
