@@ -105,7 +105,9 @@ public final class Wclust {
    * Converts a SavedModel (signature {@code signature}) with Python TensorFlow's TFLite converter into
    * {@code output}'s file, quantized and compressed for TFLM as {@code output} says; with compression
    * {@code input} may also be a {@code .tflite} file (its quantization is kept). The file and its JSON
-   * report appear complete or not at all; {@code input} is never modified.
+   * report appear complete or not at all; {@code input} is never modified. The conversion runs in a
+   * Python process that this JVM's calls share (TensorFlow is imported once) and that exits after a
+   * minute without calls, or with the JVM.
    *
    * <pre>{@code
    * TfliteConversion c = Wclust.convert(Path.of("model_k16"), Wclust.DEFAULT_SIGNATURE,
