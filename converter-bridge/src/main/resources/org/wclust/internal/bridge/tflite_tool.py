@@ -456,12 +456,9 @@ def main(argv=None):
         return _serve(results)
     try:
         result = _run(argv)
-    except ToolError as e:
+    except Exception as e:  # noqa: BLE001 - every failure becomes the one-line error
         if isinstance(e.__cause__, SystemExit) and not e.__cause__.code:
             return 0  # --help
-        print(_error_line(e), file=sys.stderr, flush=True)
-        return 2
-    except Exception as e:  # noqa: BLE001 - every failure becomes the one-line error
         sys.stdout.flush()
         sys.stderr.flush()
         print(_error_line(e), file=sys.stderr, flush=True)
