@@ -23,6 +23,8 @@ missing); the seeds are then the tools' fine-tuning seeds. Then for every k it r
                    chosen per layer instead of one multiplier)
   wclust-depthwise-channel  wclust cluster --clusters K --depthwise-per-channel (bn-mobilenet's default
                    methods have it instead of wclust-budget: a codebook per depthwise channel)
+  wclust-no-fold-bn  wclust cluster --clusters K --no-fold-bn (bn-mobilenet, only when --methods names it:
+                   the kernels clustered unfolded and BatchNorm kept, as tfmot does)
 
 each clustering the weights it clusters by default (tfmot: Conv2D/Dense kernels; wclust: also
 DepthwiseConv2D, BatchNorm folded first), each fine-tuned with the same budget (1 epoch over the
@@ -55,11 +57,12 @@ PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
 SCALE = 1.0 / 255.0
 FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
 ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget",
-               "wclust-depthwise-channel", "wclust-budget-layers", "wclust-no-squeeze"]
+               "wclust-depthwise-channel", "wclust-budget-layers", "wclust-no-squeeze", "wclust-no-fold-bn"]
 BUDGET_METHODS = {"wclust-budget": [], "wclust-budget-layers": ["--budget"]}  # plus --target-size B
 WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
                 "wclust-depthwise-channel": ["--depthwise-per-channel"],
-                "wclust-no-squeeze": ["--no-squeeze"]}  # wclust-budget: --target-size B
+                "wclust-no-squeeze": ["--no-squeeze"],
+                "wclust-no-fold-bn": ["--no-fold-bn"]}  # wclust-budget: --target-size B
 MODELS = {
     "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
                           "methods": ALL_METHODS[:5] + ["wclust-budget-layers"]},
