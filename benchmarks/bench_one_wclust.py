@@ -36,12 +36,9 @@ def main(argv):
     if flags[:1] == ["--shuffle-seed"]:
         shuffle, flags = flags[1], flags[2:]
     work = os.path.join(bench.ROOT, "target", "bench-vs-tfmot")
-    if model == "bn-mobilenet":
-        model_dir = os.path.join(work, "bn")
-        train = os.path.join(model_dir, f"train-{bench.MODELS[model]['train_images']}.npz")
-    else:
-        model_dir = os.path.join(work, f"cnn-seed{seed}")
-        train = os.path.join(model_dir, "train.npz")
+    model_dir = os.path.join(work, "bn" if model == "bn-mobilenet" else f"cnn-seed{seed}")
+    # The benchmark's own fine-tuning file (its first N training images), made when missing.
+    train = bench.training_subset(model_dir, model_dir, bench.MODELS[model]["train_images"])
     run_dir = os.path.join(work, "one", f"{model}-{label}-s{seed}-k{k}")
     subprocess.run(["rm", "-rf", run_dir], check=True)
     os.makedirs(run_dir)
