@@ -4,7 +4,7 @@
 Usage (scripts/bench-vs-tfmot.sh runs it with the project's .venv):
   bench_vs_tfmot.py [--model fashion-mnist-cnn|bn-mobilenet] [--ks 8,16,32] [--seeds 1] [--work DIR]
                     [--runs FILE.jsonl] [--results FILE.md] [--pretrain-epochs 3] [--methods LIST]
-                    [--train-images N] [--report-only]
+                    [--train-images N] [--same-order] [--report-only]
 
 --model fashion-mnist-cnn (default): for every seed it trains the reference Fashion-MNIST CNN
 (Conv2D 32 -> Conv2D 64 -> Dense 128 -> Dense 10, integration-tests/src/test/python/make_fashion_mnist.py,
@@ -36,6 +36,13 @@ as tfmot's published results), the most distinct values in any conv/dense weight
 wall time of the tool (clustering + fine-tuning + strip/export; not the measurement). "after
 clustering" is the same measurement of the clustered model before fine-tuning.
 
+--same-order: both tools fine-tune on one batch order per seed, the fine-tuning file shuffled once with
+the seed and read in file order (tfmot fit(shuffle=False), wclust --shuffle-buffer 1). The order moves a
+model's accuracy after one epoch by up to 0.8 point, the same way for both tools, so with one order the
+differences between the tools measure the methods rather than two independent draws of that noise. Its
+runs go to benchmarks/runs/MODEL-same-order.jsonl and RESULTS_SAME_ORDER.md (bn-mobilenet:
+RESULTS_BN_MOBILENET_SAME_ORDER.md); the two kinds of run are never mixed in one report.
+
 Writes per-run JSON lines to --runs (default benchmarks/runs/MODEL.jsonl, checked in: a rerun skips
 what is there, --report-only only rewrites the results from it), --results (RESULTS.md for the CNN,
 RESULTS_BN_MOBILENET.md for bn-mobilenet) with the tables, machine and versions, and a PNG of the
@@ -64,9 +71,9 @@ WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
                 "wclust-no-squeeze": ["--no-squeeze"],
                 "wclust-no-fold-bn": ["--no-fold-bn"]}  # wclust-budget: --target-size B
 MODELS = {
-    "fashion-mnist-cnn": {"results": "RESULTS.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
+    "fashion-mnist-cnn": {"results": "RESULTS.md", "same_order_results": "RESULTS_SAME_ORDER.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
                           "methods": ALL_METHODS[:5] + ["wclust-budget-layers"]},
-    "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md", "train_images": 4096,
+    "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md", "same_order_results": "RESULTS_BN_MOBILENET_SAME_ORDER.md", "train_images": 4096,
                      "title": "MobileNetV2 0.35 with BatchNorm, Fashion-MNIST 32x32",
                      "methods": ALL_METHODS[:4] + ["wclust-depthwise-channel"]},
 }
@@ -153,7 +160,7 @@ def run_tfmot(args):
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.monotonic()
     clustered.fit(x, train["y"], batch_size=FINE_TUNE["batch_size"], epochs=FINE_TUNE["epochs"],
-                  shuffle=True, verbose=0)
+                  shuffle=not args.no_shuffle, verbose=0)
     stripped = tfmot.clustering.keras.strip_clustering(clustered)
     tune_s = time.monotonic() - start
     converter = tf.lite.TFLiteConverter.from_keras_model(stripped)
@@ -245,8 +252,20 @@ def training_subset(work, model_dir, n):
     return path
 
 
-def run_one(work, model, model_dir, train, seed, k, method, budget):
-    """Runs one method at one k; returns the measured record."""
+def same_order_file(model_dir, train, seed):
+    """The fine-tuning file shuffled once with the seed: both tools then read it in this order."""
+    import numpy as np
+    path = os.path.splitext(train)[0] + f"-order{seed}.npz"
+    if not os.path.exists(path):
+        data = np.load(train)
+        perm = np.random.default_rng(seed).permutation(len(data["y"]))
+        np.savez(path + ".partial.npz", x=data["x"][perm], y=data["y"][perm])
+        os.replace(path + ".partial.npz", path)
+    return path
+
+
+def run_one(work, model, model_dir, train, seed, k, method, budget, same_order=False):
+    """Runs one method at one k; returns the measured record. same_order: train is read in file order."""
     run_dir = os.path.join(model_dir, "runs", f"{method}-k{k}-seed{seed}")
     os.makedirs(run_dir, exist_ok=True)
     test = os.path.join(model_dir, "test.npz")
@@ -257,7 +276,8 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
         init = {"tfmot-kmeans++": "KMEANS_PLUS_PLUS", "tfmot-linear": "LINEAR"}[method]
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
         sh([sys.executable, os.path.abspath(__file__), "_tfmot", "--model", model, "--model-dir", model_dir,
-            "--train", train, "--k", str(k), "--init", init, "--seed", str(seed), "--out", final], env=env)
+            "--train", train, "--k", str(k), "--init", init, "--seed", str(seed), "--out", final]
+           + (["--no-shuffle"] if same_order else []), env=env)
         with open(final + ".json") as f:
             wall = json.load(f)["wall_s"]
     else:
@@ -278,7 +298,8 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
         sh(common + flags + size_flag + ["-o", tuned, "--data", train,
                                          "--scale", repr(SCALE), "--epochs", str(FINE_TUNE["epochs"]),
                                          "--batch-size", str(FINE_TUNE["batch_size"]),
-                                         "--learning-rate", repr(FINE_TUNE["learning_rate"])])
+                                         "--learning-rate", repr(FINE_TUNE["learning_rate"])]
+           + (["--shuffle-buffer", "1"] if same_order else []))
         wall = time.monotonic() - start
         convert_saved_model(tuned, final)
         if budgeted:
@@ -286,7 +307,7 @@ def run_one(work, model, model_dir, train, seed, k, method, budget):
                 extra["rate_control"] = json.load(f).get("rate_control")
     record = {"model": model, "seed": seed, "k": k, "method": method, "wall_s": round(wall, 1),
               "wclust_commit": wclust_commit(), "train_images": train_images(train),
-              "load_average": round(os.getloadavg()[0], 1),
+              "load_average": round(os.getloadavg()[0], 1), "batch_order": "same" if same_order else "shuffled",
               "clustered": measure(clustered, test), "fine_tuned": measure(final, test)}
     record.update(extra)
     log(f"{method} k={k} seed={seed}: after clustering {record['clustered']['accuracy']:.4f}, fine-tuned "
@@ -330,6 +351,7 @@ def main(argv):
             p.add_argument(name, required=True)
         p.add_argument("--k", type=int, required=True)
         p.add_argument("--seed", type=int, required=True)
+        p.add_argument("--no-shuffle", action="store_true", help="fine-tune in the file's order")
         return run_tfmot(p.parse_args(argv[2:]))
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -343,12 +365,17 @@ def main(argv):
     p.add_argument("--results", help="default: benchmarks/RESULTS.md (CNN), RESULTS_BN_MOBILENET.md")
     p.add_argument("--train-images", type=int,
                    help="fine-tune on the first N training images (default: 60000 CNN, 4096 bn-mobilenet)")
+    p.add_argument("--same-order", action="store_true",
+                   help="both tools fine-tune on one batch order per seed (see above)")
     p.add_argument("--report-only", action="store_true",
                    help="run nothing; write the results from the runs already in --runs")
     args = p.parse_args(argv[1:])
     spec = MODELS[args.model]
-    runs_path = args.runs or os.path.join(ROOT, "benchmarks", "runs", f"{args.model}.jsonl")
-    results = args.results or os.path.join(ROOT, "benchmarks", spec["results"])
+    order = "same" if args.same_order else "shuffled"
+    runs_path = args.runs or os.path.join(ROOT, "benchmarks", "runs",
+                                          f"{args.model}{'-same-order' if args.same_order else ''}.jsonl")
+    results = args.results or os.path.join(ROOT, "benchmarks",
+                                           spec["same_order_results" if args.same_order else "results"])
     n_train = args.train_images or spec["train_images"]
     ks = [int(k) for k in args.ks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -359,12 +386,15 @@ def main(argv):
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(runs_path)), exist_ok=True)
-    runs = [r for r in load_runs(runs_path) if r.get("model", "fashion-mnist-cnn") == args.model]
+    runs = [r for r in load_runs(runs_path) if r.get("model", "fashion-mnist-cnn") == args.model
+            and r.get("batch_order", "shuffled") == order]
     done = {(r["seed"], r["k"], r["method"]) for r in runs}
     started = time.monotonic()
     for seed in [] if args.report_only else seeds:
         model_dir = train_reference(work, args.model, seed, args.pretrain_epochs)
         train = training_subset(model_dir, model_dir, n_train)
+        if args.same_order:
+            train = same_order_file(model_dir, train, seed)
         with open(os.path.join(model_dir, "manifest.json")) as f:
             reference = json.load(f)
         for k in ks:
@@ -378,7 +408,7 @@ def main(argv):
                         log(f"{method} k={k}: needs tfmot-linear's size first; skipped")
                         continue
                     budget = linear[0]["fine_tuned"]["zipped_bytes"]
-                record = run_one(work, args.model, model_dir, train, seed, k, method, budget)
+                record = run_one(work, args.model, model_dir, train, seed, k, method, budget, args.same_order)
                 record["reference"] = reference
                 runs.append(record)
                 with open(runs_path, "a") as f:
@@ -389,7 +419,7 @@ def main(argv):
     first_seed = [r for r in selected if r["seed"] == seeds[0]] or selected
     manifest = first_seed[0]["reference"]  # the reference model's manifest, kept with every run
     write_results(results, args.model, selected, manifest, ks, seeds, methods, time.monotonic() - started,
-                  os.path.relpath(os.path.abspath(runs_path), ROOT))
+                  os.path.relpath(os.path.abspath(runs_path), ROOT), args.same_order)
     return 0
 
 
@@ -452,7 +482,7 @@ def model_description(model, manifest, runs):
             "epochs per seed; all four kernels clustered per tensor.")
 
 
-def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs_name):
+def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs_name, same_order=False):
     by = {}
     for r in runs:
         by.setdefault((r["k"], r["method"]), []).append(r)
@@ -465,7 +495,10 @@ def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs
              f"{model_description(model, manifest, runs)} Fine-tuning for every method: "
              f"{FINE_TUNE['epochs']} epoch over the first {' / '.join(f'{n:,}' for n in images)} training images, "
              f"Adam {FINE_TUNE['learning_rate']:g}, "
-             f"batch {FINE_TUNE['batch_size']}. Measured by the same Python code for both tools: the .tflite "
+             f"batch {FINE_TUNE['batch_size']}"
+             + (", in one batch order per seed shared by both tools (the fine-tuning file shuffled once with the "
+                "seed, read in file order: `--same-order`)" if same_order else ", each tool shuffling with the seed")
+             + ". Measured by the same Python code for both tools: the .tflite "
              "from Python TensorFlow's converter, top-1 accuracy in the TFLite interpreter on the 10,000 test "
              "images, zipped .tflite bytes (deflate), most distinct values in a weight tensor; time = the "
              "tool's clustering + fine-tuning + export (wclust: the whole `wclust cluster` command, JVM start "
@@ -490,6 +523,7 @@ def write_results(path, model, runs, manifest, ks, seeds, methods, seconds, runs
                          f"{statistics.mean(r['wall_s'] for r in rs):.0f} s |")
     lines += ["", "## Acceptance checks (computed from the table's runs, per seed)", ""]
     lines += acceptance(runs, ks, seeds)
+    lines += paired_differences(runs, ks, seeds, methods)
     lines += ["", "## Across k: the accuracy–size front (means over the seeds each point ran)", ""]
     lines += front_domination(by)
     budget = [r for r in runs if r["method"] in BUDGET_METHODS]
@@ -569,6 +603,29 @@ def acceptance(runs, ks, seeds):
                              f"{100 * lin['fine_tuned']['accuracy']:.2f} %: {'more accurate' if better else 'NOT more accurate'}")
                 out.append(line)
     return out
+
+
+def paired_differences(runs, ks, seeds, methods):
+    """Per k, every wclust method minus every tfmot method, seed by seed: mean ± standard error."""
+    out = []
+    for k in ks:
+        get = {(r["seed"], r["method"]): r for r in runs if r["k"] == k and r["seed"] in seeds}
+        for w in (m for m in methods if m.startswith("wclust-")):
+            for t in (m for m in methods if m.startswith("tfmot-")):
+                both = [s for s in seeds if (s, w) in get and (s, t) in get]
+                if len(both) < 2:
+                    continue
+                acc = [100 * (get[s, w]["fine_tuned"]["accuracy"] - get[s, t]["fine_tuned"]["accuracy"]) for s in both]
+                size = [get[s, w]["fine_tuned"]["zipped_bytes"] / get[s, t]["fine_tuned"]["zipped_bytes"] for s in both]
+                se = statistics.stdev(acc) / len(acc) ** 0.5
+                out.append(f"| {k} | {w} − {t} | {len(both)} | {statistics.mean(acc):+.2f} ± {se:.2f} | "
+                           f"{min(acc):+.2f} … {max(acc):+.2f} | {statistics.mean(size):.3f} "
+                           f"({min(size):.3f} … {max(size):.3f}) |")
+    if not out:
+        return []
+    return ["", "## Paired by seed: wclust − tfmot (same reference model and seed)", "",
+            "| k | difference | seeds | accuracy after fine-tuning, points (mean ± s.e.) | range | "
+            "zipped size ratio, mean (range) |", "|---|---|---|---|---|---|"] + out
 
 
 def front_domination(by):
