@@ -18,6 +18,8 @@ missing); the seeds are then the tools' fine-tuning seeds. Then for every k it r
   wclust-no-squeeze  wclust cluster --clusters K --no-squeeze  (the default without putting dead units'
                    weights on one centroid after fine-tuning)
   wclust-optimal   wclust cluster --clusters K --init optimal  (minimum squared error)
+  wclust-linear    wclust cluster --clusters K --init linear --no-refine (tfmot LINEAR's initialisation:
+                   evenly spaced centroids, nearest assignment; only when --methods names it)
   wclust-budget    wclust cluster --clusters K --target-size B, B = tfmot-linear's zipped size at k
   wclust-budget-layers  wclust cluster --clusters K --target-size B --budget (the same B; a clustering
                    chosen per layer instead of one multiplier)
@@ -64,16 +66,20 @@ PYTHON_DIR = os.path.join(ROOT, "integration-tests", "src", "test", "python")
 SCALE = 1.0 / 255.0
 FINE_TUNE = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-4}
 ALL_METHODS = ["tfmot-kmeans++", "tfmot-linear", "wclust-default", "wclust-optimal", "wclust-budget",
-               "wclust-depthwise-channel", "wclust-budget-layers", "wclust-no-squeeze", "wclust-no-fold-bn"]
+               "wclust-depthwise-channel", "wclust-budget-layers", "wclust-no-squeeze", "wclust-no-fold-bn",
+               "wclust-linear"]
 BUDGET_METHODS = {"wclust-budget": [], "wclust-budget-layers": ["--budget"]}  # plus --target-size B
 WCLUST_FLAGS = {"wclust-default": [], "wclust-optimal": ["--init", "optimal"],
                 "wclust-depthwise-channel": ["--depthwise-per-channel"],
                 "wclust-no-squeeze": ["--no-squeeze"],
-                "wclust-no-fold-bn": ["--no-fold-bn"]}  # wclust-budget: --target-size B
+                "wclust-no-fold-bn": ["--no-fold-bn"],
+                "wclust-linear": ["--init", "linear", "--no-refine"]}  # wclust-budget: --target-size B
 MODELS = {
-    "fashion-mnist-cnn": {"results": "RESULTS.md", "same_order_results": "RESULTS_SAME_ORDER.md", "train_images": 60000, "title": "Fashion-MNIST CNN",
+    "fashion-mnist-cnn": {"results": "RESULTS.md", "same_order_results": "RESULTS_SAME_ORDER.md",
+                          "train_images": 60000, "title": "Fashion-MNIST CNN",
                           "methods": ALL_METHODS[:5] + ["wclust-budget-layers"]},
-    "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md", "same_order_results": "RESULTS_BN_MOBILENET_SAME_ORDER.md", "train_images": 4096,
+    "bn-mobilenet": {"results": "RESULTS_BN_MOBILENET.md",
+                     "same_order_results": "RESULTS_BN_MOBILENET_SAME_ORDER.md", "train_images": 4096,
                      "title": "MobileNetV2 0.35 with BatchNorm, Fashion-MNIST 32x32",
                      "methods": ALL_METHODS[:4] + ["wclust-depthwise-channel"]},
 }
