@@ -258,7 +258,7 @@ def training_subset(work, model_dir, n):
     return path
 
 
-def same_order_file(model_dir, train, seed):
+def same_order_file(train, seed):
     """The fine-tuning file shuffled once with the seed: both tools then read it in this order."""
     import numpy as np
     path = os.path.splitext(train)[0] + f"-order{seed}.npz"
@@ -400,7 +400,7 @@ def main(argv):
         model_dir = train_reference(work, args.model, seed, args.pretrain_epochs)
         train = training_subset(model_dir, model_dir, n_train)
         if args.same_order:
-            train = same_order_file(model_dir, train, seed)
+            train = same_order_file(train, seed)
         with open(os.path.join(model_dir, "manifest.json")) as f:
             reference = json.load(f)
         for k in ks:
