@@ -69,6 +69,44 @@ public final class EntropyConstrained {
    */
   static Clustering refineWithLambda(KMeans1D.Distinct d, float[] startCentroids, int[] startCounts,
       double lambda, boolean keepK) {
+    Refined r = iterate(d, startCentroids, startCounts, lambda, keepK);
+    return r == null ? null : r.clustering(d);
+  }
+
+  /**
+   * The centroids {@link #refineWithLambda(KMeans1D.Distinct, float[], int[], double, boolean)} would return,
+   * without building the clustering's indices (for a caller that only keeps the centroids).
+   */
+  static float[] refinedCentroids(KMeans1D.Distinct d, float[] startCentroids, int[] startCounts,
+      double lambda, boolean keepK) {
+    Refined r = iterate(d, startCentroids, startCounts, lambda, keepK);
+    return r == null ? null : r.centroids();
+  }
+
+  /** The iterations' result: cluster j holds the sorted distinct values [from[j], from[j + 1]). */
+  private record Refined(float[] centroids, int[] from) {
+    Clustering clustering(KMeans1D.Distinct d) {
+      int m = d.values.length;
+      int[] assign = new int[m];
+      for (int j = 0; j < centroids.length; j++) {
+        Arrays.fill(assign, from[j], from[j + 1], j);
+      }
+      int[] indices = new int[d.valueIndex.length];
+      double sse = 0;
+      for (int i = 0; i < indices.length; i++) {
+        indices[i] = assign[d.valueIndex[i]];
+      }
+      for (int j = 0; j < m; j++) {
+        // Float difference, as the reconstruction's error is taken value by value.
+        double e = d.values[j] - centroids[assign[j]];
+        sse += d.counts[j] * e * e;
+      }
+      return new Clustering(centroids, indices, sse, 0, false);
+    }
+  }
+
+  private static Refined iterate(KMeans1D.Distinct d, float[] startCentroids, int[] startCounts,
+      double lambda, boolean keepK) {
     int n = d.valueIndex.length;
     int m = d.values.length;
     double[] centroids = new double[startCentroids.length];
@@ -139,25 +177,11 @@ public final class EntropyConstrained {
         break;
       }
     }
-    int[] assign = new int[m];
-    for (int j = 0; j < centroids.length; j++) {
-      Arrays.fill(assign, from[j], from[j + 1], j);
-    }
     float[] c = new float[centroids.length];
     for (int j = 0; j < c.length; j++) {
       c[j] = (float) centroids[j];
     }
-    int[] indices = new int[n];
-    double sse = 0;
-    for (int i = 0; i < n; i++) {
-      indices[i] = assign[d.valueIndex[i]];
-    }
-    for (int j = 0; j < m; j++) {
-      // Float difference, as the reconstruction's error is taken value by value.
-      double e = d.values[j] - c[assign[j]];
-      sse += d.counts[j] * e * e;
-    }
-    return new Clustering(c, indices, sse, 0, false);
+    return new Refined(c, from);
   }
 
   /**

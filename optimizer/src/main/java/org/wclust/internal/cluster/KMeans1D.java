@@ -257,8 +257,9 @@ public final class KMeans1D {
   }
 
   /**
-   * Assigns each value to its nearest centroid (ties to the lower) by binary search over the
-   * midpoints between consecutive sorted centroids. Returns whether any assignment changed.
+   * Assigns each value to its nearest centroid (ties to the lower): the first midpoint between
+   * consecutive sorted centroids that is not below it, found by a merged pass over ascending values
+   * and by binary search otherwise. Returns whether any assignment changed.
    */
   static boolean assign(float[] values, float[] sortedCentroids, int[] assignment) {
     int k = sortedCentroids.length;
@@ -267,19 +268,30 @@ public final class KMeans1D {
       midpoints[c] = ((double) sortedCentroids[c] + sortedCentroids[c + 1]) * 0.5;
     }
     boolean changed = false;
+    int low = 0;
+    double previous = Double.NEGATIVE_INFINITY;
     for (int j = 0; j < values.length; j++) {
       double v = values[j];
-      // First midpoint >= v; values beyond the last midpoint go to the last cluster.
-      int low = 0;
-      int high = k - 1;
-      while (low < high) {
-        int mid = (low + high) >>> 1;
-        if (midpoints[mid] >= v) {
-          high = mid;
-        } else {
-          low = mid + 1;
+      // First midpoint >= v; values beyond the last midpoint go to the last cluster. Ascending values
+      // (every caller's sorted distinct values) continue from the last one's midpoint in one merged
+      // pass; any other value is searched for.
+      if (v >= previous) {
+        while (low < k - 1 && midpoints[low] < v) {
+          low++;
+        }
+      } else {
+        low = 0;
+        int high = k - 1;
+        while (low < high) {
+          int mid = (low + high) >>> 1;
+          if (midpoints[mid] >= v) {
+            high = mid;
+          } else {
+            low = mid + 1;
+          }
         }
       }
+      previous = v;
       if (assignment[j] != low) {
         assignment[j] = low;
         changed = true;

@@ -62,7 +62,7 @@ public final class RateDistortion {
     if (lambda <= 0) {
       return optimal;
     }
-    return nearest(d, solve(d, k, lambda, atomsFor(d.size(), k), true).centroids());
+    return nearest(d, centroids(d, k, lambda, atomsFor(d.size(), k), true));
   }
 
   /**
@@ -88,11 +88,11 @@ public final class RateDistortion {
   }
 
   /**
-   * The minimum of SSE + λ · index bits over partitions of the sorted values into exactly
-   * {@code min(k, atoms)} intervals whose cuts lie on atom boundaries; exact when {@code atoms >= d.size()}. Then, when
-   * atoms were used, polished by entropy-constrained Lloyd iterations on the full values.
+   * The dynamic program: the minimum of SSE + λ · index bits over partitions of the sorted values into
+   * exactly {@code min(k, atoms)} intervals (or, without {@code exactlyK}, at most that many) whose cuts lie
+   * on atom boundaries.
    */
-  static Clustering solve(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
+  private static Cuts cuts(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
     int m = d.size();
     // Atom boundaries: atom t covers distinct values [start[t], start[t + 1]).
     int[] start = atomStarts(d, atoms);
@@ -171,27 +171,60 @@ public final class RateDistortion {
     for (int c = bestClusters; c >= 2; c--) {
       cuts[c - 1] = from[c][cuts[c]];
     }
-    int[] clusterOf = new int[m];
     float[] centroids = new float[bestClusters];
     int[] populations = new int[bestClusters];
     for (int c = 0; c < bestClusters; c++) {
       double sum = 0;
       long count = 0;
       for (int j = start[cuts[c]]; j < start[cuts[c + 1]]; j++) {
-        clusterOf[j] = c;
         sum += d.counts[j] * (double) d.values[j];
         count += d.counts[j];
       }
       centroids[c] = (float) (sum / count);
       populations[c] = (int) count;
     }
-    if (a == m) {
+    return new Cuts(start, cuts, centroids, populations);
+  }
+
+  /** The dynamic program's clusters: cluster c is the atoms [cuts[c], cuts[c + 1]), with its mean and population. */
+  private record Cuts(int[] atomStart, int[] cuts, float[] centroids, int[] populations) {
+    /** The clustering of d these cuts make. */
+    Clustering clustering(KMeans1D.Distinct d) {
+      int[] clusterOf = new int[d.size()];
+      for (int c = 0; c + 1 < cuts.length; c++) {
+        Arrays.fill(clusterOf, atomStart[cuts[c]], atomStart[cuts[c + 1]], c);
+      }
       return of(d, centroids, clusterOf);
+    }
+  }
+
+  /**
+   * The minimum of SSE + λ · index bits over partitions of the sorted values into exactly
+   * {@code min(k, atoms)} intervals whose cuts lie on atom boundaries; exact when {@code atoms >= d.size()}. Then, when
+   * atoms were used, polished by entropy-constrained Lloyd iterations on the full values.
+   */
+  static Clustering solve(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
+    Cuts dp = cuts(d, k, lambda, atoms, exactlyK);
+    if (dp.atomStart().length - 1 == d.size()) {
+      return dp.clustering(d);
     }
     // The polish drops clusters that empty; with exactly k asked for, keep the cuts then (the polish
     // stops at the first drop: its result would not be used).
-    Clustering polished = EntropyConstrained.refineWithLambda(d, centroids, populations, lambda, exactlyK);
-    return polished != null ? polished : of(d, centroids, clusterOf);
+    Clustering polished = EntropyConstrained.refineWithLambda(d, dp.centroids(), dp.populations(), lambda, exactlyK);
+    return polished != null ? polished : dp.clustering(d);
+  }
+
+  /**
+   * The centroids of {@link #solve(KMeans1D.Distinct, int, double, int, boolean)}'s clustering, without building its
+   * indices (the knee re-assigns to the nearest centroid anyway).
+   */
+  static float[] centroids(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
+    Cuts dp = cuts(d, k, lambda, atoms, exactlyK);
+    if (dp.atomStart().length - 1 == d.size()) {
+      return dp.centroids();
+    }
+    float[] polished = EntropyConstrained.refinedCentroids(d, dp.centroids(), dp.populations(), lambda, exactlyK);
+    return polished != null ? polished : dp.centroids();
   }
 
   /** Where row j (the intervals [i, j), i < j) starts in the triangular cost table. */

@@ -16,6 +16,53 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class KMeans1DTest {
 
+  private static float[] toFloats(double[] values) {
+    float[] out = new float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (float) values[i];
+    }
+    return out;
+  }
+
+  /**
+   * assign gives each value its nearest centroid, ties to the lower, whether the values come ascending
+   * (its merged pass) or in any order (its binary search): checked against the distances themselves, on
+   * values that include every midpoint exactly (the ties) and repeats.
+   */
+  @Test
+  void assignPicksTheNearestCentroidInAnyOrder() {
+    Random random = new Random(5);
+    for (int trial = 0; trial < 200; trial++) {
+      // Distinct multiples of 1/4 (exact midpoints), ascending, as a clustering's centroids are.
+      float[] centroids = toFloats(random.doubles(1 + random.nextInt(12)).map(x -> Math.rint((x - 0.5) * 40) / 4 + 0.0)
+          .distinct().sorted().toArray());
+      int k = centroids.length;
+      int n = 1 + random.nextInt(60);
+      float[] values = new float[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = random.nextBoolean() ? (float) Math.rint(random.nextGaussian() * 16) / 8 : (float) random.nextGaussian() * 3;
+      }
+      boolean ascending = random.nextBoolean();
+      if (ascending) {
+        Arrays.sort(values);
+      }
+      int[] assignment = new int[n];
+      KMeans1D.assign(values, centroids, assignment);
+      for (int i = 0; i < n; i++) {
+        int expected = 0;
+        for (int c = 1; c < k; c++) {
+          // Strictly nearer only: a tie stays with the lower centroid.
+          if (Math.abs((double) values[i] - centroids[c]) < Math.abs((double) values[i] - centroids[expected])) {
+            expected = c;
+          }
+        }
+        float got = centroids[assignment[i]];
+        assertEquals(centroids[expected], got, "trial " + trial + " value " + values[i] + " centroids "
+            + Arrays.toString(centroids) + (ascending ? " ascending" : " unordered"));
+      }
+    }
+  }
+
   @Test
   void twoObviousGroups() {
     // {1,1,2} and {10,11,12}: the only Lloyd fixed point for k=2 (moving 2 or 10 across does not
