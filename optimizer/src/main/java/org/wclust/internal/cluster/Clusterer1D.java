@@ -97,9 +97,14 @@ public final class Clusterer1D {
       return KMeans1D.keepOriginalValues(distinct);
     }
     if (init == InitMethod.OPTIMAL || init == InitMethod.KNEE) {
-      Clustering optimal = partitions == null ? OptimalKMeans1D.cluster(distinct, k)
-          : partitions.cluster(group, values, distinct, k);
-      return init == InitMethod.OPTIMAL ? optimal : RateDistortion.atWeight(distinct, k, rateWeight, optimal);
+      int[] starts = partitions == null ? OptimalKMeans1D.segmentStarts(distinct.values, distinct.counts, k)
+          : partitions.starts(group, values, distinct, k);
+      if (init == InitMethod.OPTIMAL) {
+        return OptimalKMeans1D.fromStarts(distinct, starts);
+      }
+      // The knee needs the optimum's SSE; its clustering only where the knee returns it.
+      return RateDistortion.atWeight(distinct, k, rateWeight, OptimalKMeans1D.sseOfStarts(distinct, starts),
+          () -> OptimalKMeans1D.fromStarts(distinct, starts));
     }
     float[] centroids = initialCentroids(distinct, k, init, seed);
     if (refine) {

@@ -194,9 +194,32 @@ final class OptimalKMeans1D {
   static Clustering fromStarts(KMeans1D.Distinct d, int[] starts) {
     int n = d.size();
     int k = starts.length;
-    float[] centroids = new float[k];
+    float[] centroids = centroidsOf(d, starts);
     int[] clusterOf = new int[n];
-    double sse = 0;
+    for (int c = 0; c < k; c++) {
+      java.util.Arrays.fill(clusterOf, starts[c], c + 1 < k ? starts[c + 1] : n, c);
+    }
+    double sse = sseOf(d, starts, centroids);
+    int[] indices = new int[d.valueIndex.length];
+    for (int i = 0; i < indices.length; i++) {
+      indices[i] = clusterOf[d.valueIndex[i]];
+    }
+    return new Clustering(centroids, indices, sse, 0, false, 0);
+  }
+
+  /**
+   * The SSE of {@link #fromStarts}'s clustering (the same number), without building its indices: what
+   * the knee needs of the optimum.
+   */
+  static double sseOfStarts(KMeans1D.Distinct d, int[] starts) {
+    return sseOf(d, starts, centroidsOf(d, starts));
+  }
+
+  /** Each cluster's centroid: the members' weighted mean, rounded to float, clamped to their range. */
+  private static float[] centroidsOf(KMeans1D.Distinct d, int[] starts) {
+    int n = d.size();
+    int k = starts.length;
+    float[] centroids = new float[k];
     for (int c = 0; c < k; c++) {
       int from = starts[c];
       int to = c + 1 < k ? starts[c + 1] : n;
@@ -205,22 +228,27 @@ final class OptimalKMeans1D {
       for (int j = from; j < to; j++) {
         sum += (double) d.counts[j] * d.values[j];
         count += d.counts[j];
-        clusterOf[j] = c;
       }
       // Same arithmetic and clamp as KMeans1D.lloyd, so centroids are strictly ascending.
       double mean = sum / count;
-      float centroid = (float) Math.min(d.values[to - 1], Math.max(d.values[from], mean));
-      centroids[c] = centroid;
-      for (int j = from; j < to; j++) {
+      centroids[c] = (float) Math.min(d.values[to - 1], Math.max(d.values[from], mean));
+    }
+    return centroids;
+  }
+
+  /** The SSE of the values about their clusters' centroids, summed in value order. */
+  private static double sseOf(KMeans1D.Distinct d, int[] starts, float[] centroids) {
+    int n = d.size();
+    int k = starts.length;
+    double sse = 0;
+    for (int c = 0; c < k; c++) {
+      float centroid = centroids[c];
+      for (int j = starts[c], to = c + 1 < k ? starts[c + 1] : n; j < to; j++) {
         double e = d.values[j] - (double) centroid;
         sse += d.counts[j] * (e * e);
       }
     }
-    int[] indices = new int[d.valueIndex.length];
-    for (int i = 0; i < indices.length; i++) {
-      indices[i] = clusterOf[d.valueIndex[i]];
-    }
-    return new Clustering(centroids, indices, sse, 0, false, 0);
+    return sse;
   }
 
   /** {@link #segmentStarts(float[], int[], int, Options)} with {@link #DEFAULT_OPTIONS}. */

@@ -44,13 +44,18 @@ public final class OptimalPartitions {
    * k): from the recorded partition when it was found for these values, else solved and recorded.
    */
   Clustering cluster(int group, float[] values, KMeans1D.Distinct d, int k) {
+    return OptimalKMeans1D.fromStarts(d, starts(group, values, d, k));
+  }
+
+  /** Where group {@code group}'s optimal clusters start ({@link #cluster}'s partition), recorded or solved. */
+  int[] starts(int group, float[] values, KMeans1D.Distinct d, int k) {
     int hash = Arrays.hashCode(values);
     Group known = groups[group];
     if (known != null && known.size == values.length && known.hash == hash && known.starts.length == k) {
-      return OptimalKMeans1D.fromStarts(d, known.starts);
+      return known.starts;
     }
     int[] starts = OptimalKMeans1D.segmentStarts(d.values, d.counts, k);
     groups[group] = new Group(values.length, hash, starts);
-    return OptimalKMeans1D.fromStarts(d, starts);
+    return starts;
   }
 }

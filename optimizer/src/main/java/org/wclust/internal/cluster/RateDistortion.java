@@ -3,6 +3,7 @@ package org.wclust.internal.cluster;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * Entropy-constrained 1-D clustering: the clustering of one codebook that minimises
@@ -53,14 +54,23 @@ public final class RateDistortion {
 
   /** As {@link #atWeight(KMeans1D.Distinct, int, double)}, given {@code optimal}, the optimal clustering of d at k. */
   static Clustering atWeight(KMeans1D.Distinct d, int k, double weight, Clustering optimal) {
+    return atWeight(d, k, weight, optimal.sse(), () -> optimal);
+  }
+
+  /**
+   * As {@link #atWeight(KMeans1D.Distinct, int, double, Clustering)}, given the optimal clustering's SSE and a
+   * way to make that clustering, which is only made when it is the answer (rate weight 0, or no error).
+   */
+  static Clustering atWeight(KMeans1D.Distinct d, int k, double weight, double optimalSse,
+      Supplier<Clustering> optimal) {
     checkArgument(weight >= 0 && Double.isFinite(weight), "rate weight must be finite and >= 0, got %s", weight);
     if (weight == 0) {
-      return optimal;
+      return optimal.get();
     }
     long n = total(d);
-    double lambda = weight * optimal.sse() / n;
+    double lambda = weight * optimalSse / n;
     if (lambda <= 0) {
-      return optimal;
+      return optimal.get();
     }
     return nearest(d, centroids(d, k, lambda, atomsFor(d.size(), k), true));
   }

@@ -22,6 +22,34 @@ import org.wclust.internal.cluster.OptimalKMeans1D.RowMinima;
 
 class OptimalKMeans1DTest {
 
+  /**
+   * The knee takes the optimum's SSE from sseOfStarts without building the clustering: it must be
+   * exactly fromStarts' SSE (the knee's λ, and so its output, depend on every bit), and that SSE the
+   * squared error of the clustering's own centroids over the raw values.
+   */
+  @Test
+  void sseOfStartsIsTheClusteringsSse() {
+    Random random = new Random(3);
+    for (int trial = 0; trial < 30; trial++) {
+      float[] values = new float[200 + random.nextInt(3000)];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = random.nextInt(5) == 0 ? (float) Math.rint(random.nextGaussian() * 4) : (float) random.nextGaussian();
+      }
+      KMeans1D.Distinct d = KMeans1D.Distinct.of(values);
+      int k = 2 + random.nextInt(Math.min(30, d.size() - 2));
+      int[] starts = OptimalKMeans1D.segmentStarts(d.values, d.counts, k);
+      Clustering c = OptimalKMeans1D.fromStarts(d, starts);
+      assertEquals(c.sse(), OptimalKMeans1D.sseOfStarts(d, starts), 0.0);
+      double direct = 0;
+      for (int i = 0; i < values.length; i++) {
+        double e = values[i] - (double) c.centroids()[c.indices()[i]];
+        direct += e * e;
+      }
+      assertEquals(direct, c.sse(), 1e-9 * direct);
+    }
+  }
+
+
   /** Every non-default path: D&C, pruning on tiny inputs with tiny groups, tracked splitting. */
   private static final Options[] VARIANTS = {
     OptimalKMeans1D.DEFAULT_OPTIONS,
