@@ -2,6 +2,8 @@ package org.wclust.internal.cluster;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.util.Arrays;
+
 /**
  * Globally optimal one-dimensional k-means: the partition of the values into {@code k} clusters
  * with the minimum within-cluster sum of squared errors (SSE).
@@ -197,7 +199,7 @@ final class OptimalKMeans1D {
     float[] centroids = centroidsOf(d, starts);
     int[] clusterOf = new int[n];
     for (int c = 0; c < k; c++) {
-      java.util.Arrays.fill(clusterOf, starts[c], c + 1 < k ? starts[c + 1] : n, c);
+      Arrays.fill(clusterOf, starts[c], c + 1 < k ? starts[c + 1] : n, c);
     }
     double sse = sseOf(d, starts, centroids);
     int[] indices = new int[d.valueIndex.length];
