@@ -40,14 +40,10 @@ public final class OptimalPartitions {
   }
 
   /**
-   * Group {@code group}'s optimal clustering of {@code values} ({@code d} their distinct values, more than
-   * k): from the recorded partition when it was found for these values, else solved and recorded.
+   * Where group {@code group}'s optimal clusters of {@code values} start in {@code d}, their distinct values
+   * (more than k), as {@link OptimalKMeans1D#segmentStarts} gives them: the recorded partition when it was
+   * found for these values, else solved and recorded.
    */
-  Clustering cluster(int group, float[] values, KMeans1D.Distinct d, int k) {
-    return OptimalKMeans1D.fromStarts(d, starts(group, values, d, k));
-  }
-
-  /** Where group {@code group}'s optimal clusters start ({@link #cluster}'s partition), recorded or solved. */
   int[] starts(int group, float[] values, KMeans1D.Distinct d, int k) {
     int hash = Arrays.hashCode(values);
     Group known = groups[group];

@@ -198,6 +198,11 @@ public final class RateDistortion {
 
   /** The dynamic program's clusters: cluster c is the atoms [cuts[c], cuts[c + 1]), with its mean and population. */
   private record Cuts(int[] atomStart, int[] cuts, float[] centroids, int[] populations) {
+    /** Whether every distinct value of d was an atom: the dynamic program was exact, and nothing is polished. */
+    boolean exact(KMeans1D.Distinct d) {
+      return atomStart.length - 1 == d.size();
+    }
+
     /** The clustering of d these cuts make. */
     Clustering clustering(KMeans1D.Distinct d) {
       int[] clusterOf = new int[d.size()];
@@ -215,7 +220,7 @@ public final class RateDistortion {
    */
   static Clustering solve(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
     Cuts dp = cuts(d, k, lambda, atoms, exactlyK);
-    if (dp.atomStart().length - 1 == d.size()) {
+    if (dp.exact(d)) {
       return dp.clustering(d);
     }
     // The polish drops clusters that empty; with exactly k asked for, keep the cuts then (the polish
@@ -230,7 +235,7 @@ public final class RateDistortion {
    */
   static float[] centroids(KMeans1D.Distinct d, int k, double lambda, int atoms, boolean exactlyK) {
     Cuts dp = cuts(d, k, lambda, atoms, exactlyK);
-    if (dp.atomStart().length - 1 == d.size()) {
+    if (dp.exact(d)) {
       return dp.centroids();
     }
     float[] polished = EntropyConstrained.refinedCentroids(d, dp.centroids(), dp.populations(), lambda, exactlyK);

@@ -49,7 +49,6 @@ class OptimalKMeans1DTest {
     }
   }
 
-
   /** Every non-default path: D&C, pruning on tiny inputs with tiny groups, tracked splitting. */
   private static final Options[] VARIANTS = {
     OptimalKMeans1D.DEFAULT_OPTIONS,
